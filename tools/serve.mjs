@@ -9,7 +9,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const usage = `usage: tools/serve.mjs [--port N] [--host 127.0.0.1]
+const usage = `usage: tools/serve.mjs [--port N (default 8080; 0: any free port)] [--host 127.0.0.1]
 
 Serves web/, build-wasm/bin/ (as /wasm/) and models/ (as /models/) with
 cross-origin isolation headers. Build the WASM preset first (tools/demo does).`;
@@ -42,7 +42,9 @@ function parseArgs(argv) {
     }
   }
   const port = Number(options.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`--port: expected 1..65535, got '${options.port}'`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    fail(`--port: expected 1..65535 (0 for any free port), got '${options.port}'`);
+  }
   return { ...options, port };
 }
 
@@ -93,4 +95,4 @@ server.on('error', (error) => {
   console.error(`serve: cannot listen on ${host}:${port}: ${error.message}`);
   process.exit(1);
 });
-server.listen(port, host, () => console.log(`Vestis demo on http://${host}:${port}/ (Ctrl-C stops)`));
+server.listen(port, host, () => console.log(`Vestis demo on http://${host}:${server.address().port}/ (Ctrl-C stops)`));
