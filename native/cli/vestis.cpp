@@ -1,0 +1,44 @@
+// vestis: the command-line front-end. Each command is a thin layer over the libraries;
+// every flag is declared here, in one place.
+#include "nn/model_info.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+int main(int argc, char ** argv) {
+    CLI::App app{"Vestis: tags for the garment in a photo (category, attributes, landmarks)"};
+    app.require_subcommand(1);
+
+    auto * model = app.add_subcommand("model", "Inspect networks");
+    model->require_subcommand(1);
+    auto * info = model->add_subcommand("info", "Print a network's layers with parameter counts and stage output shapes");
+    vestis::nn::network_config config;
+    info->add_option("NAME", config.kind, "full (the landmark-attention network) or simple")
+        ->required()
+        ->check(CLI::IsMember({"full", "simple"}));
+    info->add_option("--categories", config.categories, "Number of categories")->capture_default_str();
+    info->add_option("--attributes", config.attributes, "Number of attributes (0: no attribute head)")->capture_default_str();
+    info->add_option("--landmarks", config.landmarks, "Number of landmarks")->capture_default_str();
+    info->add_option("--width", config.width, "Width multiplier of the full network (1 = faithful)")->capture_default_str();
+    info->add_option("--backbone", config.backbone, "Backbone of the simple model")
+        ->check(CLI::IsMember({"vgg16", "resnet18", "resnet50", "mobilenet_v2"}))
+        ->capture_default_str();
+    info->add_option("--input-size", config.input_size, "Input side in pixels")->capture_default_str();
+    bool no_landmark_branch = false;
+    info->add_flag("--no-landmark-branch", no_landmark_branch, "Simple model without the landmark branch");
+
+    CLI11_PARSE(app, argc, argv);
+    try {
+        if (info->parsed()) {
+            config.landmark_branch = !no_landmark_branch;
+            std::cout << vestis::nn::describe_network(config);
+        }
+    } catch (const std::exception & e) {
+        std::fprintf(stderr, "vestis: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,358 @@
+#include "io/torch_save.h"
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <variant>
+
+namespace vestis {
+
+std::int64_t saved_tensor::numel() const {
+    std::int64_t n = 1;
+    for (auto d : shape) n *= d;
+    return n;
+}
+
+namespace {
+
+[[noreturn]] void fail(const std::string & path, const std::string & what) {
+    throw std::runtime_error(path + ": " + what);
+}
+
+template <typename T>
+T little_endian(const unsigned char * p) {
+    T v{};
+    for (std::size_t i = 0; i < sizeof(T); ++i) v = static_cast<T>(v | (static_cast<T>(p[i]) << (8 * i)));
+    return v;
+}
+
+// --- zip: torch.save stores entries uncompressed -------------------------------------
+struct zip_archive {
+    std::vector<unsigned char> bytes;
+    std::map<std::string, std::pair<std::size_t, std::size_t>> entries;   // name -> (offset, size)
+
+    void read(const std::string & path) {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) fail(path, "cannot open the file");
+        bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        const std::size_t n = bytes.size();
+        // The end-of-central-directory record sits in the last 22 bytes plus any comment.
+        std::size_t end = std::string::npos;
+        for (std::size_t back = 22; back <= n && back <= 22 + 65535; ++back) {
+            if (little_endian<std::uint32_t>(&bytes[n - back]) == 0x06054b50) {
+                end = n - back;
+                break;
+            }
+        }
+        if (end == std::string::npos) {
+            fail(path, "not a zip archive: is it a file from torch.save (PyTorch >= 1.6), or the legacy format?");
+        }
+        const auto count = little_endian<std::uint16_t>(&bytes[end + 10]);
+        std::size_t at = little_endian<std::uint32_t>(&bytes[end + 16]);
+        for (int e = 0; e < count; ++e) {
+            if (at + 46 > n || little_endian<std::uint32_t>(&bytes[at]) != 0x02014b50) fail(path, "damaged zip directory");
+            const auto method = little_endian<std::uint16_t>(&bytes[at + 10]);
+            const std::size_t size = little_endian<std::uint32_t>(&bytes[at + 20]);
+            const std::size_t name_length = little_endian<std::uint16_t>(&bytes[at + 28]);
+            const std::size_t extra_length = little_endian<std::uint16_t>(&bytes[at + 30]);
+            const std::size_t comment_length = little_endian<std::uint16_t>(&bytes[at + 32]);
+            const std::size_t local = little_endian<std::uint32_t>(&bytes[at + 42]);
+            if (at + 46 + name_length > n) fail(path, "damaged zip directory");
+            std::string name(reinterpret_cast<const char *>(&bytes[at + 46]), name_length);
+            if (method != 0) fail(path, "zip entry '" + name + "' is compressed; torch.save stores entries as they are");
+            if (local + 30 > n) fail(path, "damaged zip entry '" + name + "'");
+            const std::size_t data = local + 30 + little_endian<std::uint16_t>(&bytes[local + 26]) +
+                                     little_endian<std::uint16_t>(&bytes[local + 28]);
+            if (data + size > n) fail(path, "zip entry '" + name + "' runs past the end of the file");
+            entries[name] = {data, size};
+            at += 46 + name_length + extra_length + comment_length;
+        }
+    }
+
+    // torch.save puts everything under one top folder whose name varies: match the suffix.
+    const std::pair<std::size_t, std::size_t> * find_suffix(const std::string & suffix) const {
+        for (const auto & [name, where] : entries) {
+            const auto slash = name.find('/');
+            if (slash != std::string::npos && name.compare(slash, std::string::npos, suffix) == 0) return &where;
+        }
+        return nullptr;
+    }
+};
+
+// --- pickle: the opcodes torch.save (protocol 2) emits --------------------------------
+struct value;
+using value_ptr = std::shared_ptr<value>;
+struct tensor_ref {
+    std::string storage_key, storage_type;
+    std::int64_t offset = 0;
+    std::vector<std::int64_t> shape, stride;
+};
+struct value {
+    enum class kind { none, boolean, integer, real, text, tuple, list, dict, global, storage, tensor, mark } k = kind::none;
+    std::int64_t i = 0;
+    double f = 0;
+    std::string s;                                    // text, global name ("module.name"), storage type
+    std::vector<value_ptr> items;                     // tuple, list
+    std::vector<std::pair<value_ptr, value_ptr>> dict;
+    tensor_ref tensor;                                // tensor; storage uses storage_key/type
+};
+
+value_ptr make(value::kind k) {
+    auto v = std::make_shared<value>();
+    v->k = k;
+    return v;
+}
+
+struct pickle_machine {
+    const std::string & path;
+    const unsigned char * p;
+    const unsigned char * end;
+    std::vector<value_ptr> stack;
+    std::vector<std::size_t> marks;
+    std::map<std::uint32_t, value_ptr> memo;
+
+    void need(std::size_t n) {
+        if (static_cast<std::size_t>(end - p) < n) fail(path, "data.pkl ends in the middle of an instruction");
+    }
+    value_ptr pop() {
+        if (stack.empty()) fail(path, "data.pkl: pickle stack underflow");
+        auto v = stack.back();
+        stack.pop_back();
+        return v;
+    }
+    std::vector<value_ptr> pop_to_mark() {
+        if (marks.empty()) fail(path, "data.pkl: pickle mark missing");
+        const std::size_t at = marks.back();
+        marks.pop_back();
+        std::vector<value_ptr> items(stack.begin() + static_cast<std::ptrdiff_t>(at), stack.end());
+        stack.resize(at);
+        return items;
+    }
+    std::string read_line() {
+        const unsigned char * nl = static_cast<const unsigned char *>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+        if (!nl) fail(path, "data.pkl: unterminated GLOBAL");
+        std::string line(reinterpret_cast<const char *>(p), static_cast<std::size_t>(nl - p));
+        p = nl + 1;
+        return line;
+    }
+    value_ptr integer(std::int64_t i) {
+        auto v = make(value::kind::integer);
+        v->i = i;
+        return v;
+    }
+    value_ptr text(std::string s) {
+        auto v = make(value::kind::text);
+        v->s = std::move(s);
+        return v;
+    }
+    static std::vector<std::int64_t> ints(const value_ptr & tuple) {
+        std::vector<std::int64_t> out;
+        for (const auto & item : tuple->items) out.push_back(item->i);
+        return out;
+    }
+
+    value_ptr reduce(const value_ptr & callable, const value_ptr & args) {
+        const std::string & name = callable->s;
+        if (name == "collections.OrderedDict") return make(value::kind::dict);
+        if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor") {
+            if (args->items.size() < 4 || args->items[0]->k != value::kind::storage) {
+                fail(path, "data.pkl: unexpected arguments to " + name);
+            }
+            auto t = make(value::kind::tensor);
+            t->tensor.storage_key = args->items[0]->tensor.storage_key;
+            t->tensor.storage_type = args->items[0]->tensor.storage_type;
+            t->tensor.offset = args->items[1]->i;
+            t->tensor.shape = ints(args->items[2]);
+            t->tensor.stride = ints(args->items[3]);
+            return t;
+        }
+        fail(path, "data.pkl calls '" + name + "', which a state_dict does not contain");
+    }
+
+    value_ptr run() {
+        while (true) {
+            need(1);
+            const unsigned char op = *p++;
+            switch (op) {
+                case 0x80: need(1); ++p; break;                                       // PROTO
+                case '.': return pop();                                                // STOP
+                case '}': stack.push_back(make(value::kind::dict)); break;             // EMPTY_DICT
+                case ']': stack.push_back(make(value::kind::list)); break;             // EMPTY_LIST
+                case ')': stack.push_back(make(value::kind::tuple)); break;            // EMPTY_TUPLE
+                case '(': marks.push_back(stack.size()); break;                        // MARK
+                case 'N': stack.push_back(make(value::kind::none)); break;             // NONE
+                case 0x88: case 0x89: {                                                // NEWTRUE, NEWFALSE
+                    auto v = make(value::kind::boolean);
+                    v->i = op == 0x88;
+                    stack.push_back(v);
+                    break;
+                }
+                case 'K': need(1); stack.push_back(integer(p[0])); p += 1; break;     // BININT1
+                case 'M': need(2); stack.push_back(integer(little_endian<std::uint16_t>(p))); p += 2; break;
+                case 'J': need(4); stack.push_back(integer(little_endian<std::int32_t>(p))); p += 4; break;
+                case 0x8a: {                                                           // LONG1
+                    need(1);
+                    const int n = *p++;
+                    need(static_cast<std::size_t>(n));
+                    std::int64_t v = 0;
+                    for (int b = 0; b < n && b < 8; ++b) v |= static_cast<std::int64_t>(p[b]) << (8 * b);
+                    if (n > 0 && n < 8 && (p[n - 1] & 0x80)) v -= std::int64_t{1} << (8 * n);
+                    p += n;
+                    stack.push_back(integer(v));
+                    break;
+                }
+                case 'G': {                                                            // BINFLOAT, big-endian
+                    need(8);
+                    std::uint64_t bits = 0;
+                    for (int b = 0; b < 8; ++b) bits = (bits << 8) | p[b];
+                    p += 8;
+                    auto v = make(value::kind::real);
+                    std::memcpy(&v->f, &bits, sizeof bits);
+                    stack.push_back(v);
+                    break;
+                }
+                case 'X': case 0x8c: case 'U': {                                      // (SHORT_)BINUNICODE, SHORT_BINSTRING
+                    const std::size_t width = op == 'X' ? 4 : 1;
+                    need(width);
+                    const std::size_t n = width == 4 ? little_endian<std::uint32_t>(p) : p[0];
+                    p += width;
+                    need(n);
+                    stack.push_back(text(std::string(reinterpret_cast<const char *>(p), n)));
+                    p += n;
+                    break;
+                }
+                case 'q': need(1); memo[p[0]] = stack.empty() ? nullptr : stack.back(); p += 1; break;   // BINPUT
+                case 'r': need(4); memo[little_endian<std::uint32_t>(p)] = stack.empty() ? nullptr : stack.back(); p += 4; break;
+                case 'h': case 'j': {                                                  // BINGET, LONG_BINGET
+                    const std::size_t width = op == 'h' ? 1 : 4;
+                    need(width);
+                    const std::uint32_t key = width == 1 ? p[0] : little_endian<std::uint32_t>(p);
+                    p += width;
+                    const auto it = memo.find(key);
+                    if (it == memo.end() || !it->second) fail(path, "data.pkl: memo entry missing");
+                    stack.push_back(it->second);
+                    break;
+                }
+                case 'c': {                                                            // GLOBAL
+                    const std::string module = read_line();
+                    const std::string name = read_line();
+                    auto v = make(value::kind::global);
+                    v->s = module + "." + name;
+                    stack.push_back(v);
+                    break;
+                }
+                case 't': { auto t = make(value::kind::tuple); t->items = pop_to_mark(); stack.push_back(t); break; }
+                case 0x85: case 0x86: case 0x87: {                                     // TUPLE1..3
+                    auto t = make(value::kind::tuple);
+                    t->items.resize(op - 0x84);
+                    for (auto it = t->items.rbegin(); it != t->items.rend(); ++it) *it = pop();
+                    stack.push_back(t);
+                    break;
+                }
+                case 'Q': {                                                            // BINPERSID: storage
+                    auto id = pop();
+                    if (id->items.size() < 3 || id->items[0]->s != "storage") fail(path, "data.pkl: unknown persistent id");
+                    auto storage = make(value::kind::storage);
+                    const std::string & type = id->items[1]->s;   // "torch.FloatStorage"
+                    storage->tensor.storage_type = type.substr(type.rfind('.') + 1);
+                    storage->tensor.storage_key = id->items[2]->s;
+                    stack.push_back(storage);
+                    break;
+                }
+                case 'R': { auto args = pop(); auto callable = pop(); stack.push_back(reduce(callable, args)); break; }
+                case 'b': pop(); break;                                                // BUILD: OrderedDict metadata
+                case 's': {                                                            // SETITEM
+                    auto v = pop();
+                    auto k = pop();
+                    if (stack.empty() || stack.back()->k != value::kind::dict) fail(path, "data.pkl: SETITEM outside a dict");
+                    stack.back()->dict.emplace_back(k, v);
+                    break;
+                }
+                case 'u': {                                                            // SETITEMS
+                    auto items = pop_to_mark();
+                    if (stack.empty() || stack.back()->k != value::kind::dict) fail(path, "data.pkl: SETITEMS outside a dict");
+                    for (std::size_t i = 0; i + 1 < items.size(); i += 2) stack.back()->dict.emplace_back(items[i], items[i + 1]);
+                    break;
+                }
+                case 'a': { auto v = pop(); stack.back()->items.push_back(v); break; }  // APPEND
+                case 'e': { auto items = pop_to_mark(); for (auto & v : items) stack.back()->items.push_back(v); break; }
+                default: {
+                    char hex[8];
+                    std::snprintf(hex, sizeof hex, "0x%02x", op);
+                    fail(path, std::string("data.pkl: pickle opcode ") + hex + " is not supported");
+                }
+            }
+        }
+    }
+};
+
+std::size_t element_size(const std::string & path, const std::string & type) {
+    if (type == "FloatStorage" || type == "IntStorage") return 4;
+    if (type == "DoubleStorage" || type == "LongStorage") return 8;
+    if (type == "HalfStorage" || type == "BFloat16Storage") return 2;
+    if (type == "ByteStorage" || type == "CharStorage" || type == "BoolStorage") return 1;
+    fail(path, "tensor storage type '" + type + "' is not supported");
+}
+
+float element(const std::string & type, const unsigned char * p) {
+    if (type == "FloatStorage") { float f; std::memcpy(&f, p, 4); return f; }
+    if (type == "DoubleStorage") { double d; std::memcpy(&d, p, 8); return static_cast<float>(d); }
+    if (type == "LongStorage") return static_cast<float>(little_endian<std::int64_t>(p));
+    if (type == "IntStorage") return static_cast<float>(little_endian<std::int32_t>(p));
+    if (type == "BFloat16Storage") { std::uint32_t bits = static_cast<std::uint32_t>(little_endian<std::uint16_t>(p)) << 16; float f; std::memcpy(&f, &bits, 4); return f; }
+    if (type == "HalfStorage") {
+        const std::uint16_t h = little_endian<std::uint16_t>(p);
+        const int exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+        const float sign = (h & 0x8000) ? -1.0f : 1.0f;
+        if (exponent == 0) return sign * std::ldexp(static_cast<float>(mantissa), -24);
+        if (exponent == 31) return mantissa ? NAN : sign * INFINITY;
+        return sign * std::ldexp(static_cast<float>(mantissa | 0x400), exponent - 25);
+    }
+    return static_cast<float>(p[0]);   // Byte, Char, Bool
+}
+
+}  // namespace
+
+std::map<std::string, saved_tensor> read_torch_save(const std::string & path) {
+    zip_archive zip;
+    zip.read(path);
+    const auto * pickle = zip.find_suffix("/data.pkl");
+    if (!pickle) fail(path, "no data.pkl inside: not a file written by torch.save");
+    pickle_machine machine{path, zip.bytes.data() + pickle->first, zip.bytes.data() + pickle->first + pickle->second, {}, {}, {}};
+    const value_ptr root = machine.run();
+    if (root->k != value::kind::dict) fail(path, "holds no dict of tensors (is it a state_dict?)");
+
+    std::map<std::string, saved_tensor> tensors;
+    for (const auto & [key, item] : root->dict) {
+        if (key->k != value::kind::text) fail(path, "a key of the dict is not a string");
+        if (item->k != value::kind::tensor) continue;   // e.g. nested metadata: not a tensor
+        const tensor_ref & ref = item->tensor;
+        const auto * storage = zip.find_suffix("/data/" + ref.storage_key);
+        if (!storage) fail(path, key->s + ": its storage data/" + ref.storage_key + " is missing");
+        const std::size_t size = element_size(path, ref.storage_type);
+        saved_tensor t;
+        t.shape = ref.shape;
+        t.storage_type = ref.storage_type;
+        t.values.resize(static_cast<std::size_t>(t.numel()));
+        // Gather through the strides, so views and non-contiguous tensors read right.
+        std::vector<std::int64_t> index(t.shape.size(), 0);
+        for (std::size_t i = 0; i < t.values.size(); ++i) {
+            std::int64_t at = ref.offset;
+            for (std::size_t d = 0; d < index.size(); ++d) at += index[d] * ref.stride[d];
+            const std::size_t byte = static_cast<std::size_t>(at) * size;
+            if (at < 0 || byte + size > storage->second) fail(path, key->s + ": reads outside its storage");
+            t.values[i] = element(ref.storage_type, zip.bytes.data() + storage->first + byte);
+            for (std::size_t d = index.size(); d-- > 0;) {
+                if (++index[d] < t.shape[d]) break;
+                index[d] = 0;
+            }
+        }
+        tensors.emplace(key->s, std::move(t));
+    }
+    return tensors;
+}
+
+}  // namespace vestis

@@ -1,0 +1,41 @@
+// Backbones written with torch::nn (there is no torchvision for C++), laid out as
+// torchvision's so their parameter counts and state_dict shapes match.
+#pragma once
+
+#include "nn/network.h"
+
+namespace vestis::nn {
+
+struct backbone_features {
+    torch::Tensor stride8;   // the stride-8 map the landmark branch reads
+    torch::Tensor final;     // the last feature map
+};
+
+class backbone : public torch::nn::Module {
+public:
+    virtual backbone_features forward(const torch::Tensor & images) = 0;
+    virtual int stride8_channels() const = 0;
+    virtual int final_channels() const = 0;
+};
+
+// VGG16's 13 convolutions (ReLU after each, max pools between blocks). Without conv5 it
+// stops at the ReLU after conv4_3, as the landmark-attention network uses it.
+class vgg16_features : public backbone {
+public:
+    vgg16_features(double width, bool with_conv5);
+    backbone_features forward(const torch::Tensor & images) override;
+    int stride8_channels() const override { return channels_[3]; }
+    int final_channels() const override { return channels_[4]; }
+    // Named convolutions conv1_1 .. conv5_3 in order (conv5 only when built with it).
+    std::vector<std::pair<std::string, torch::nn::Conv2d>> convolutions() const { return convs_; }
+
+private:
+    std::vector<std::pair<std::string, torch::nn::Conv2d>> convs_;
+    std::vector<int> block_ends_;   // index after the last conv of each block
+    int channels_[5];
+    bool with_conv5_;
+};
+
+std::shared_ptr<backbone> make_backbone(const std::string & name);
+
+}  // namespace vestis::nn

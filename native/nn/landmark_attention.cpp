@@ -1,0 +1,143 @@
+#include "nn/landmark_attention.h"
+
+namespace vestis::nn {
+
+namespace F = torch::nn::functional;
+
+namespace {
+
+torch::nn::Conv2d conv2d(int in, int out, int kernel, int stride = 1, bool bias = true) {
+    return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(bias));
+}
+
+// k4 s2 p1 doubles the size; k1 keeps it.
+torch::nn::ConvTranspose2d deconv(int in, int out, int kernel, bool bias) {
+    return torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(in, out, kernel)
+                                          .stride(kernel == 4 ? 2 : 1)
+                                          .padding(kernel == 4 ? 1 : 0)
+                                          .bias(bias));
+}
+
+torch::nn::Conv2d down_conv(int in, int out) {
+    return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 4).stride(2).padding(1).bias(false));
+}
+
+}  // namespace
+
+landmark_branch::landmark_branch(int in_channels, int landmarks, double width) {
+    const int c16 = scaled(16, width), c32 = scaled(32, width), c64 = scaled(64, width), c128 = scaled(128, width);
+    int index = 0;
+    auto add = [&](torch::nn::AnyModule layer, bool relu) {
+        register_module("layer" + std::to_string(++index), layer.ptr());
+        layers_.emplace_back(std::move(layer), relu);
+    };
+    add(torch::nn::AnyModule(conv2d(in_channels, c64, 1)), true);
+    add(torch::nn::AnyModule(conv2d(c64, c64, 3)), true);
+    add(torch::nn::AnyModule(conv2d(c64, c64, 3)), true);
+    add(torch::nn::AnyModule(conv2d(c64, c128, 3)), true);
+    add(torch::nn::AnyModule(deconv(c128, c64, 4, true)), true);
+    add(torch::nn::AnyModule(conv2d(c64, c64, 3)), true);
+    add(torch::nn::AnyModule(conv2d(c64, c64, 3)), true);
+    add(torch::nn::AnyModule(deconv(c64, c32, 4, true)), true);
+    add(torch::nn::AnyModule(conv2d(c32, c32, 3)), true);
+    add(torch::nn::AnyModule(conv2d(c32, c32, 3)), true);
+    add(torch::nn::AnyModule(deconv(c32, c16, 4, true)), true);
+    add(torch::nn::AnyModule(conv2d(c16, c16, 3)), true);
+    add(torch::nn::AnyModule(conv2d(c16, landmarks, 1)), false);   // raw heatmaps, no sigmoid
+}
+
+torch::Tensor landmark_branch::forward(torch::Tensor x) {
+    for (auto & [layer, relu] : layers_) {
+        x = layer.forward(x);
+        if (relu) x = torch::relu(x);
+    }
+    return x;
+}
+
+// Skip blocks after pix2pix's UnetSkipConnectionBlock as the reference configures it
+// (BatchNorm, so no bias but on the 1x1 innermost deconvolution and the outer one):
+//   outer: 1x1 conv in -> ngf | block ngf -> 2ngf | block 2ngf -> 4ngf | innermost 4ngf
+//   | up 8ngf -> ngf | up 4ngf -> ... each inner block concatenates its input and output.
+attention_unet::attention_unet(int in_channels, int out_channels, int ngf) {
+    const int c1 = ngf, c2 = 2 * ngf, c3 = 4 * ngf;
+    outer_down_ = register_module("outer_down", conv2d(in_channels, c1, 1, 1, /*bias=*/false));
+    down1_ = register_module("down1", torch::nn::Sequential(torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)),
+                                                            down_conv(c1, c2), torch::nn::BatchNorm2d(c2)));
+    down2_ = register_module("down2", torch::nn::Sequential(torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)),
+                                                            down_conv(c2, c3), torch::nn::BatchNorm2d(c3)));
+    innermost_ = register_module("innermost", torch::nn::Sequential(
+        torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)), conv2d(c3, c3, 1, 1, /*bias=*/false),
+        torch::nn::ReLU(), deconv(c3, c3, 1, /*bias=*/true), torch::nn::BatchNorm2d(c3)));
+    up2_ = register_module("up2", torch::nn::Sequential(torch::nn::ReLU(), deconv(2 * c3, c2, 4, false), torch::nn::BatchNorm2d(c2)));
+    up1_ = register_module("up1", torch::nn::Sequential(torch::nn::ReLU(), deconv(2 * c2, c1, 4, false), torch::nn::BatchNorm2d(c1)));
+    outer_up_ = register_module("outer_up", deconv(2 * c1, out_channels, 1, /*bias=*/true));
+}
+
+torch::Tensor attention_unet::forward(const torch::Tensor & x) {
+    const torch::Tensor d0 = outer_down_->forward(x);
+    const torch::Tensor d1 = down1_->forward(d0);
+    const torch::Tensor d2 = down2_->forward(d1);
+    const torch::Tensor inner = torch::cat({d2, innermost_->forward(d2)}, 1);
+    const torch::Tensor u2 = torch::cat({d1, up2_->forward(inner)}, 1);
+    const torch::Tensor u1 = torch::cat({d0, up1_->forward(u2)}, 1);
+    return torch::tanh(outer_up_->forward(torch::relu(u1)));
+}
+
+landmark_attention_network::landmark_attention_network(const network_config & config) : garment_network(config) {
+    const double w = config.width;
+    vgg_ = register_module("vgg", std::make_shared<vgg16_features>(w, /*with_conv5=*/false));
+    const int c4 = vgg_->stride8_channels();
+    landmarks_ = register_module("landmark_branch", std::make_shared<landmark_branch>(c4, config.landmarks, w));
+    attention_ = register_module("attention", std::make_shared<attention_unet>(c4 + 1, c4, scaled(32, w)));
+    const int c5 = scaled(512, w);
+    conv5_1_ = register_module("conv5_1", conv2d(c4, c5, 3));
+    conv5_2_ = register_module("conv5_2", conv2d(c5, c5, 3));
+    conv5_3_ = register_module("conv5_3", conv2d(c5, c5, 3));
+    const int side = config.input_size / 32;
+    const int flat = c5 * side * side;
+    const int hidden = scaled(1024, w);
+    category_fc1_ = register_module("category_fc1", torch::nn::Linear(flat, hidden));
+    category_fc2_ = register_module("category_fc2", torch::nn::Linear(hidden, config.categories));
+    if (config.attributes > 0) {
+        attribute_fc1_ = register_module("attribute_fc1", torch::nn::Linear(flat, hidden));
+        attribute_fc2_ = register_module("attribute_fc2", torch::nn::Linear(hidden, 2 * config.attributes));
+    }
+}
+
+std::vector<std::pair<std::string, torch::nn::Conv2d>> landmark_attention_network::conv5() const {
+    return {{"conv5_1", conv5_1_}, {"conv5_2", conv5_2_}, {"conv5_3", conv5_3_}};
+}
+
+network_output landmark_attention_network::forward(const torch::Tensor & images) {
+    network_output out;
+    const torch::Tensor conv4_3 = vgg_->forward(images).stride8;
+    out.heatmaps = landmarks_->forward(conv4_3);
+    record_stage("landmark_branch", out.heatmaps);
+    out.landmarks = heatmap_argmax_positions(out.heatmaps);
+
+    // Attention from where the landmarks are: the strongest heatmap, brought to conv4_3's size.
+    const torch::Tensor merged = F::interpolate(
+        std::get<0>(out.heatmaps.max(1, /*keepdim=*/true)),
+        F::InterpolateFuncOptions().size(std::vector<int64_t>{conv4_3.size(2), conv4_3.size(3)})
+            .mode(torch::kBilinear).align_corners(false));
+    out.attention = attention_->forward(torch::cat({merged, conv4_3}, 1));
+    record_stage("attention", out.attention);
+
+    torch::Tensor x = F::max_pool2d((1 + out.attention) * conv4_3, F::MaxPool2dFuncOptions(2).stride(2));
+    x = torch::relu(conv5_1_->forward(x));
+    x = torch::relu(conv5_2_->forward(x));
+    x = torch::relu(conv5_3_->forward(x));
+    x = F::max_pool2d(x, F::MaxPool2dFuncOptions(2).stride(2));
+    record_stage("conv5_pool", x);
+    const torch::Tensor flat = x.flatten(1);
+    out.category_logits = category_fc2_->forward(torch::relu(category_fc1_->forward(flat)));
+    record_stage("category_logits", out.category_logits);
+    if (attribute_fc1_) {
+        out.attribute_logits = attribute_fc2_->forward(torch::relu(attribute_fc1_->forward(flat)))
+                                   .view({images.size(0), 2, config_.attributes});
+        record_stage("attribute_logits", out.attribute_logits);
+    }
+    return out;
+}
+
+}  // namespace vestis::nn

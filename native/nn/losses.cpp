@@ -1,0 +1,85 @@
+#include "nn/losses.h"
+
+#include <stdexcept>
+
+namespace vestis::nn {
+
+namespace F = torch::nn::functional;
+
+void validate(const loss_config & c) {
+    const auto non_negative = [](double v, const char * field) {
+        if (!(v >= 0.0)) throw std::invalid_argument(std::string(field) + ": expected a weight >= 0, got " + std::to_string(v));
+    };
+    non_negative(c.category_weight, "loss.category_weight");
+    non_negative(c.attribute_weight, "loss.attribute_weight");
+    non_negative(c.landmark_weight, "loss.landmark_weight");
+    non_negative(c.attribute_negative_weight, "loss.attribute_negative_weight");
+    non_negative(c.attribute_positive_weight, "loss.attribute_positive_weight");
+    if (c.attribute_loss != "auto" && c.attribute_loss != "two_class" && c.attribute_loss != "bce" && c.attribute_loss != "fbeta") {
+        throw std::invalid_argument("loss.attribute_loss: expected auto, two_class, bce or fbeta, got '" + c.attribute_loss + "'");
+    }
+    if (!(c.fbeta > 0.0)) throw std::invalid_argument("loss.fbeta: expected a number > 0, got " + std::to_string(c.fbeta));
+}
+
+torch::Tensor two_class_attribute_loss(const torch::Tensor & logits, const torch::Tensor & truth, double w_neg, double w_pos) {
+    const auto weight = torch::tensor({w_neg, w_pos}, logits.options());
+    return F::cross_entropy(logits, truth.to(torch::kLong), F::CrossEntropyFuncOptions().weight(weight));
+}
+
+torch::Tensor weighted_bce_loss(const torch::Tensor & logits, const torch::Tensor & truth, double w_neg, double w_pos) {
+    const torch::Tensor y = truth.to(logits.scalar_type());
+    const torch::Tensor weight = y * w_pos + (1 - y) * w_neg;
+    return F::binary_cross_entropy_with_logits(logits, y, F::BinaryCrossEntropyWithLogitsFuncOptions().weight(weight));
+}
+
+torch::Tensor soft_fbeta_loss(const torch::Tensor & probabilities, const torch::Tensor & truth, double beta) {
+    const torch::Tensor y = truth.to(probabilities.scalar_type());
+    const double b2 = beta * beta;
+    const torch::Tensor tp = (probabilities * y).sum();
+    const torch::Tensor fp = (probabilities * (1 - y)).sum();
+    const torch::Tensor fn = ((1 - probabilities) * y).sum();
+    return 1 - (1 + b2) * tp / ((1 + b2) * tp + b2 * fn + fp + 1e-7);
+}
+
+torch::Tensor masked_heatmap_mse(const torch::Tensor & predicted, const torch::Tensor & target, const torch::Tensor & visible) {
+    const torch::Tensor mask = visible.to(predicted.scalar_type()).unsqueeze(-1).unsqueeze(-1);
+    return (mask * (predicted - target)).pow(2).mean();
+}
+
+torch::Tensor landmark_target_heatmap(int width, int height, float x, float y, float radius) {
+    const auto xs = torch::arange(width, torch::kFloat).view({1, width}) - x;
+    const auto ys = torch::arange(height, torch::kFloat).view({height, 1}) - y;
+    return torch::exp(-0.5 * torch::sqrt(xs * xs + ys * ys) / radius);
+}
+
+loss_terms compute_loss(const network_output & output, const batch_targets & targets, const loss_config & config) {
+    loss_terms terms;
+    terms.category = F::cross_entropy(output.category_logits, targets.category);
+    terms.total = config.category_weight * terms.category;
+    if (output.attribute_logits.defined() && targets.attributes.defined()) {
+        const bool two_class = output.attribute_logits.dim() == 3;
+        const std::string kind = config.attribute_loss == "auto" ? (two_class ? "two_class" : "bce") : config.attribute_loss;
+        if (kind == "fbeta") {
+            const torch::Tensor p = two_class ? torch::softmax(output.attribute_logits, 1).select(1, 1)
+                                              : torch::sigmoid(output.attribute_logits);
+            terms.attribute = soft_fbeta_loss(p, targets.attributes, config.fbeta);
+        } else if (kind == "two_class") {
+            if (!two_class) throw std::invalid_argument("loss.attribute_loss: two_class needs [B, 2, A] logits (the full network)");
+            terms.attribute = two_class_attribute_loss(output.attribute_logits, targets.attributes,
+                                                       config.attribute_negative_weight, config.attribute_positive_weight);
+        } else {
+            const torch::Tensor logits = two_class ? output.attribute_logits.select(1, 1) - output.attribute_logits.select(1, 0)
+                                                   : output.attribute_logits;
+            terms.attribute = weighted_bce_loss(logits, targets.attributes, config.attribute_negative_weight,
+                                                config.attribute_positive_weight);
+        }
+        terms.total = terms.total + config.attribute_weight * terms.attribute;
+    }
+    if (output.heatmaps.defined() && targets.heatmaps.defined()) {
+        terms.landmark = masked_heatmap_mse(output.heatmaps, targets.heatmaps, targets.landmark_visible);
+        terms.total = terms.total + config.landmark_weight * terms.landmark;
+    }
+    return terms;
+}
+
+}  // namespace vestis::nn

@@ -1,0 +1,48 @@
+// Training losses, every weight from the config (DESIGN.md):
+//   total = w_category * CE(category) + w_attribute * attribute loss + w_landmark * heatmap MSE
+#pragma once
+
+#include "nn/network.h"
+
+namespace vestis::nn {
+
+struct loss_config {
+    double category_weight = 1.0;
+    double attribute_weight = 20.0;
+    double landmark_weight = 10.0;
+    double attribute_negative_weight = 0.1;   // w_neg
+    double attribute_positive_weight = 1.0;   // w_pos
+    // "auto": two_class for [B, 2, A] logits, bce for [B, A]; or "fbeta" (1 - soft F-beta).
+    std::string attribute_loss = "auto";
+    double fbeta = 1.0;
+};
+
+void validate(const loss_config & config);   // throws std::invalid_argument naming the field
+
+struct batch_targets {
+    torch::Tensor category;           // [B] int64
+    torch::Tensor attributes;         // [B, A] 0/1, or undefined
+    torch::Tensor heatmaps;           // [B, L, H, W] targets, or undefined
+    torch::Tensor landmark_visible;   // [B, L] 0/1 mask for the heatmap loss
+};
+
+struct loss_terms {
+    torch::Tensor total, category, attribute, landmark;   // unweighted terms; undefined when absent
+};
+
+loss_terms compute_loss(const network_output & output, const batch_targets & targets, const loss_config & config);
+
+// Per-attribute 2-class cross-entropy with class weights [w_neg, w_pos] (the reference):
+// the weighted mean of -log p(true class) over every image and attribute.
+torch::Tensor two_class_attribute_loss(const torch::Tensor & logits, const torch::Tensor & truth, double w_neg, double w_pos);
+// Binary cross-entropy on independent logits, negatives weighted by w_neg, positives by w_pos.
+torch::Tensor weighted_bce_loss(const torch::Tensor & logits, const torch::Tensor & truth, double w_neg, double w_pos);
+// 1 - F-beta over the batch from soft counts (probabilities instead of 0/1 decisions).
+torch::Tensor soft_fbeta_loss(const torch::Tensor & probabilities, const torch::Tensor & truth, double beta);
+// Mean over every heatmap pixel of (visible * (predicted - target))^2, as the reference.
+torch::Tensor masked_heatmap_mse(const torch::Tensor & predicted, const torch::Tensor & target, const torch::Tensor & visible);
+
+// exp(-0.5 * d / radius) with d the Euclidean distance in pixels to (x, y) (pixel centres).
+torch::Tensor landmark_target_heatmap(int width, int height, float x, float y, float radius);
+
+}  // namespace vestis::nn

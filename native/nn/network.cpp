@@ -1,0 +1,65 @@
+#include "nn/network.h"
+
+#include "nn/landmark_attention.h"
+#include "nn/simple_model.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace vestis::nn {
+
+void validate(const network_config & c) {
+    const auto fail = [](const std::string & message) { throw std::invalid_argument(message); };
+    if (c.kind != "full" && c.kind != "simple") fail("model.kind: expected 'full' or 'simple', got '" + c.kind + "'");
+    if (c.kind == "simple" && c.backbone != "vgg16" && c.backbone != "resnet18" && c.backbone != "resnet50" &&
+        c.backbone != "mobilenet_v2") {
+        fail("model.backbone: expected vgg16, resnet18, resnet50 or mobilenet_v2, got '" + c.backbone + "'");
+    }
+    if (!(c.width > 0.0 && c.width <= 4.0)) fail("model.width: expected a number in (0, 4], got " + std::to_string(c.width));
+    if (c.categories < 1 || c.categories > 100000) fail("model.categories: expected 1..100000, got " + std::to_string(c.categories));
+    if (c.attributes < 0 || c.attributes > 100000) fail("model.attributes: expected 0..100000, got " + std::to_string(c.attributes));
+    if (c.landmarks < 0 || c.landmarks > 64) fail("model.landmarks: expected 0..64, got " + std::to_string(c.landmarks));
+    if (c.input_size < 32 || c.input_size > 2048 || (c.kind == "full" && c.input_size % 32 != 0)) {
+        fail("model.input_size: expected " + std::string(c.kind == "full" ? "a multiple of 32" : "a size") +
+             " in 32..2048, got " + std::to_string(c.input_size));
+    }
+    if (c.kind == "full" && c.landmarks < 1) fail("model.landmarks: the full network needs at least one landmark");
+}
+
+std::shared_ptr<garment_network> make_network(const network_config & config) {
+    validate(config);
+    if (config.kind == "full") return std::make_shared<landmark_attention_network>(config);
+    return std::make_shared<simple_network>(config);
+}
+
+int scaled(int channels, double width) {
+    return std::max(1, static_cast<int>(std::lround(channels * width)));
+}
+
+torch::Tensor heatmap_argmax_positions(const torch::Tensor & heatmaps) {
+    const int64_t h = heatmaps.size(2), w = heatmaps.size(3);
+    const torch::Tensor flat_index = heatmaps.detach().flatten(2).argmax(2);
+    const torch::Tensor x = torch::remainder(flat_index, w).to(torch::kFloat) / static_cast<double>(std::max<int64_t>(w - 1, 1));
+    const torch::Tensor y = torch::div(flat_index, w, "floor").to(torch::kFloat) / static_cast<double>(std::max<int64_t>(h - 1, 1));
+    return torch::stack({x, y}, 2);
+}
+
+namespace {
+thread_local std::vector<stage_shape> * recording = nullptr;
+}
+
+void record_stage_shapes(std::vector<stage_shape> * into) { recording = into; }
+
+void record_stage(const char * name, const torch::Tensor & output) {
+    if (recording) recording->push_back({name, output.sizes().vec()});
+}
+
+long long count_parameters(const torch::nn::Module & module, bool trainable_only) {
+    long long total = 0;
+    for (const auto & p : module.parameters()) {
+        if (!trainable_only || p.requires_grad()) total += p.numel();
+    }
+    return total;
+}
+
+}  // namespace vestis::nn

@@ -1,0 +1,53 @@
+// The networks Vestis trains: the full landmark-attention network (Liu & Lu, ECCVW 2018)
+// and a simplified multi-label model on a backbone chosen by name. Both take normalised
+// images [B, 3, H, W] and give the same kind of output.
+#pragma once
+
+#include "nn/network_config.h"
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace vestis::nn {
+
+struct network_output {
+    torch::Tensor category_logits;    // [B, C]
+    torch::Tensor attribute_logits;   // full: [B, 2, A] (negative, positive); simple: [B, A]
+    torch::Tensor heatmaps;           // [B, L, H, W] at input resolution, or undefined
+    torch::Tensor landmarks;          // [B, L, 2]: argmax (x, y) / (W - 1, H - 1), or undefined
+    torch::Tensor attention;          // full: [B, C4, h, w] tanh attention, else undefined
+};
+
+class garment_network : public torch::nn::Module {
+public:
+    virtual network_output forward(const torch::Tensor & images) = 0;
+    virtual bool two_class_attributes() const = 0;
+    const network_config & config() const { return config_; }
+
+protected:
+    explicit garment_network(network_config config) : config_(std::move(config)) {}
+    network_config config_;
+};
+
+std::shared_ptr<garment_network> make_network(const network_config & config);
+
+// Channel count scaled by the width multiplier, at least 1.
+int scaled(int channels, double width);
+
+// Landmark positions from heatmaps: argmax of each map over (W - 1, H - 1), as the reference.
+torch::Tensor heatmap_argmax_positions(const torch::Tensor & heatmaps);
+
+// Stage outputs of the last forward pass when recording is on, for `vestis model info`.
+struct stage_shape {
+    std::string name;
+    std::vector<int64_t> shape;
+};
+void record_stage_shapes(std::vector<stage_shape> * into);   // nullptr stops recording
+void record_stage(const char * name, const torch::Tensor & output);
+
+long long count_parameters(const torch::nn::Module & module, bool trainable_only = true);
+
+}  // namespace vestis::nn

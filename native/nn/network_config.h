@@ -1,0 +1,22 @@
+// What a network is made of, without LibTorch: front-ends (CLI, config) include this alone.
+#pragma once
+
+#include <string>
+
+namespace vestis::nn {
+
+struct network_config {
+    std::string kind = "full";         // "full" (landmark-attention) or "simple"
+    std::string backbone = "vgg16";    // simple: vgg16, resnet18, resnet50, mobilenet_v2
+    double width = 1.0;                // full: scales every channel count and FC width (1 = faithful)
+    bool landmark_branch = true;       // simple: add the landmark heatmap branch
+    int categories = 48;
+    int attributes = 1000;             // 0: no attribute head
+    int landmarks = 8;
+    int input_size = 224;              // for shape checks and `model info`
+};
+
+// Checks names and ranges; throws std::invalid_argument naming the field.
+void validate(const network_config & config);
+
+}  // namespace vestis::nn

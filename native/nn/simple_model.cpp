@@ -1,0 +1,36 @@
+#include "nn/simple_model.h"
+
+namespace vestis::nn {
+
+simple_network::simple_network(const network_config & config) : garment_network(config) {
+    backbone_ = register_module("backbone", make_backbone(config.backbone));
+    if (config.landmark_branch && config.landmarks > 0) {
+        landmarks_ = register_module("landmark_branch",
+                                     std::make_shared<landmark_branch>(backbone_->stride8_channels(), config.landmarks, 1.0));
+    }
+    category_head_ = register_module("category_head", torch::nn::Linear(backbone_->final_channels(), config.categories));
+    if (config.attributes > 0) {
+        attribute_head_ = register_module("attribute_head", torch::nn::Linear(backbone_->final_channels(), config.attributes));
+    }
+}
+
+network_output simple_network::forward(const torch::Tensor & images) {
+    network_output out;
+    const backbone_features features = backbone_->forward(images);
+    if (landmarks_) {
+        out.heatmaps = landmarks_->forward(features.stride8);
+        record_stage("landmark_branch", out.heatmaps);
+        out.landmarks = heatmap_argmax_positions(out.heatmaps);
+    }
+    const torch::Tensor pooled = features.final.mean({2, 3});
+    record_stage("global_pool", pooled);
+    out.category_logits = category_head_->forward(pooled);
+    record_stage("category_logits", out.category_logits);
+    if (attribute_head_) {
+        out.attribute_logits = attribute_head_->forward(pooled);
+        record_stage("attribute_logits", out.attribute_logits);
+    }
+    return out;
+}
+
+}  // namespace vestis::nn

@@ -1,0 +1,25 @@
+// The simplified multi-label model: a backbone chosen by name, global average pooling, a
+// category head (softmax) and an attribute head (independent sigmoids), optionally the
+// landmark heatmap branch on the backbone's stride-8 features. Any input size the
+// backbone can take (at least 32 pixels).
+#pragma once
+
+#include "nn/backbones.h"
+#include "nn/landmark_attention.h"
+
+namespace vestis::nn {
+
+class simple_network : public garment_network {
+public:
+    explicit simple_network(const network_config & config);
+    network_output forward(const torch::Tensor & images) override;
+    bool two_class_attributes() const override { return false; }
+    std::shared_ptr<backbone> features() const { return backbone_; }
+
+private:
+    std::shared_ptr<backbone> backbone_;
+    std::shared_ptr<landmark_branch> landmarks_;
+    torch::nn::Linear category_head_{nullptr}, attribute_head_{nullptr};
+};
+
+}  // namespace vestis::nn

@@ -1,0 +1,79 @@
+// The published evaluation metrics, one implementation used by training, evaluation, reports
+// and the viewer's ground-truth view. Images are added one at a time; `finish` gives the
+// figures over everything added. Definitions follow DeepFashion's benchmark papers:
+// - category top-k accuracy;
+// - attribute top-k recall: for each image rank the attributes of one type by score, count the
+//   true positives among its top k; recall = hits / true positives of that type over the split
+//   ("all" ranks every attribute together);
+// - landmark normalised error: distance between predicted and true positions, both normalised
+//   by the crop's width and height, averaged over visible landmarks, per landmark; the overall
+//   figure is the mean over landmarks;
+// - per-attribute error rate and precision / recall / F1 (micro and macro) at a threshold.
+// A figure with nothing to measure (no positives, no visible landmark) is NaN.
+#pragma once
+
+#include "vestis/geometry.h"
+#include "vestis/model_card.h"
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace vestis {
+
+constexpr std::array<int, 3> category_ks = {1, 3, 5};
+constexpr std::array<int, 2> attribute_ks = {3, 5};
+
+struct attribute_recall {
+    std::array<double, 2> top_k{};   // recall at attribute_ks
+    long long positives = 0;
+};
+
+struct metrics_report {
+    long long images = 0;
+    // Category
+    std::array<double, 3> category_top_k{};   // accuracy at category_ks
+    // Attributes: one entry per attribute type (in type order), then "all".
+    std::array<attribute_recall, attribute_type_count> attribute_by_type{};
+    attribute_recall attribute_all;
+    std::vector<double> attribute_error_rate;   // per attribute, at the threshold
+    double mean_attribute_error_rate = 0;
+    double precision_micro = 0, recall_micro = 0, f1_micro = 0;
+    double f1_macro = 0;   // mean over attributes whose F1 is defined (some positive, predicted or true)
+    // Landmarks
+    std::vector<double> landmark_error;   // per landmark slot
+    std::vector<long long> landmark_visible;
+    double mean_landmark_error = 0;
+};
+
+class metrics_accumulator {
+public:
+    // `attribute_types` lists the type of each attribute (empty: no attribute head);
+    // `landmark_count` is 0 without a landmark head.
+    metrics_accumulator(std::vector<attribute_type> attribute_types, int landmark_count, float threshold = 0.5f);
+
+    // `scores`: category_count logits or probabilities (only their order matters).
+    void add_category(const float * scores, int category_count, int true_category);
+    // `scores` rank attributes (positive logits or probabilities); `probabilities` are compared
+    // with the threshold; `truth` is 1 for present, 0 otherwise.
+    void add_attributes(const float * scores, const float * probabilities, const std::uint8_t * truth);
+    // Positions normalised to [0, 1] by the crop's size; only `visible` slots count.
+    void add_landmarks(const point * predicted, const point * truth, const std::uint8_t * visible);
+
+    metrics_report finish() const;
+
+private:
+    std::vector<attribute_type> types_;
+    float threshold_;
+    long long category_images_ = 0;
+    std::array<long long, 3> category_hits_{};
+    std::array<std::array<long long, 2>, attribute_type_count + 1> attribute_hits_{};
+    std::array<long long, attribute_type_count + 1> attribute_positives_{};
+    std::vector<long long> true_positive_, false_positive_, false_negative_, attribute_errors_;
+    long long attribute_images_ = 0;
+    std::vector<double> landmark_error_sum_;
+    std::vector<long long> landmark_visible_;
+    std::vector<int> order_;   // scratch for ranking
+};
+
+}  // namespace vestis

@@ -1,0 +1,139 @@
+// Losses against hand-computed values, and the VGG16 import against torchvision itself.
+#include "nn/landmark_attention.h"
+#include "nn/losses.h"
+#include "nn/simple_model.h"
+#include "nn/vgg_import.h"
+#include "io/torch_save.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+
+using namespace vestis::nn;
+
+TEST(losses, two_class_attribute_loss_is_the_weighted_mean) {
+    // One image, two attributes. Negative logits 0, positive logits ln 3 and 0:
+    // p(present) = 3/4 and 1/2. Truth: present, absent. Weights: w_pos 1, w_neg 0.1.
+    const auto logits = torch::tensor({0.0f, 0.0f, std::log(3.0f), 0.0f}).view({1, 2, 2});
+    const auto truth = torch::tensor({1, 0}).view({1, 2});
+    const double expected = (std::log(4.0 / 3.0) * 1.0 + std::log(2.0) * 0.1) / 1.1;
+    EXPECT_NEAR(two_class_attribute_loss(logits, truth, 0.1, 1.0).item<double>(), expected, 1e-6);
+}
+
+TEST(losses, weighted_bce_weights_negatives_and_positives) {
+    // x = 0, y = 1: ln 2, weight 2.  x = ln 3, y = 0: -ln(1 - 3/4) = ln 4, weight 0.5.
+    const auto logits = torch::tensor({0.0f, std::log(3.0f)}).view({1, 2});
+    const auto truth = torch::tensor({1.0f, 0.0f}).view({1, 2});
+    EXPECT_NEAR(weighted_bce_loss(logits, truth, 0.5, 2.0).item<double>(), (2 * std::log(2.0) + 0.5 * std::log(4.0)) / 2, 1e-6);
+}
+
+TEST(losses, soft_fbeta_matches_counts) {
+    // p = [1, 0], y = [1, 1]: TP 1, FP 0, FN 1. F1 = 2/3; F2 = 5 / (5 + 4) = 5/9.
+    const auto p = torch::tensor({1.0f, 0.0f}), y = torch::tensor({1.0f, 1.0f});
+    EXPECT_NEAR(soft_fbeta_loss(p, y, 1.0).item<double>(), 1.0 / 3.0, 1e-6);
+    EXPECT_NEAR(soft_fbeta_loss(p, y, 2.0).item<double>(), 4.0 / 9.0, 1e-6);
+}
+
+TEST(losses, heatmap_mse_counts_only_visible_landmarks) {
+    const auto predicted = torch::ones({1, 2, 2, 2}), target = torch::zeros({1, 2, 2, 2});
+    const auto visible = torch::tensor({1.0f, 0.0f}).view({1, 2});
+    EXPECT_NEAR(masked_heatmap_mse(predicted, target, visible).item<double>(), 4.0 / 8.0, 1e-7);
+}
+
+TEST(losses, target_heatmap_decays_with_distance) {
+    const auto map = landmark_target_heatmap(10, 8, 2.0f, 3.0f, 8.0f);
+    EXPECT_EQ(map.sizes().vec(), (std::vector<int64_t>{8, 10}));
+    EXPECT_FLOAT_EQ(map[3][2].item<float>(), 1.0f);
+    EXPECT_NEAR(map[7][5].item<float>(), std::exp(-0.5 * 5.0 / 8.0), 1e-6);   // 3-4-5 triangle
+}
+
+TEST(losses, total_weights_each_term) {
+    network_output out;
+    out.category_logits = torch::zeros({1, 4});   // CE = ln 4
+    out.attribute_logits = torch::zeros({1, 3});  // BCE = ln 2 whatever the truth
+    out.heatmaps = torch::ones({1, 1, 2, 2});
+    batch_targets t;
+    t.category = torch::tensor({2}, torch::kLong);
+    t.attributes = torch::tensor({1.0f, 0.0f, 1.0f}).view({1, 3});
+    t.heatmaps = torch::zeros({1, 1, 2, 2});
+    t.landmark_visible = torch::ones({1, 1});
+    loss_config c;
+    c.category_weight = 0.5;
+    c.attribute_weight = 3;
+    c.landmark_weight = 7;
+    c.attribute_negative_weight = 1;
+    c.attribute_positive_weight = 1;
+    const auto terms = compute_loss(out, t, c);
+    EXPECT_NEAR(terms.category.item<double>(), std::log(4.0), 1e-6);
+    EXPECT_NEAR(terms.attribute.item<double>(), std::log(2.0), 1e-6);
+    EXPECT_NEAR(terms.landmark.item<double>(), 1.0, 1e-6);
+    EXPECT_NEAR(terms.total.item<double>(), 0.5 * std::log(4.0) + 3 * std::log(2.0) + 7, 1e-5);
+    c.attribute_loss = "softmax";
+    EXPECT_THROW(validate(c), std::invalid_argument);
+}
+
+// ---- ImageNet VGG16 import, checked against torchvision's own forward pass -------------
+static std::string fixture(const char * name) {
+    const char * folder = std::getenv("VESTIS_TORCH_FIXTURES");
+    return std::string(folder ? folder : "torch-fixtures") + "/" + name;
+}
+
+static torch::Tensor saved(const std::map<std::string, vestis::saved_tensor> & file, const char * key) {
+    const auto & t = file.at(key);
+    return torch::from_blob(const_cast<float *>(t.values.data()), t.shape, torch::kFloat).clone();
+}
+
+TEST(vgg_import, full_network_computes_what_torchvision_computes) {
+    network_config c;   // faithful widths; the input size only matters for the FC heads
+    auto net = std::dynamic_pointer_cast<landmark_attention_network>(make_network(c));
+    EXPECT_EQ(import_vgg16_weights(*net, fixture("vgg16.pth")), 26);
+    const auto reference = vestis::read_torch_save(fixture("vgg16_outputs.pth"));
+    torch::NoGradGuard no_grad;
+    const auto conv4_3 = net->vgg()->forward(saved(reference, "input")).stride8;
+    EXPECT_LT((conv4_3 - saved(reference, "conv4_3")).abs().max().item<float>(), 1e-4);
+    // conv5 came from features.24/26/28.
+    EXPECT_TRUE(torch::equal(net->conv5()[2].second->bias, saved(vestis::read_torch_save(fixture("vgg16.pth")), "features.28.bias")));
+}
+
+TEST(vgg_import, simple_vgg16_backbone_computes_what_torchvision_computes) {
+    network_config c;
+    c.kind = "simple";
+    c.backbone = "vgg16";
+    auto net = std::dynamic_pointer_cast<simple_network>(make_network(c));
+    import_vgg16_weights(*net, fixture("vgg16.pth"));
+    const auto reference = vestis::read_torch_save(fixture("vgg16_outputs.pth"));
+    torch::NoGradGuard no_grad;
+    const auto pool5 = net->features()->forward(saved(reference, "input")).final;
+    EXPECT_LT((pool5 - saved(reference, "pool5")).abs().max().item<float>(), 1e-4);
+}
+
+static std::string import_error(garment_network & net, const std::string & path) {
+    try {
+        import_vgg16_weights(net, path);
+    } catch (const std::runtime_error & e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(vgg_import, names_the_missing_key_and_the_mismatched_shape) {
+    network_config c;
+    c.width = 0.5;
+    auto narrow = make_network(c);
+    const std::string mismatch = import_error(*narrow, fixture("vgg16.pth"));
+    EXPECT_NE(mismatch.find("features.0.weight has shape [64, 3, 3, 3] but conv1_1.weight needs [32, 3, 3, 3] "
+                            "(ImageNet weights need width 1.0)"),
+              std::string::npos)
+        << mismatch;
+    auto faithful = make_network(network_config{});
+    const std::string missing = import_error(*faithful, fixture("vgg16_missing.pth"));
+    EXPECT_NE(missing.find("vgg16_missing.pth: key 'features.10.weight' (for conv3_1) is missing"), std::string::npos)
+        << missing;
+    c = network_config{};
+    c.kind = "simple";
+    c.backbone = "resnet18";
+    auto resnet = make_network(c);
+    EXPECT_NE(import_error(*resnet, fixture("vgg16.pth")).find("fit the full network or the vgg16 backbone only"),
+              std::string::npos);
+}

@@ -1,0 +1,152 @@
+// Networks: parameter counts against the reference and torchvision, output shapes, and that
+// training reaches every parameter.
+#include "nn/backbones.h"
+#include "nn/landmark_attention.h"
+#include "nn/network.h"
+
+#include <gtest/gtest.h>
+
+using namespace vestis::nn;
+
+namespace {
+
+network_config small_full(double width = 0.25) {
+    network_config c;
+    c.kind = "full";
+    c.width = width;
+    c.categories = 5;
+    c.attributes = 7;
+    c.input_size = 64;
+    return c;
+}
+
+// Forward, a loss over every output, backward: every parameter must receive a gradient.
+void expect_every_parameter_learns(garment_network & net, int input_size) {
+    net.train();
+    const auto out = net.forward(torch::randn({2, 3, input_size, input_size}));
+    torch::Tensor loss = out.category_logits.sum();
+    if (out.attribute_logits.defined()) loss = loss + out.attribute_logits.sum();
+    if (out.heatmaps.defined()) loss = loss + out.heatmaps.pow(2).mean();
+    loss.backward();
+    for (const auto & p : net.named_parameters()) {
+        ASSERT_TRUE(p.value().grad().defined()) << p.key() << " got no gradient";
+        EXPECT_TRUE(torch::isfinite(p.value().grad()).all().item<bool>()) << p.key();
+        EXPECT_GT(p.value().grad().abs().sum().item<double>(), 0.0) << p.key() << " has an all-zero gradient";
+    }
+}
+
+}  // namespace
+
+TEST(full_network, has_the_published_parameter_count) {
+    network_config c;   // faithful: VGG16, C = 48, A = 1000
+    auto net = make_network(c);
+    EXPECT_EQ(count_parameters(*net), 69218600);
+}
+
+TEST(full_network, width_multiplier_scales_channels_and_fc) {
+    auto net = std::dynamic_pointer_cast<landmark_attention_network>(make_network(small_full(0.5)));
+    ASSERT_TRUE(net);
+    EXPECT_EQ(net->vgg()->convolutions()[0].second->weight.size(0), 32);   // conv1_1: 64 x 0.5
+    EXPECT_LT(count_parameters(*net), count_parameters(*make_network(small_full(1.0))) / 3);
+}
+
+TEST(full_network, gives_every_output_in_its_shape) {
+    auto net = make_network(small_full());
+    net->eval();
+    torch::NoGradGuard no_grad;
+    const auto out = net->forward(torch::randn({3, 3, 64, 64}));
+    EXPECT_EQ(out.category_logits.sizes().vec(), (std::vector<int64_t>{3, 5}));
+    EXPECT_EQ(out.attribute_logits.sizes().vec(), (std::vector<int64_t>{3, 2, 7}));
+    EXPECT_EQ(out.heatmaps.sizes().vec(), (std::vector<int64_t>{3, 8, 64, 64}));
+    EXPECT_EQ(out.landmarks.sizes().vec(), (std::vector<int64_t>{3, 8, 2}));
+    EXPECT_EQ(out.attention.sizes().vec(), (std::vector<int64_t>{3, 128, 8, 8}));   // conv4_3 of width 0.25
+    EXPECT_LE(out.attention.abs().max().item<float>(), 1.0f);                      // tanh
+    EXPECT_TRUE(net->two_class_attributes());
+}
+
+TEST(full_network, every_parameter_learns) {
+    auto net = make_network(small_full());
+    expect_every_parameter_learns(*net, 64);
+}
+
+TEST(backbones, match_torchvision_parameter_counts) {
+    // torchvision's models without their classifiers (e.g. resnet18: 11,689,512 - fc 513,000).
+    EXPECT_EQ(count_parameters(*make_backbone("vgg16")), 14714688);
+    EXPECT_EQ(count_parameters(*make_backbone("resnet18")), 11176512);
+    EXPECT_EQ(count_parameters(*make_backbone("resnet50")), 23508032);
+    EXPECT_EQ(count_parameters(*make_backbone("mobilenet_v2")), 2223872);
+    EXPECT_THROW(make_backbone("alexnet"), std::invalid_argument);
+}
+
+class simple_network_test : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(simple_network_test, gives_outputs_and_every_parameter_learns) {
+    network_config c;
+    c.kind = "simple";
+    c.backbone = GetParam();
+    c.categories = 10;
+    c.attributes = 6;
+    c.input_size = 64;
+    auto net = make_network(c);
+    {
+        torch::NoGradGuard no_grad;
+        net->eval();
+        const auto out = net->forward(torch::randn({2, 3, 64, 64}));
+        EXPECT_EQ(out.category_logits.sizes().vec(), (std::vector<int64_t>{2, 10}));
+        EXPECT_EQ(out.attribute_logits.sizes().vec(), (std::vector<int64_t>{2, 6}));
+        EXPECT_EQ(out.heatmaps.sizes().vec(), (std::vector<int64_t>{2, 8, 64, 64}));
+        EXPECT_FALSE(out.attention.defined());
+    }
+    expect_every_parameter_learns(*net, 64);
+}
+
+INSTANTIATE_TEST_SUITE_P(backbones, simple_network_test,
+                         ::testing::Values("vgg16", "resnet18", "resnet50", "mobilenet_v2"));
+
+TEST(simple_network, runs_small_inputs_without_the_landmark_branch) {
+    network_config c;
+    c.kind = "simple";
+    c.backbone = "resnet18";
+    c.categories = 10;
+    c.attributes = 0;
+    c.landmark_branch = false;
+    c.input_size = 32;
+    auto net = make_network(c);
+    const auto out = net->forward(torch::randn({4, 3, 32, 32}));
+    EXPECT_EQ(out.category_logits.sizes().vec(), (std::vector<int64_t>{4, 10}));
+    EXPECT_FALSE(out.attribute_logits.defined());
+    EXPECT_FALSE(out.heatmaps.defined());
+}
+
+TEST(heatmap_argmax_positions, divides_the_peak_by_size_minus_one) {
+    auto maps = torch::zeros({1, 2, 5, 9});
+    maps[0][0][4][8] = 1;   // bottom-right corner -> (1, 1)
+    maps[0][1][1][2] = 3;   // (2 / 8, 1 / 4)
+    const auto p = heatmap_argmax_positions(maps);
+    EXPECT_FLOAT_EQ(p[0][0][0].item<float>(), 1.0f);
+    EXPECT_FLOAT_EQ(p[0][0][1].item<float>(), 1.0f);
+    EXPECT_FLOAT_EQ(p[0][1][0].item<float>(), 0.25f);
+    EXPECT_FLOAT_EQ(p[0][1][1].item<float>(), 0.25f);
+}
+
+TEST(network_config, rejects_bad_values_naming_the_field) {
+    network_config c;
+    c.kind = "huge";
+    EXPECT_THROW(
+        {
+            try {
+                make_network(c);
+            } catch (const std::invalid_argument & e) {
+                EXPECT_STREQ(e.what(), "model.kind: expected 'full' or 'simple', got 'huge'");
+                throw;
+            }
+        },
+        std::invalid_argument);
+    c = network_config{};
+    c.input_size = 100;   // not a multiple of 32
+    EXPECT_THROW(make_network(c), std::invalid_argument);
+    c = network_config{};
+    c.kind = "simple";
+    c.backbone = "resnet34";
+    EXPECT_THROW(make_network(c), std::invalid_argument);
+}

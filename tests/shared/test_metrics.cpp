@@ -1,0 +1,83 @@
+#include "vestis/metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace vestis;
+
+TEST(metrics, category_top_k_counts_ties_in_index_order) {
+    metrics_accumulator m({}, 0);
+    const float a[6] = {0.1f, 0.5f, 0.2f, 0.9f, 0.0f, 0.3f};   // ranks: 3, 1, 5, 2, 0, 4
+    m.add_category(a, 6, 3);   // rank 0: top-1
+    m.add_category(a, 6, 2);   // rank 3: top-5 only
+    m.add_category(a, 6, 4);   // rank 5: none
+    const float tied[4] = {0.5f, 0.5f, 0.5f, 0.5f};
+    m.add_category(tied, 4, 2);   // tie broken by index: rank 2, inside top-3
+    const auto r = m.finish();
+    EXPECT_EQ(r.images, 4);
+    EXPECT_DOUBLE_EQ(r.category_top_k[0], 1.0 / 4);
+    EXPECT_DOUBLE_EQ(r.category_top_k[1], 2.0 / 4);
+    EXPECT_DOUBLE_EQ(r.category_top_k[2], 3.0 / 4);
+}
+
+TEST(metrics, attribute_recall_ranks_within_each_type_and_over_all) {
+    // Six attributes: four textures (0-3), two styles (4, 5).
+    using t = attribute_type;
+    metrics_accumulator m({t::texture, t::texture, t::texture, t::texture, t::style, t::style}, 0);
+    const float scores1[6] = {0.9f, 0.1f, 0.8f, 0.7f, 0.95f, 0.2f};
+    const std::uint8_t truth1[6] = {0, 1, 1, 0, 0, 1};
+    m.add_attributes(scores1, scores1, truth1);
+    // Texture top-3 = {0, 2, 3}: hits {2} -> 1 of 2. Style top-3 = {4, 5}: hits {5} -> 1 of 1.
+    // All top-3 = {4, 0, 2}: 1 hit of 3; all top-5 = {4, 0, 2, 3, 5}: 2 hits of 3.
+    const float scores2[6] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f};
+    const std::uint8_t none[6] = {0, 0, 0, 0, 0, 0};
+    m.add_attributes(scores2, scores2, none);   // no positives: changes no recall
+    const auto r = m.finish();
+    EXPECT_DOUBLE_EQ(r.attribute_by_type[static_cast<int>(t::texture)].top_k[0], 0.5);
+    EXPECT_DOUBLE_EQ(r.attribute_by_type[static_cast<int>(t::texture)].top_k[1], 1.0);
+    EXPECT_DOUBLE_EQ(r.attribute_by_type[static_cast<int>(t::style)].top_k[0], 1.0);
+    EXPECT_EQ(r.attribute_by_type[static_cast<int>(t::style)].positives, 1);
+    EXPECT_TRUE(std::isnan(r.attribute_by_type[static_cast<int>(t::fabric)].top_k[0]));   // no fabric at all
+    EXPECT_DOUBLE_EQ(r.attribute_all.top_k[0], 1.0 / 3);
+    EXPECT_DOUBLE_EQ(r.attribute_all.top_k[1], 2.0 / 3);
+}
+
+TEST(metrics, error_rate_precision_recall_and_f1_at_the_threshold) {
+    using t = attribute_type;
+    metrics_accumulator m({t::shape, t::shape, t::part}, 0, 0.5f);
+    const float p1[3] = {0.9f, 0.6f, 0.1f};
+    const std::uint8_t y1[3] = {1, 0, 0};   // a0 TP, a1 FP, a2 TN
+    const float p2[3] = {0.2f, 0.7f, 0.4f};
+    const std::uint8_t y2[3] = {1, 1, 0};   // a0 FN, a1 TP, a2 TN
+    m.add_attributes(p1, p1, y1);
+    m.add_attributes(p2, p2, y2);
+    const auto r = m.finish();
+    EXPECT_DOUBLE_EQ(r.attribute_error_rate[0], 0.5);
+    EXPECT_DOUBLE_EQ(r.attribute_error_rate[1], 0.5);
+    EXPECT_DOUBLE_EQ(r.attribute_error_rate[2], 0.0);
+    EXPECT_DOUBLE_EQ(r.mean_attribute_error_rate, 1.0 / 3);
+    // TP 2, FP 1, FN 1.
+    EXPECT_DOUBLE_EQ(r.precision_micro, 2.0 / 3);
+    EXPECT_DOUBLE_EQ(r.recall_micro, 2.0 / 3);
+    EXPECT_DOUBLE_EQ(r.f1_micro, 2.0 / 3);
+    // a0: F1 = 2/(2+0+1) = 2/3; a1: 2/(2+1+0) = 2/3; a2 never positive: left out.
+    EXPECT_DOUBLE_EQ(r.f1_macro, 2.0 / 3);
+}
+
+TEST(metrics, landmark_error_averages_visible_landmarks_only) {
+    metrics_accumulator m({}, 3);
+    const point truth[3] = {{0.5f, 0.5f}, {0.1f, 0.1f}, {0.9f, 0.9f}};
+    const point guess1[3] = {{0.8f, 0.9f}, {0.1f, 0.1f}, {0.0f, 0.0f}};   // errors 0.5, 0, (hidden)
+    const point guess2[3] = {{0.5f, 0.5f}, {0.4f, 0.5f}, {0.0f, 0.0f}};   // errors 0, 0.5, (hidden)
+    const std::uint8_t visible[3] = {1, 1, 0};
+    m.add_landmarks(guess1, truth, visible);
+    const std::uint8_t only_second[3] = {0, 1, 0};
+    m.add_landmarks(guess2, truth, only_second);
+    const auto r = m.finish();
+    EXPECT_NEAR(r.landmark_error[0], 0.5, 1e-6);
+    EXPECT_NEAR(r.landmark_error[1], 0.25, 1e-6);
+    EXPECT_TRUE(std::isnan(r.landmark_error[2]));
+    EXPECT_EQ(r.landmark_visible[1], 2);
+    EXPECT_NEAR(r.mean_landmark_error, 0.375, 1e-6);   // over the landmarks that were measured
+}
