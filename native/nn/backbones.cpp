@@ -31,7 +31,7 @@ backbone_features vgg16_features::forward(const torch::Tensor & images) {
     for (std::size_t block = 0; block < block_ends_.size(); ++block) {
         if (block > 0) x = F::max_pool2d(x, F::MaxPool2dFuncOptions(2).stride(2));
         for (; conv < static_cast<std::size_t>(block_ends_[block]); ++conv) {
-            x = torch::relu(convs_[conv].second->forward(x));
+            x = convs_[conv].second->forward(x).relu_();   // in place: nothing else reads the conv output
             record_stage(convs_[conv].first.c_str(), x);
         }
         if (block == 3) out.stride8 = x;   // conv4_3, stride 8

@@ -49,7 +49,7 @@ landmark_branch::landmark_branch(int in_channels, int landmarks, double width) {
 torch::Tensor landmark_branch::forward(torch::Tensor x) {
     for (auto & [layer, relu] : layers_) {
         x = layer.forward(x);
-        if (relu) x = torch::relu(x);
+        if (relu) x = torch::relu_(x);
     }
     return x;
 }

@@ -54,6 +54,13 @@ void record_stage(const char * name, const torch::Tensor & output) {
     if (recording) recording->push_back({name, output.sizes().vec()});
 }
 
+void use_channels_last(torch::nn::Module & module) {
+    torch::NoGradGuard no_grad;
+    for (auto & p : module.parameters()) {
+        if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+    }
+}
+
 long long count_parameters(const torch::nn::Module & module, bool trainable_only) {
     long long total = 0;
     for (const auto & p : module.parameters()) {

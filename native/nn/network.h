@@ -48,6 +48,10 @@ struct stage_shape {
 void record_stage_shapes(std::vector<stage_shape> * into);   // nullptr stops recording
 void record_stage(const char * name, const torch::Tensor & output);
 
+// Stores every 4-d weight channels-last (NHWC), the layout oneDNN (CPU) and cuDNN (tensor
+// cores) convolve fastest; feed images with .contiguous(torch::MemoryFormat::ChannelsLast).
+void use_channels_last(torch::nn::Module & module);
+
 long long count_parameters(const torch::nn::Module & module, bool trainable_only = true);
 
 }  // namespace vestis::nn

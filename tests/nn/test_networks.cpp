@@ -64,6 +64,20 @@ TEST(full_network, gives_every_output_in_its_shape) {
     EXPECT_TRUE(net->two_class_attributes());
 }
 
+TEST(full_network, channels_last_computes_the_same) {
+    torch::manual_seed(1);
+    auto net = make_network(small_full());
+    net->eval();
+    torch::NoGradGuard no_grad;
+    const auto images = torch::randn({2, 3, 64, 64});
+    const auto reference = net->forward(images);
+    use_channels_last(*net);
+    const auto nhwc = net->forward(images.contiguous(torch::MemoryFormat::ChannelsLast));
+    EXPECT_LT((nhwc.category_logits - reference.category_logits).abs().max().item<float>(), 1e-4);
+    EXPECT_LT((nhwc.attribute_logits - reference.attribute_logits).abs().max().item<float>(), 1e-4);
+    EXPECT_LT((nhwc.heatmaps - reference.heatmaps).abs().max().item<float>(), 1e-4);
+}
+
 TEST(full_network, every_parameter_learns) {
     auto net = make_network(small_full());
     expect_every_parameter_learns(*net, 64);
