@@ -1,5 +1,7 @@
 // vestis: the command-line front-end. Each command is a thin layer over the libraries;
 // every flag is declared here, in one place.
+#include "cli/data_commands.h"
+#include "data/dataset.h"
 #include "nn/model_info.h"
 
 #include <CLI/CLI.hpp>
@@ -30,12 +32,17 @@ int main(int argc, char ** argv) {
     bool no_landmark_branch = false;
     info->add_flag("--no-landmark-branch", no_landmark_branch, "Simple model without the landmark branch");
 
-    CLI11_PARSE(app, argc, argv);
+    info->callback([&] {
+        config.landmark_branch = !no_landmark_branch;
+        std::cout << vestis::nn::describe_network(config);
+    });
+    vestis::cli::add_data_commands(app);
+
+    // Commands run from their callbacks inside parse(); their errors end here.
     try {
-        if (info->parsed()) {
-            config.landmark_branch = !no_landmark_branch;
-            std::cout << vestis::nn::describe_network(config);
-        }
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError & e) {
+        return app.exit(e);
     } catch (const std::exception & e) {
         std::fprintf(stderr, "vestis: %s\n", e.what());
         return 1;
