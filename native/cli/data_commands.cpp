@@ -3,6 +3,7 @@
 #include "cli/progress.h"
 #include "data/dataset.h"
 #include "data/fmnist.h"
+#include "data/loader.h"
 #include "data/synth.h"
 
 #include <iostream>
@@ -22,6 +23,42 @@ void add_data_commands(CLI::App & app) {
         const auto dataset = data::load_dataset(*root, &note);
         std::cerr << note << "\n";
         std::cout << data::summarize(dataset);
+    });
+
+    struct check_options {
+        std::string root;
+        bool strict = false;
+        int workers = 2;
+        int input_size = 224;
+    };
+    auto check = std::make_shared<check_options>();
+    auto * check_command = data->add_subcommand("check", "Load every image through the training loader; report unreadable images and boxes outside the image");
+    check_command->add_option("--root", check->root, "Data set folder (with Anno/ and Eval/)")->required()->check(CLI::ExistingDirectory);
+    check_command->add_flag("--strict,!--no-strict", check->strict, "Stop at the first unreadable image");
+    check_command->add_option("--workers", check->workers, "Loader threads")->capture_default_str()->check(CLI::Range(1, 256));
+    check_command->add_option("--input-size", check->input_size, "Network input side")->capture_default_str()->check(CLI::Range(8, 4096));
+    check_command->callback([check] {
+        const auto dataset = data::load_dataset(check->root);
+        std::vector<std::size_t> all(dataset.samples.size());
+        for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+        data::loader_options options;
+        options.preprocess.input_width = options.preprocess.input_height = check->input_size;
+        options.heatmaps = false;
+        options.strict = check->strict;
+        data::batch_loader loader(dataset, all, options, 64, check->workers, 0, false);
+        progress_bar bar("check");
+        std::size_t done = 0;
+        for (std::size_t batch = 0; batch < loader.batches() && loader.next(); ++batch) {
+            done = std::min(all.size(), done + 64);
+            bar(static_cast<int>(done), static_cast<int>(all.size()));
+        }
+        std::cout << dataset.samples.size() - static_cast<std::size_t>(loader.skipped()) << " of " << dataset.samples.size()
+                  << " images load; " << loader.skipped() << " skipped; " << loader.boxes_clamped()
+                  << " boxes reach outside their image (clamped)\n";
+        for (std::size_t i = 0; i < loader.skipped_images().size() && i < 20; ++i) {
+            std::cout << "  unreadable: " << loader.skipped_images()[i] << "\n";
+        }
+        if (loader.skipped() > 0) throw CLI::RuntimeError(1);
     });
 
     auto synth = std::make_shared<data::synth_options>();

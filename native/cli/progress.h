@@ -12,6 +12,7 @@ public:
     explicit progress_bar(std::string label) : label_(std::move(label)), start_(std::chrono::steady_clock::now()) {}
 
     void operator()(int done, int total) {
+        done = done < 0 ? 0 : done > total ? total : done;
         const auto now = std::chrono::steady_clock::now();
         if (done < total && now - last_ < std::chrono::milliseconds(100)) return;   // redraw at most 10 times a second
         last_ = now;

@@ -1,6 +1,7 @@
 #include "data/loader.h"
 
 #include <opencv2/core.hpp>
+#include <opencv2/core/utils/logger.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -57,6 +58,12 @@ std::uint64_t mix(std::uint64_t x) {   // splitmix64: decorrelates per-sample se
 
 example load_example(const dataset_index & index, std::size_t sample_index, const loader_options & options,
                      std::uint64_t random_seed) {
+    // Unreadable images are reported by Vestis, by name and count: OpenCV need not warn too.
+    static const bool quiet = [] {
+        cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
+        return true;
+    }();
+    (void)quiet;
     const sample & s = index.samples[sample_index];
     const std::string path = (std::filesystem::path(index.root) / s.image).string();
     cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
