@@ -1,6 +1,7 @@
 // vestis: the command-line front-end. Each command is a thin layer over the libraries;
 // every flag is declared here, in one place.
 #include "cli/data_commands.h"
+#include "cli/train_commands.h"
 #include "data/dataset.h"
 #include "nn/model_info.h"
 
@@ -37,6 +38,7 @@ int main(int argc, char ** argv) {
         std::cout << vestis::nn::describe_network(config);
     });
     vestis::cli::add_data_commands(app);
+    vestis::cli::add_train_commands(app);
 
     // Commands run from their callbacks inside parse(); their errors end here.
     try {

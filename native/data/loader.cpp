@@ -140,12 +140,15 @@ batch_loader::batch_loader(const dataset_index & index, std::vector<std::size_t>
       batch_size_(std::max(1, batch_size)),
       worker_count_(static_cast<std::size_t>(std::max(1, workers))),
       seed_(seed) {
-    if (shuffle) {
-        std::mt19937_64 rng(mix(seed));
-        std::shuffle(order_.begin(), order_.end(), rng);
-    }
+    if (shuffle) order_ = shuffled(std::move(order_), seed);
     batch_count_ = (order_.size() + static_cast<std::size_t>(batch_size_) - 1) / static_cast<std::size_t>(batch_size_);
     for (std::size_t i = 0; i < worker_count_; ++i) workers_.emplace_back([this] { work(); });
+}
+
+std::vector<std::size_t> batch_loader::shuffled(std::vector<std::size_t> samples, std::uint64_t seed) {
+    std::mt19937_64 rng(mix(seed));
+    std::shuffle(samples.begin(), samples.end(), rng);
+    return samples;
 }
 
 batch_loader::~batch_loader() {

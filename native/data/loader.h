@@ -70,6 +70,9 @@ public:
     batch_loader(const batch_loader &) = delete;
     batch_loader & operator=(const batch_loader &) = delete;
 
+    // The order a shuffled pass takes for this seed: resuming mid-epoch starts part-way into it.
+    static std::vector<std::size_t> shuffled(std::vector<std::size_t> samples, std::uint64_t seed);
+
     // The next batch, or nothing at the end of the pass. Rethrows a worker's fatal error.
     std::optional<std::vector<example>> next();
     std::size_t batches() const { return batch_count_; }

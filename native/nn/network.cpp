@@ -26,10 +26,36 @@ void validate(const network_config & c) {
     if (c.kind == "full" && c.landmarks < 1) fail("model.landmarks: the full network needs at least one landmark");
 }
 
+namespace {
+
+// torchvision's initialisation (He-normal on fan-out for convolutions, N(0, 0.01) for linear
+// layers, zero biases): LibTorch's default leaves a 13-convolution VGG without BatchNorm
+// nearly untrainable from scratch.
+void initialise(torch::nn::Module & network) {
+    torch::NoGradGuard no_grad;
+    for (auto & module : network.modules(/*include_self=*/false)) {
+        if (auto * conv = module->as<torch::nn::Conv2d>()) {
+            torch::nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
+            if (conv->bias.defined()) conv->bias.zero_();
+        } else if (auto * deconv = module->as<torch::nn::ConvTranspose2d>()) {
+            torch::nn::init::kaiming_normal_(deconv->weight, 0.0, torch::kFanOut, torch::kReLU);
+            if (deconv->bias.defined()) deconv->bias.zero_();
+        } else if (auto * linear = module->as<torch::nn::Linear>()) {
+            torch::nn::init::normal_(linear->weight, 0.0, 0.01);
+            linear->bias.zero_();
+        }
+    }
+}
+
+}  // namespace
+
 std::shared_ptr<garment_network> make_network(const network_config & config) {
     validate(config);
-    if (config.kind == "full") return std::make_shared<landmark_attention_network>(config);
-    return std::make_shared<simple_network>(config);
+    std::shared_ptr<garment_network> network;
+    if (config.kind == "full") network = std::make_shared<landmark_attention_network>(config);
+    else network = std::make_shared<simple_network>(config);
+    initialise(*network);
+    return network;
 }
 
 int scaled(int channels, double width) {

@@ -1,0 +1,93 @@
+// The training configuration: every knob of the study in one YAML file, overridable with
+// `--set key=value`. Keys are dotted paths (`loss.attribute_weight`); unknown keys and values
+// of the wrong type are errors that name the key and suggest the nearest known one.
+#pragma once
+
+#include "nn/losses_config.h"
+#include "nn/network_config.h"
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace vestis::train {
+
+struct data_config {
+    std::string root;                // a DeepFashion-format folder (vestis data synth / fmnist write one)
+    long long train_images = 0;      // N per split; 0 = all
+    long long val_images = 0;
+    long long test_images = 0;
+    int workers = 2;
+    std::string crop = "stretch";    // stretch (the reference) or letterbox
+    double crop_margin = 0.0;
+    double heatmap_radius = 8.0;
+    bool augment = true;             // training batches only
+};
+
+struct optimizer_config {
+    std::string name = "adam";       // adam or sgd
+    double lr = 1e-4;
+    double momentum = 0.9;           // sgd
+    double weight_decay = 0.0;
+    double lr_decay = 0.8;           // multiplies the learning rate after every epoch (1 = off)
+};
+
+struct plateau_config {              // ReduceLROnPlateau on the validation loss
+    bool enabled = false;
+    double factor = 0.1;
+    int patience = 3;
+    int cooldown = 0;
+    double min_lr = 0.0;
+    double min_delta = 1e-4;
+};
+
+struct early_stopping_config {
+    bool enabled = false;
+    int patience = 5;
+    double min_delta = 0.0;
+};
+
+struct run_config {
+    int epochs = 20;
+    int batch_size = 16;
+    int val_batch_size = 32;
+    int threads = 0;                 // 0: every core
+    std::string device = "cpu";      // cpu, cuda, cuda:N
+    bool amp = false;                // mixed precision (CUDA only)
+    std::uint64_t seed = 1;
+    int checkpoint_every = 500;      // steps between `last` checkpoints (0: epoch ends only)
+    long long max_steps = 0;         // stop after this many steps in all (0: no limit)
+    int log_every = 10;              // steps between metrics.jsonl step lines
+    double threshold = 0.5;          // attribute decision threshold for error rate and F1
+};
+
+struct train_config {
+    data_config data;
+    nn::network_config model;
+    std::string imagenet_weights;    // torchvision vgg16-*.pth for the VGG layers, or empty
+    nn::loss_config loss;
+    optimizer_config optimizer;
+    plateau_config plateau;
+    early_stopping_config early_stopping;
+    run_config train;
+};
+
+class config_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Reads a YAML file (`source` names it in errors), then applies `key=value` overrides.
+train_config load_config(const std::string & yaml_text, const std::string & source,
+                         const std::vector<std::string> & overrides);
+// The resolved configuration as YAML, every key written out; load_config reads it back.
+std::string to_yaml(const train_config & config);
+// A short stable hash of the resolved configuration: the model manager's key.
+std::string config_hash(const train_config & config);
+// Checks values that make no sense together; throws config_error naming the key.
+void validate(const train_config & config);
+// All known keys, for `--help` and for suggestions.
+std::vector<std::string> config_keys();
+
+}  // namespace vestis::train

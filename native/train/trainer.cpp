@@ -1,0 +1,491 @@
+#include "train/trainer.h"
+
+#include "data/loader.h"
+#include "io/atomic_file.h"
+#include "nn/losses.h"
+#include "nn/network.h"
+#include "nn/vgg_import.h"
+#include "train/tensorboard.h"
+#include "vestis/version.h"
+
+#include <nlohmann/json.hpp>
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <thread>
+
+namespace vestis::train {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+std::atomic<bool> stop_requested{false};
+extern "C" void request_stop(int) { stop_requested = true; }
+
+// Installs the Ctrl-C handler for the duration of a run and restores the old one after.
+class interrupt_guard {
+public:
+    interrupt_guard() : previous_(std::signal(SIGINT, request_stop)) { stop_requested = false; }
+    ~interrupt_guard() { std::signal(SIGINT, previous_); }
+
+private:
+    void (*previous_)(int);
+};
+
+torch::Device pick_device(const std::string & name) {
+    if (name == "cpu") return torch::kCPU;
+    if (!torch::cuda::is_available()) {
+        throw config_error("train.device: '" + name + "' asked for, but this LibTorch has no CUDA or sees no GPU "
+                           "(build against a CUDA LibTorch: see the README)");
+    }
+    return torch::Device(name);
+}
+
+struct prepared_data {
+    data::dataset_index index;
+    nn::network_config model;
+    data::loader_options loading;
+};
+
+prepared_data prepare(const train_config & config) {
+    prepared_data p;
+    p.index = data::load_dataset(config.data.root);
+    if (p.index.categories.empty()) throw config_error("data.root: " + config.data.root + " has no categories to train on");
+    p.model = config.model;
+    p.model.categories = static_cast<int>(p.index.categories.size());
+    p.model.attributes = p.index.has_attributes ? static_cast<int>(p.index.attributes.size()) : 0;
+    p.model.landmarks = data::landmark_slots;
+    if (p.model.kind == "full" && !p.index.has_landmarks) {
+        throw config_error("model.kind: the full network needs landmarks, and " + config.data.root + " has none (use model.kind: simple)");
+    }
+    if (!p.index.has_landmarks) p.model.landmark_branch = false;
+    p.loading.preprocess.input_width = p.loading.preprocess.input_height = config.model.input_size;
+    p.loading.preprocess.policy = config.data.crop == "letterbox" ? crop_policy::letterbox : crop_policy::stretch;
+    p.loading.preprocess.crop_margin = static_cast<float>(config.data.crop_margin);
+    p.loading.heatmap_radius = static_cast<float>(config.data.heatmap_radius);
+    p.loading.heatmaps = p.index.has_landmarks && (p.model.kind == "full" || p.model.landmark_branch);
+    return p;
+}
+
+struct batch_tensors {
+    torch::Tensor images;
+    nn::batch_targets targets;
+    torch::Tensor landmarks;   // [B, 8, 2] normalised ground truth
+};
+
+batch_tensors to_tensors(const std::vector<data::example> & batch, int size, bool attributes, bool heatmaps, torch::Device device) {
+    const int64_t n = static_cast<int64_t>(batch.size());
+    batch_tensors t;
+    t.images = torch::empty({n, 3, size, size});
+    t.targets.category = torch::empty({n}, torch::kLong);
+    t.landmarks = torch::empty({n, data::landmark_slots, 2});
+    t.targets.landmark_visible = torch::empty({n, data::landmark_slots});
+    const int64_t plane = static_cast<int64_t>(size) * size;
+    if (attributes) t.targets.attributes = torch::empty({n, static_cast<int64_t>(batch[0].attributes.size())}, torch::kLong);
+    if (heatmaps) t.targets.heatmaps = torch::empty({n, data::landmark_slots, size, size});
+    auto category = t.targets.category.accessor<int64_t, 1>();
+    auto landmarks = t.landmarks.accessor<float, 3>();
+    auto visible = t.targets.landmark_visible.accessor<float, 2>();
+    for (int64_t i = 0; i < n; ++i) {
+        const data::example & ex = batch[static_cast<std::size_t>(i)];
+        std::memcpy(t.images.data_ptr<float>() + i * 3 * plane, ex.image.data(), sizeof(float) * 3 * static_cast<std::size_t>(plane));
+        category[i] = ex.category;
+        for (int k = 0; k < data::landmark_slots; ++k) {
+            landmarks[i][k][0] = ex.landmarks[k].x;
+            landmarks[i][k][1] = ex.landmarks[k].y;
+            visible[i][k] = static_cast<float>(ex.visible[k]);
+        }
+        if (attributes) {
+            int64_t * row = t.targets.attributes.data_ptr<int64_t>() + i * t.targets.attributes.size(1);
+            for (std::size_t a = 0; a < ex.attributes.size(); ++a) row[a] = ex.attributes[a];
+        }
+        if (heatmaps) {
+            std::memcpy(t.targets.heatmaps.data_ptr<float>() + i * data::landmark_slots * plane, ex.heatmaps.data(),
+                        sizeof(float) * data::landmark_slots * static_cast<std::size_t>(plane));
+        }
+    }
+    t.images = t.images.contiguous(torch::MemoryFormat::ChannelsLast).to(device);
+    t.targets.category = t.targets.category.to(device);
+    t.targets.landmark_visible = t.targets.landmark_visible.to(device);
+    if (attributes) t.targets.attributes = t.targets.attributes.to(device);
+    if (heatmaps) t.targets.heatmaps = t.targets.heatmaps.to(device);
+    return t;
+}
+
+std::vector<attribute_type> attribute_types(const data::dataset_index & index) {
+    std::vector<attribute_type> types;
+    for (const auto & a : index.attributes) types.push_back(a.type);
+    return types;
+}
+
+struct validation {
+    double loss = 0;
+    metrics_report report;
+};
+
+validation validate_model(nn::garment_network & net, const prepared_data & data, const std::vector<std::size_t> & ids,
+                          const train_config & config, torch::Device device) {
+    torch::NoGradGuard no_grad;
+    net.eval();
+    metrics_accumulator metrics(attribute_types(data.index), data::landmark_slots, static_cast<float>(config.train.threshold));
+    data::batch_loader loader(data.index, ids, data.loading, config.train.val_batch_size, config.data.workers, 0, false);
+    double loss_sum = 0;
+    long long images = 0;
+    while (auto batch = loader.next()) {
+        if (batch->empty()) continue;
+        const auto t = to_tensors(*batch, config.model.input_size, data.model.attributes > 0, data.loading.heatmaps, device);
+        const auto out = net.forward(t.images);
+        const auto terms = nn::compute_loss(out, t.targets, config.loss);
+        const int64_t n = t.images.size(0);
+        loss_sum += terms.total.item<double>() * static_cast<double>(n);
+        images += n;
+        const auto categories = out.category_logits.to(torch::kCPU).contiguous();
+        torch::Tensor scores, probabilities;
+        if (out.attribute_logits.defined()) {
+            const bool pairs = out.attribute_logits.dim() == 3;
+            scores = (pairs ? out.attribute_logits.select(1, 1) : out.attribute_logits).to(torch::kCPU).contiguous();
+            probabilities = (pairs ? torch::softmax(out.attribute_logits, 1).select(1, 1) : torch::sigmoid(out.attribute_logits)).to(torch::kCPU).contiguous();
+        }
+        const auto landmarks = out.landmarks.defined() ? out.landmarks.to(torch::kCPU).contiguous() : torch::Tensor();
+        for (int64_t i = 0; i < n; ++i) {
+            const data::example & ex = (*batch)[static_cast<std::size_t>(i)];
+            metrics.add_category(categories[i].data_ptr<float>(), static_cast<int>(categories.size(1)), ex.category);
+            if (scores.defined()) metrics.add_attributes(scores[i].data_ptr<float>(), probabilities[i].data_ptr<float>(), ex.attributes.data());
+            if (landmarks.defined()) {
+                const float * p = landmarks.data_ptr<float>() + i * data::landmark_slots * 2;
+                point predicted[data::landmark_slots];
+                for (int k = 0; k < data::landmark_slots; ++k) predicted[k] = {p[2 * k], p[2 * k + 1]};
+                metrics.add_landmarks(predicted, ex.landmarks.data(), ex.visible.data());
+            }
+        }
+    }
+    net.train();
+    return {images > 0 ? loss_sum / static_cast<double>(images) : NAN, metrics.finish()};
+}
+
+json report_json(const metrics_report & r) {
+    const auto number = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
+    json j = {{"images", r.images}, {"category_top1", number(r.category_top_k[0])}, {"category_top3", number(r.category_top_k[1])},
+              {"category_top5", number(r.category_top_k[2])}};
+    for (int t = 0; t < attribute_type_count; ++t) {
+        const std::string name = attribute_type_name(static_cast<attribute_type>(t));
+        j["attribute_" + name + "_top3"] = number(r.attribute_by_type[t].top_k[0]);
+        j["attribute_" + name + "_top5"] = number(r.attribute_by_type[t].top_k[1]);
+    }
+    j["attribute_all_top3"] = number(r.attribute_all.top_k[0]);
+    j["attribute_all_top5"] = number(r.attribute_all.top_k[1]);
+    j["attribute_error_rate"] = number(r.mean_attribute_error_rate);
+    j["attribute_f1_micro"] = number(r.f1_micro);
+    j["attribute_f1_macro"] = number(r.f1_macro);
+    j["landmark_error"] = number(r.mean_landmark_error);
+    json per = json::array();
+    for (double e : r.landmark_error) per.push_back(number(e));
+    j["landmark_error_per_slot"] = per;
+    return j;
+}
+
+// Everything a resumed run needs besides the weights, in one small tensor.
+struct run_state {
+    int epoch = 0;                 // the epoch in progress
+    long long step_in_epoch = 0;   // batches of it already done
+    long long global_step = 0;
+    double lr = 0;
+    double best_val_loss = INFINITY;
+    int plateau_bad = 0, plateau_cooldown = 0, early_bad = 0;
+};
+
+void save_checkpoint(const fs::path & path, nn::garment_network & net, torch::optim::Optimizer & optimizer, const run_state & s,
+                     const std::string & hash) {
+    torch::serialize::OutputArchive archive;
+    torch::serialize::OutputArchive model, optim;
+    net.save(model);
+    optimizer.save(optim);
+    archive.write("model", model);
+    archive.write("optimizer", optim);
+    archive.write("state", torch::tensor({static_cast<double>(s.epoch), static_cast<double>(s.step_in_epoch), static_cast<double>(s.global_step),
+                                          s.lr, s.best_val_loss, static_cast<double>(s.plateau_bad), static_cast<double>(s.plateau_cooldown),
+                                          static_cast<double>(s.early_bad)}, torch::kDouble));
+    archive.write("rng", at::detail::getDefaultCPUGenerator().get_state());   // unused by training today; kept for exact resumes
+    archive.write("config_hash", c10::IValue(hash));
+    const std::string temporary = path.string() + ".tmp";
+    archive.save_to(temporary);   // then renamed: a crash never leaves half a checkpoint
+    fs::rename(temporary, path);
+}
+
+run_state load_checkpoint(const fs::path & path, nn::garment_network & net, torch::optim::Optimizer * optimizer) {
+    if (!fs::exists(path)) throw std::runtime_error(path.string() + ": no checkpoint to resume from");
+    torch::serialize::InputArchive archive;
+    archive.load_from(path.string());
+    torch::serialize::InputArchive model;
+    archive.read("model", model);
+    net.load(model);
+    if (optimizer) {
+        torch::serialize::InputArchive optim;
+        archive.read("optimizer", optim);
+        optimizer->load(optim);
+    }
+    torch::Tensor state, rng;
+    archive.read("state", state);
+    archive.read("rng", rng);
+    at::Generator generator = at::detail::getDefaultCPUGenerator();
+    generator.set_state(rng);
+    const auto v = state.accessor<double, 1>();
+    run_state s;
+    s.epoch = static_cast<int>(v[0]);
+    s.step_in_epoch = static_cast<long long>(v[1]);
+    s.global_step = static_cast<long long>(v[2]);
+    s.lr = v[3];
+    s.best_val_loss = v[4];
+    s.plateau_bad = static_cast<int>(v[5]);
+    s.plateau_cooldown = static_cast<int>(v[6]);
+    s.early_bad = static_cast<int>(v[7]);
+    return s;
+}
+
+void set_learning_rate(torch::optim::Optimizer & optimizer, double lr) {
+    for (auto & group : optimizer.param_groups()) group.options().set_lr(lr);
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const train_config & c, nn::garment_network & net) {
+    if (c.optimizer.name == "sgd") {
+        return std::make_unique<torch::optim::SGD>(net.parameters(), torch::optim::SGDOptions(c.optimizer.lr)
+                                                                         .momentum(c.optimizer.momentum)
+                                                                         .weight_decay(c.optimizer.weight_decay));
+    }
+    return std::make_unique<torch::optim::Adam>(net.parameters(), torch::optim::AdamOptions(c.optimizer.lr).weight_decay(c.optimizer.weight_decay));
+}
+
+std::uint64_t epoch_seed(std::uint64_t seed, int epoch) { return seed * 0x9e3779b97f4a7c15ull + static_cast<std::uint64_t>(epoch) + 1; }
+
+std::string duration_text(double seconds) {
+    const long long s = static_cast<long long>(seconds);
+    char text[32];
+    std::snprintf(text, sizeof text, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+    return text;
+}
+
+void write_environment(const fs::path & run, const train_config & config, torch::Device device) {
+    json env = {{"vestis_version", VESTIS_VERSION}, {"git_commit", VESTIS_GIT_COMMIT}, {"libtorch_version", TORCH_VERSION},
+                {"device", device.str()}, {"cuda_available", torch::cuda::is_available()}, {"threads", torch::get_num_threads()},
+                {"hardware_threads", std::thread::hardware_concurrency()}, {"config_hash", config_hash(config)}};
+    write_file_atomically((run / "environment.json").string(), env.dump(2) + "\n");
+}
+
+}  // namespace
+
+train_outcome run_training(const train_config & config, const std::string & run_dir, bool resume, std::ostream & progress) {
+    const fs::path run(run_dir);
+    if (!resume && fs::exists(run / "last.pt")) {
+        throw std::runtime_error(run_dir + ": holds a run already; continue it with --resume, or give another --out");
+    }
+    fs::create_directories(run);
+    const torch::Device device = pick_device(config.train.device);
+    torch::set_num_threads(config.train.threads > 0 ? config.train.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    torch::manual_seed(config.train.seed);
+
+    const prepared_data data = prepare(config);
+    auto net = nn::make_network(data.model);
+    if (!config.imagenet_weights.empty()) nn::import_vgg16_weights(*net, config.imagenet_weights);
+    nn::use_channels_last(*net);
+    net->to(device);
+    net->train();
+    auto optimizer = make_optimizer(config, *net);
+    const std::string hash = config_hash(config);
+
+    run_state state;
+    state.lr = config.optimizer.lr;
+    if (resume) {
+        state = load_checkpoint(run / "last.pt", *net, optimizer.get());
+        progress << "resuming " << run_dir << " at epoch " << state.epoch + 1 << ", step " << state.global_step << "\n";
+    } else {
+        write_file_atomically((run / "config.yaml").string(), to_yaml(config));
+        write_environment(run, config, device);
+    }
+    set_learning_rate(*optimizer, state.lr);
+
+    const auto train_ids = data::subset(data.index, data::split::train, config.data.train_images, config.train.seed);
+    const auto val_ids = data::subset(data.index, data::split::val, config.data.val_images, config.train.seed);
+    if (train_ids.empty()) throw config_error("data.root: " + config.data.root + " has no training images");
+    data::loader_options train_loading = data.loading;
+    train_loading.augment.enabled = config.data.augment;
+
+    std::ofstream metrics_log(run / "metrics.jsonl", std::ios::app);
+    event_writer events(run_dir);
+    interrupt_guard interrupts;
+    train_outcome outcome;
+    outcome.best_val_loss = state.best_val_loss;
+    const std::size_t batches_per_epoch = (train_ids.size() + static_cast<std::size_t>(config.train.batch_size) - 1) / static_cast<std::size_t>(config.train.batch_size);
+    const auto started = std::chrono::steady_clock::now();
+    long long images_this_session = 0;
+
+    for (; state.epoch < config.train.epochs; ++state.epoch, state.step_in_epoch = 0) {
+        // The epoch's order depends on the seed and the epoch only: a resumed run picks it up part-way.
+        auto order = data::batch_loader::shuffled(train_ids, epoch_seed(config.train.seed, state.epoch));
+        order.erase(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), static_cast<std::size_t>(state.step_in_epoch) * static_cast<std::size_t>(config.train.batch_size))));
+        data::batch_loader loader(data.index, order, train_loading, config.train.batch_size, config.data.workers,
+                                  epoch_seed(config.train.seed, state.epoch), /*shuffle=*/false);
+        while (auto batch = loader.next()) {
+            if (batch->empty()) continue;
+            const auto t = to_tensors(*batch, config.model.input_size, data.model.attributes > 0, data.loading.heatmaps, device);
+            optimizer->zero_grad();
+            const auto terms = nn::compute_loss(net->forward(t.images), t.targets, config.loss);
+            terms.total.backward();
+            optimizer->step();
+            ++state.step_in_epoch;
+            ++state.global_step;
+            images_this_session += t.images.size(0);
+
+            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            const double rate = static_cast<double>(images_this_session) / std::max(seconds, 1e-9);
+            const double remaining_images = static_cast<double>((config.train.epochs - state.epoch) * static_cast<long long>(train_ids.size())) -
+                                            static_cast<double>(state.step_in_epoch) * config.train.batch_size;
+            const auto value = [](const torch::Tensor & v) { return v.defined() ? v.item<double>() : 0.0; };
+            char line[256];
+            std::snprintf(line, sizeof line, "\repoch %d/%d  step %lld/%zu  loss %.4f (category %.3f attribute %.4f landmark %.5f)  %.1f img/s  ETA %s ",
+                          state.epoch + 1, config.train.epochs, state.step_in_epoch, batches_per_epoch, value(terms.total), value(terms.category),
+                          value(terms.attribute), value(terms.landmark), rate, duration_text(remaining_images / std::max(rate, 1e-9)).c_str());
+            progress << line << std::flush;
+            if (state.global_step % config.train.log_every == 0) {
+                const json step = {{"kind", "step"}, {"epoch", state.epoch + 1}, {"step", state.global_step}, {"loss", value(terms.total)},
+                                   {"category_loss", value(terms.category)}, {"attribute_loss", value(terms.attribute)},
+                                   {"landmark_loss", value(terms.landmark)}, {"lr", state.lr}, {"images_per_second", rate}};
+                metrics_log << step.dump() << "\n" << std::flush;
+                events.scalar("train/loss", value(terms.total), state.global_step);
+                events.scalar("train/images_per_second", rate, state.global_step);
+            }
+            const bool step_limit = config.train.max_steps > 0 && state.global_step >= config.train.max_steps;
+            if (stop_requested || step_limit || (config.train.checkpoint_every > 0 && state.global_step % config.train.checkpoint_every == 0)) {
+                save_checkpoint(run / "last.pt", *net, *optimizer, state, hash);
+            }
+            if (stop_requested || step_limit) {
+                progress << "\n" << (stop_requested ? "interrupted" : "reached train.max_steps") << ": saved " << (run / "last.pt").string()
+                         << "; continue with --resume " << run_dir << "\n";
+                outcome.interrupted = true;
+                outcome.epochs_done = state.epoch;
+                outcome.steps = state.global_step;
+                events.flush();
+                return outcome;
+            }
+        }
+        progress << "\n";
+        if (loader.skipped() > 0) progress << "skipped " << loader.skipped() << " unreadable images this epoch\n";
+
+        // Validation, the schedule, the best checkpoint.
+        const validation v = val_ids.empty() ? validation{NAN, {}} : validate_model(*net, data, val_ids, config, device);
+        json epoch = {{"kind", "epoch"}, {"epoch", state.epoch + 1}, {"step", state.global_step}, {"lr", state.lr},
+                      {"val_loss", std::isfinite(v.loss) ? json(v.loss) : json(nullptr)}, {"skipped_images", loader.skipped()}};
+        epoch["val"] = report_json(v.report);
+        metrics_log << epoch.dump() << "\n" << std::flush;
+        events.scalar("val/loss", v.loss, state.global_step);
+        events.scalar("val/category_top1", v.report.category_top_k[0], state.global_step);
+        events.scalar("val/attribute_all_top3", v.report.attribute_all.top_k[0], state.global_step);
+        events.scalar("val/landmark_error", v.report.mean_landmark_error, state.global_step);
+        events.scalar("lr", state.lr, state.global_step);
+        progress << "validation: loss " << v.loss << ", category top-1 " << v.report.category_top_k[0] << ", attribute top-3 (all) "
+                 << v.report.attribute_all.top_k[0] << ", landmark error " << v.report.mean_landmark_error << "\n";
+
+        const bool improved = std::isfinite(v.loss) && v.loss < state.best_val_loss - config.plateau.min_delta;
+        const bool improved_for_stopping = std::isfinite(v.loss) && v.loss < state.best_val_loss - config.early_stopping.min_delta;
+        state.early_bad = improved_for_stopping ? 0 : state.early_bad + 1;
+        if (std::isfinite(v.loss) && v.loss < state.best_val_loss) {
+            state.best_val_loss = v.loss;
+            save_checkpoint(run / "best.pt", *net, *optimizer, {state.epoch + 1, 0, state.global_step, state.lr, state.best_val_loss}, hash);
+        }
+        state.lr *= config.optimizer.lr_decay;
+        if (config.plateau.enabled) {
+            if (state.plateau_cooldown > 0) --state.plateau_cooldown;
+            state.plateau_bad = improved ? 0 : state.plateau_bad + 1;
+            if (state.plateau_bad > config.plateau.patience && state.plateau_cooldown == 0) {
+                state.lr = std::max(state.lr * config.plateau.factor, config.plateau.min_lr);
+                state.plateau_cooldown = config.plateau.cooldown;
+                state.plateau_bad = 0;
+            }
+        }
+        set_learning_rate(*optimizer, state.lr);
+        run_state next = state;
+        ++next.epoch;
+        next.step_in_epoch = 0;
+        save_checkpoint(run / "last.pt", *net, *optimizer, next, hash);
+        if (config.early_stopping.enabled && state.early_bad > config.early_stopping.patience) {
+            progress << "early stopping: no improvement of the validation loss for " << state.early_bad << " epochs\n";
+            outcome.stopped_early = true;
+            ++state.epoch;
+            break;
+        }
+    }
+    events.flush();
+    outcome.epochs_done = std::min(state.epoch, config.train.epochs);
+    outcome.steps = state.global_step;
+    outcome.best_val_loss = state.best_val_loss;
+    return outcome;
+}
+
+evaluation evaluate_run(const std::string & run_dir, const std::string & split_name, const std::string & checkpoint) {
+    const fs::path run(run_dir);
+    std::ifstream in(run / "config.yaml");
+    if (!in) throw std::runtime_error(run_dir + ": no config.yaml: is it a run folder written by vestis train?");
+    const train_config config = load_config(std::string(std::istreambuf_iterator<char>(in), {}), (run / "config.yaml").string(), {});
+    data::split part;
+    if (split_name == "train") part = data::split::train;
+    else if (split_name == "val") part = data::split::val;
+    else if (split_name == "test") part = data::split::test;
+    else throw config_error("--split: expected train, val or test, got '" + split_name + "'");
+    const torch::Device device = pick_device(config.train.device == "cpu" || torch::cuda::is_available() ? config.train.device : "cpu");
+    const prepared_data data = prepare(config);
+    auto net = nn::make_network(data.model);
+    nn::use_channels_last(*net);
+    load_checkpoint(run / (checkpoint + ".pt"), *net, nullptr);
+    net->to(device);
+    const long long limit = part == data::split::train ? config.data.train_images : part == data::split::val ? config.data.val_images : config.data.test_images;
+    const auto ids = data::subset(data.index, part, limit, config.train.seed);
+    if (ids.empty()) throw std::runtime_error(run_dir + ": the " + split_name + " split of " + config.data.root + " is empty");
+    const validation v = validate_model(*net, data, ids, config, device);
+    return {v.report, v.loss, split_name, deepfashion_landmark_names()};
+}
+
+std::string evaluation_json(const evaluation & e) {
+    json j = report_json(e.report);
+    j["split"] = e.split;
+    j["loss"] = std::isfinite(e.loss) ? json(e.loss) : json(nullptr);
+    return j.dump(2) + "\n";
+}
+
+std::string format_evaluation(const evaluation & e) {
+    const auto pct = [](double v) {
+        if (!std::isfinite(v)) return std::string("   n/a");
+        char text[16];
+        std::snprintf(text, sizeof text, "%6.2f", 100 * v);
+        return std::string(text);
+    };
+    const metrics_report & r = e.report;
+    std::ostringstream out;
+    out << e.split << " split, " << r.images << " images, loss " << e.loss << "\n\n";
+    out << "             category | texture       | fabric        | shape         | part          | style         | all attributes\n";
+    out << "top-3 / 5  " << pct(r.category_top_k[1]) << " " << pct(r.category_top_k[2]);
+    for (int t = 0; t < attribute_type_count; ++t) out << " | " << pct(r.attribute_by_type[t].top_k[0]) << " " << pct(r.attribute_by_type[t].top_k[1]);
+    out << " | " << pct(r.attribute_all.top_k[0]) << " " << pct(r.attribute_all.top_k[1]) << "\n";
+    out << "category top-1 " << pct(r.category_top_k[0]) << " %\n";
+    out << "attributes: error rate " << pct(r.mean_attribute_error_rate) << " %, F1 micro " << pct(r.f1_micro) << " %, macro " << pct(r.f1_macro) << " %\n";
+    out << "landmark normalised error:";
+    for (std::size_t k = 0; k < r.landmark_error.size(); ++k) {
+        char text[48];
+        std::snprintf(text, sizeof text, " %s %.4f", e.landmark_names[k].c_str(), r.landmark_error[k]);
+        out << text;
+    }
+    char mean[32];
+    std::snprintf(mean, sizeof mean, "  mean %.4f\n", r.mean_landmark_error);
+    out << mean;
+    return out.str();
+}
+
+}  // namespace vestis::train

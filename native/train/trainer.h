@@ -1,0 +1,37 @@
+// `vestis train` and `vestis eval`: the training loop with validation, checkpoints, resume,
+// logs (metrics.jsonl, TensorBoard events) and evaluation in the published layout.
+#pragma once
+
+#include "train/config.h"
+#include "vestis/metrics.h"
+
+#include <ostream>
+#include <string>
+
+namespace vestis::train {
+
+struct train_outcome {
+    int epochs_done = 0;
+    long long steps = 0;
+    bool interrupted = false;     // Ctrl-C: `last` was saved, --resume continues
+    bool stopped_early = false;   // early stopping
+    double best_val_loss = 0;
+};
+
+// Trains into `run_dir` (created), or continues the run there when `resume`. Progress goes
+// to `progress` (a terminal's stderr). Throws std::runtime_error with a readable message.
+train_outcome run_training(const train_config & config, const std::string & run_dir, bool resume, std::ostream & progress);
+
+struct evaluation {
+    metrics_report report;
+    double loss = 0;
+    std::string split;
+    std::vector<std::string> landmark_names;
+};
+
+// Evaluates a run's `best` (or `last`) checkpoint on a split of its data set.
+evaluation evaluate_run(const std::string & run_dir, const std::string & split, const std::string & checkpoint);
+std::string format_evaluation(const evaluation & e);   // the published table layout
+std::string evaluation_json(const evaluation & e);
+
+}  // namespace vestis::train

@@ -1,0 +1,112 @@
+#include "train/config.h"
+#include "train/tensorboard.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <unistd.h>
+
+using namespace vestis::train;
+
+namespace {
+
+std::string error_of(const std::string & yaml, const std::vector<std::string> & overrides = {}) {
+    try {
+        load_config(yaml, "run.yaml", overrides);
+    } catch (const config_error & e) {
+        return e.what();
+    }
+    return "";
+}
+
+const char * minimal = "data:\n  root: /data/synth\n";
+
+}  // namespace
+
+TEST(config, reads_sections_and_applies_overrides_in_order) {
+    const auto c = load_config("data:\n  root: /data/synth\n  train_images: 500\nmodel:\n  kind: simple\n  backbone: resnet18\n"
+                               "loss:\n  attribute_negative_weight: 0.001\ntrain:\n  epochs: 3\n  amp: yes\n",
+                               "run.yaml", {"train.epochs=7", "optimizer.lr=0.5e-3"});
+    EXPECT_EQ(c.data.root, "/data/synth");
+    EXPECT_EQ(c.data.train_images, 500);
+    EXPECT_EQ(c.model.backbone, "resnet18");
+    EXPECT_DOUBLE_EQ(c.loss.attribute_negative_weight, 0.001);
+    EXPECT_EQ(c.train.epochs, 7);
+    EXPECT_TRUE(c.train.amp);
+    EXPECT_DOUBLE_EQ(c.optimizer.lr, 0.0005);
+    EXPECT_DOUBLE_EQ(c.loss.attribute_weight, 20);   // untouched keys keep the reference defaults
+}
+
+TEST(config, names_the_key_and_suggests_the_nearest) {
+    EXPECT_EQ(error_of(std::string(minimal) + "loss:\n  atribute_weight: 3\n"),
+              "run.yaml:4: loss.atribute_weight: unknown key (did you mean loss.attribute_weight?)");
+    EXPECT_EQ(error_of(std::string(minimal) + "train:\n  epochs: ten\n"), "run.yaml:4: train.epochs: expected a whole number, got 'ten'");
+    EXPECT_EQ(error_of(std::string(minimal) + "data:\n  augment: maybe\n"), "run.yaml:4: data.augment: expected true or false, got 'maybe'");
+    EXPECT_EQ(error_of(minimal, {"train.batchsize=8"}), "--set: train.batchsize: unknown key (did you mean train.batch_size?)");
+    EXPECT_EQ(error_of(minimal, {"epochs"}), "--set epochs: expected key=value, e.g. --set train.epochs=3");
+    EXPECT_EQ(error_of(std::string(minimal) + "model:\n  kind: huge\n"), "model.kind: expected 'full' or 'simple', got 'huge'");
+    EXPECT_EQ(error_of("train:\n  epochs: 3\n"),
+              "data.root: is missing (a folder written by `vestis data synth`, `vestis data fmnist`, or DeepFashion)");
+    EXPECT_EQ(error_of(minimal, {"train.batch_size=0"}), "train.batch_size: expected 1..65536, got 0");
+    EXPECT_NE(error_of("data: [1, 2\n").find("run.yaml:"), std::string::npos);
+    EXPECT_NE(error_of("data: [1, 2\n").find("not valid YAML"), std::string::npos);
+    EXPECT_EQ(error_of(std::string(minimal) + "train:\n  epochs: [1, 2]\n"), "run.yaml:4: train.epochs: expected a single value, not a list");
+}
+
+TEST(config, round_trips_through_yaml_and_hashes_what_changes_results) {
+    const auto c = load_config(minimal, "run.yaml", {"optimizer.lr=0.0003", "model.width=0.25", "data.crop=letterbox"});
+    const auto again = load_config(to_yaml(c), "resolved.yaml", {});
+    EXPECT_EQ(to_yaml(again), to_yaml(c));
+    EXPECT_NE(to_yaml(c).find("  lr: 0.0003\n"), std::string::npos);
+    EXPECT_EQ(config_hash(again), config_hash(c));
+    EXPECT_EQ(config_hash(load_config(to_yaml(c), "x", {"data.workers=7", "train.threads=1"})), config_hash(c));
+    EXPECT_NE(config_hash(load_config(to_yaml(c), "x", {"train.seed=2"})), config_hash(c));
+    EXPECT_EQ(config_keys().size(), 47u);
+}
+
+TEST(tensorboard, crc32c_matches_the_published_check_value) {
+    EXPECT_EQ(crc32c("123456789"), 0xe3069283u);   // RFC 3720's CRC-32C check value
+    EXPECT_EQ(crc32c(""), 0u);
+}
+
+TEST(tensorboard, frames_every_event_as_a_checked_record) {
+    const auto folder = std::filesystem::temp_directory_path() / ("vestis-tb-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(folder);
+    std::string path;
+    {
+        event_writer events(folder.string());
+        events.scalar("val/loss", 0.5, 7);
+        path = events.path();
+    }
+    std::ifstream in(path, std::ios::binary);
+    const std::string bytes(std::istreambuf_iterator<char>(in), {});
+    std::size_t at = 0;
+    int records = 0;
+    const auto mask = [](std::uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; };
+    while (at < bytes.size()) {
+        std::uint64_t length;
+        std::uint32_t length_crc, data_crc;
+        std::memcpy(&length, bytes.data() + at, 8);
+        std::memcpy(&length_crc, bytes.data() + at + 8, 4);
+        EXPECT_EQ(length_crc, mask(crc32c(bytes.substr(at, 8))));
+        const std::string data = bytes.substr(at + 12, length);
+        std::memcpy(&data_crc, bytes.data() + at + 12 + length, 4);
+        EXPECT_EQ(data_crc, mask(crc32c(data)));
+        if (records == 0) {
+            EXPECT_NE(data.find("brain.Event:2"), std::string::npos);
+        }
+        if (records == 1) {
+            EXPECT_NE(data.find("val/loss"), std::string::npos);
+            float value;
+            std::memcpy(&value, data.data() + data.size() - 4, 4);   // simple_value ends the event
+            EXPECT_FLOAT_EQ(value, 0.5f);
+        }
+        at += 12 + length + 4;
+        ++records;
+    }
+    EXPECT_EQ(records, 2);
+    std::filesystem::remove_all(folder);
+}
