@@ -1,8 +1,11 @@
 #include "cli/train_commands.h"
 
 #include "train/config.h"
+#include "train/run_index.h"
 #include "train/trainer.h"
 
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -19,21 +22,31 @@ std::string read_text(const std::string & path) {
     return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+std::string width_text(double width) {
+    char text[16];
+    std::snprintf(text, sizeof text, "%g", width);
+    return text;
+}
+
 }  // namespace
 
 void add_train_commands(CLI::App & app) {
     struct train_args {
         std::string config, out, resume;
         std::vector<std::string> overrides;
+        std::string runs = "runs";
         bool print_config = false;
+        bool force = false;
     };
     auto args = std::make_shared<train_args>();
     auto * train = app.add_subcommand("train", "Train a network (configs/*.yaml; keys: --print-config)");
     train->add_option("--config", args->config, "YAML configuration")->check(CLI::ExistingFile);
     train->add_option("--set", args->overrides, "Override a key: --set train.epochs=3 (repeatable)");
-    train->add_option("--out", args->out, "Run folder to create");
+    train->add_option("--out", args->out, "Run folder to create (default: RUNS/<config hash>)");
     train->add_option("--resume", args->resume, "Run folder to continue (its config.yaml; --set may extend train.epochs)")->check(CLI::ExistingDirectory);
     train->add_flag("--print-config", args->print_config, "Print the resolved configuration and exit");
+    train->add_option("--runs", args->runs, "Folder of the run index (index.json)")->capture_default_str();
+    train->add_flag("--force", args->force, "Train even when the index holds a finished run of the same configuration");
     train->callback([args] {
         if (args->resume.empty() == args->config.empty()) throw train::config_error("give --config FILE (with --out RUN_DIR) or --resume RUN_DIR");
         const std::string source = args->resume.empty() ? args->config : (std::filesystem::path(args->resume) / "config.yaml").string();
@@ -42,12 +55,35 @@ void add_train_commands(CLI::App & app) {
             std::cout << train::to_yaml(config);
             return;
         }
-        if (args->resume.empty() && args->out.empty()) throw train::config_error("--out: give the run folder to create");
-        const std::string run = args->resume.empty() ? args->out : args->resume;
+        const std::string hash = train::config_hash(config);
+        if (args->resume.empty() && !args->force) {
+            if (const auto done = train::find_run(args->runs, hash)) {
+                std::cout << "this configuration (" << hash << ") was trained already: " << done->folder << "\n"
+                          << "(vestis eval --run " << done->folder << "; --force trains it again)\n";
+                return;
+            }
+        }
+        const std::string run = !args->resume.empty() ? args->resume
+                                : !args->out.empty()  ? args->out
+                                                      : (std::filesystem::path(args->runs) / hash).string();
         const auto outcome = train::run_training(config, run, !args->resume.empty(), std::cerr);
         std::cout << (outcome.interrupted ? "stopped" : "finished") << " after " << outcome.steps << " steps; run folder " << run << "\n";
         if (outcome.interrupted) throw CLI::RuntimeError(130);
+        char finished[32];
+        const std::time_t now = std::time(nullptr);
+        std::strftime(finished, sizeof finished, "%Y-%m-%d %H:%M:%S", std::gmtime(&now));
+        train::record_run(args->runs, {hash, run,
+                                       config.model.kind == "full" ? "full, width " + width_text(config.model.width)
+                                                                   : "simple, " + config.model.backbone,
+                                       finished, outcome.epochs_done, outcome.last_validation_json});
     });
+
+    auto runs_dir = std::make_shared<std::string>("runs");
+    auto * runs = app.add_subcommand("runs", "The model manager: finished runs by configuration");
+    runs->require_subcommand(1);
+    auto * list = runs->add_subcommand("list", "Print every finished run with its final validation metrics");
+    list->add_option("--runs", *runs_dir, "Folder of the run index")->capture_default_str();
+    list->callback([runs_dir] { std::cout << train::list_runs(*runs_dir); });
 
     struct eval_args {
         std::string run, split = "test", checkpoint = "best";

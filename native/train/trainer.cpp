@@ -385,6 +385,7 @@ train_outcome run_training(const train_config & config, const std::string & run_
         json epoch = {{"kind", "epoch"}, {"epoch", state.epoch + 1}, {"step", state.global_step}, {"lr", state.lr},
                       {"val_loss", std::isfinite(v.loss) ? json(v.loss) : json(nullptr)}, {"skipped_images", loader.skipped()}};
         epoch["val"] = report_json(v.report);
+        outcome.last_validation_json = epoch["val"].dump();
         metrics_log << epoch.dump() << "\n" << std::flush;
         events.scalar("val/loss", v.loss, state.global_step);
         events.scalar("val/category_top1", v.report.category_top_k[0], state.global_step);

@@ -16,6 +16,7 @@ struct train_outcome {
     bool interrupted = false;     // Ctrl-C: `last` was saved, --resume continues
     bool stopped_early = false;   // early stopping
     double best_val_loss = 0;
+    std::string last_validation_json;   // the metrics of the last validation, as JSON
 };
 
 // Trains into `run_dir` (created), or continues the run there when `resume`. Progress goes

@@ -1,4 +1,5 @@
 #include "train/config.h"
+#include "train/run_index.h"
 #include "train/tensorboard.h"
 
 #include <gtest/gtest.h>
@@ -108,5 +109,28 @@ TEST(tensorboard, frames_every_event_as_a_checked_record) {
         ++records;
     }
     EXPECT_EQ(records, 2);
+    std::filesystem::remove_all(folder);
+}
+
+TEST(run_index, finds_finished_runs_by_configuration_and_lists_them) {
+    const auto folder = std::filesystem::temp_directory_path() / ("vestis-index-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(folder);
+    const std::string runs = (folder / "runs").string();
+    EXPECT_FALSE(find_run(runs, "abc").has_value());                      // no index yet
+    std::filesystem::create_directories(folder / "run1");
+    record_run(runs, {"abc", (folder / "run1").string(), "simple, resnet18", "2026-11-27 12:00:00", 6,
+                      R"({"category_top1": 0.75, "attribute_all_top3": 0.5, "landmark_error": null})"});
+    EXPECT_FALSE(find_run(runs, "abc").has_value());                      // its folder has no best.pt
+    std::ofstream(folder / "run1" / "best.pt") << "weights";
+    const auto found = find_run(runs, "abc");
+    ASSERT_TRUE(found.has_value());
+    EXPECT_EQ(found->epochs, 6);
+    EXPECT_FALSE(find_run(runs, "other").has_value());
+    const std::string table = list_runs(runs);
+    EXPECT_NE(table.find("abc"), std::string::npos);
+    EXPECT_NE(table.find("0.7500"), std::string::npos);
+    EXPECT_NE(table.find("n/a"), std::string::npos);
+    std::ofstream(folder / "runs" / "index.json") << "[not, an, index]";
+    EXPECT_THROW(find_run(runs, "abc"), std::runtime_error);
     std::filesystem::remove_all(folder);
 }
