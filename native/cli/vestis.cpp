@@ -32,6 +32,7 @@ int main(int argc, char ** argv) {
     info->add_option("--input-size", config.input_size, "Input side in pixels")->capture_default_str();
     bool no_landmark_branch = false;
     info->add_flag("--no-landmark-branch", no_landmark_branch, "Simple model without the landmark branch");
+    info->add_flag("--vgg-batch-norm", config.vgg_batch_norm, "BatchNorm after every VGG convolution (a simplification)");
 
     info->callback([&] {
         config.landmark_branch = !no_landmark_branch;

@@ -7,7 +7,7 @@ namespace vestis::nn {
 namespace F = torch::nn::functional;
 
 // ---- VGG16 ---------------------------------------------------------------------------
-vgg16_features::vgg16_features(double width, bool with_conv5) : with_conv5_(with_conv5) {
+vgg16_features::vgg16_features(double width, bool with_conv5, bool batch_norm) : with_conv5_(with_conv5) {
     const int base[5] = {64, 128, 256, 512, 512};
     const int convs_per_block[5] = {2, 2, 3, 3, 3};
     int in = 3;
@@ -17,6 +17,7 @@ vgg16_features::vgg16_features(double width, bool with_conv5) : with_conv5_(with
             const std::string name = "conv" + std::to_string(block + 1) + "_" + std::to_string(i + 1);
             auto conv = register_module(name, torch::nn::Conv2d(torch::nn::Conv2dOptions(in, channels_[block], 3).padding(1)));
             convs_.emplace_back(name, conv);
+            if (batch_norm) norms_.push_back(register_module(name + "_bn", torch::nn::BatchNorm2d(channels_[block])));
             in = channels_[block];
         }
         block_ends_.push_back(static_cast<int>(convs_.size()));
@@ -31,7 +32,9 @@ backbone_features vgg16_features::forward(const torch::Tensor & images) {
     for (std::size_t block = 0; block < block_ends_.size(); ++block) {
         if (block > 0) x = F::max_pool2d(x, F::MaxPool2dFuncOptions(2).stride(2));
         for (; conv < static_cast<std::size_t>(block_ends_[block]); ++conv) {
-            x = convs_[conv].second->forward(x).relu_();   // in place: nothing else reads the conv output
+            x = convs_[conv].second->forward(x);
+            if (!norms_.empty()) x = norms_[conv]->forward(x);
+            x = x.relu_();   // in place: nothing else reads the conv (or norm) output
             record_stage(convs_[conv].first.c_str(), x);
         }
         if (block == 3) out.stride8 = x;   // conv4_3, stride 8
@@ -189,8 +192,8 @@ private:
 
 }  // namespace
 
-std::shared_ptr<backbone> make_backbone(const std::string & name) {
-    if (name == "vgg16") return std::make_shared<vgg16_features>(1.0, /*with_conv5=*/true);
+std::shared_ptr<backbone> make_backbone(const std::string & name, bool vgg_batch_norm) {
+    if (name == "vgg16") return std::make_shared<vgg16_features>(1.0, /*with_conv5=*/true, vgg_batch_norm);
     if (name == "resnet18") return std::make_shared<resnet>(std::vector<int>{2, 2, 2, 2}, /*bottleneck=*/false);
     if (name == "resnet50") return std::make_shared<resnet>(std::vector<int>{3, 4, 6, 3}, /*bottleneck=*/true);
     if (name == "mobilenet_v2") return std::make_shared<mobilenet_v2>();

@@ -22,7 +22,7 @@ public:
 // stops at the ReLU after conv4_3, as the landmark-attention network uses it.
 class vgg16_features : public backbone {
 public:
-    vgg16_features(double width, bool with_conv5);
+    vgg16_features(double width, bool with_conv5, bool batch_norm = false);
     backbone_features forward(const torch::Tensor & images) override;
     int stride8_channels() const override { return channels_[3]; }
     int final_channels() const override { return channels_[4]; }
@@ -31,11 +31,12 @@ public:
 
 private:
     std::vector<std::pair<std::string, torch::nn::Conv2d>> convs_;
+    std::vector<torch::nn::BatchNorm2d> norms_;   // empty unless built with batch_norm
     std::vector<int> block_ends_;   // index after the last conv of each block
     int channels_[5];
     bool with_conv5_;
 };
 
-std::shared_ptr<backbone> make_backbone(const std::string & name);
+std::shared_ptr<backbone> make_backbone(const std::string & name, bool vgg_batch_norm = false);
 
 }  // namespace vestis::nn

@@ -85,7 +85,7 @@ torch::Tensor attention_unet::forward(const torch::Tensor & x) {
 
 landmark_attention_network::landmark_attention_network(const network_config & config) : garment_network(config) {
     const double w = config.width;
-    vgg_ = register_module("vgg", std::make_shared<vgg16_features>(w, /*with_conv5=*/false));
+    vgg_ = register_module("vgg", std::make_shared<vgg16_features>(w, /*with_conv5=*/false, config.vgg_batch_norm));
     const int c4 = vgg_->stride8_channels();
     landmarks_ = register_module("landmark_branch", std::make_shared<landmark_branch>(c4, config.landmarks, w));
     attention_ = register_module("attention", std::make_shared<attention_unet>(c4 + 1, c4, scaled(32, w)));
@@ -93,6 +93,9 @@ landmark_attention_network::landmark_attention_network(const network_config & co
     conv5_1_ = register_module("conv5_1", conv2d(c4, c5, 3));
     conv5_2_ = register_module("conv5_2", conv2d(c5, c5, 3));
     conv5_3_ = register_module("conv5_3", conv2d(c5, c5, 3));
+    if (config.vgg_batch_norm) {
+        for (int i = 0; i < 3; ++i) conv5_norms_.push_back(register_module("conv5_" + std::to_string(i + 1) + "_bn", torch::nn::BatchNorm2d(c5)));
+    }
     const int side = config.input_size / 32;
     const int flat = c5 * side * side;
     const int hidden = scaled(1024, w);
@@ -124,9 +127,12 @@ network_output landmark_attention_network::forward(const torch::Tensor & images)
     record_stage("attention", out.attention);
 
     torch::Tensor x = F::max_pool2d((1 + out.attention) * conv4_3, F::MaxPool2dFuncOptions(2).stride(2));
-    x = torch::relu(conv5_1_->forward(x));
-    x = torch::relu(conv5_2_->forward(x));
-    x = torch::relu(conv5_3_->forward(x));
+    torch::nn::Conv2d conv5[3] = {conv5_1_, conv5_2_, conv5_3_};
+    for (int i = 0; i < 3; ++i) {
+        x = conv5[i]->forward(x);
+        if (!conv5_norms_.empty()) x = conv5_norms_[static_cast<std::size_t>(i)]->forward(x);
+        x = torch::relu(x);
+    }
     x = F::max_pool2d(x, F::MaxPool2dFuncOptions(2).stride(2));
     record_stage("conv5_pool", x);
     const torch::Tensor flat = x.flatten(1);

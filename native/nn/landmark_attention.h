@@ -45,6 +45,7 @@ private:
     std::shared_ptr<landmark_branch> landmarks_;
     std::shared_ptr<attention_unet> attention_;
     torch::nn::Conv2d conv5_1_{nullptr}, conv5_2_{nullptr}, conv5_3_{nullptr};
+    std::vector<torch::nn::BatchNorm2d> conv5_norms_;   // only with vgg_batch_norm
     torch::nn::Linear category_fc1_{nullptr}, category_fc2_{nullptr}, attribute_fc1_{nullptr}, attribute_fc2_{nullptr};
 };
 

@@ -21,6 +21,9 @@ std::string shape_text(const std::vector<int64_t> & shape) {
 }  // namespace
 
 int import_vgg16_weights(garment_network & network, const std::string & path) {
+    if (network.config().vgg_batch_norm) {
+        throw std::runtime_error(path + ": ImageNet VGG16 weights are for VGG without BatchNorm; turn model.vgg_batch_norm off");
+    }
     std::vector<std::pair<std::string, torch::nn::Conv2d>> convs;
     if (auto * full = dynamic_cast<landmark_attention_network *>(&network)) {
         convs = full->vgg()->convolutions();

@@ -131,6 +131,10 @@ TEST(vgg_import, names_the_missing_key_and_the_mismatched_shape) {
     EXPECT_NE(missing.find("vgg16_missing.pth: key 'features.10.weight' (for conv3_1) is missing"), std::string::npos)
         << missing;
     c = network_config{};
+    c.vgg_batch_norm = true;
+    auto with_norms = make_network(c);
+    EXPECT_NE(import_error(*with_norms, fixture("vgg16.pth")).find("turn model.vgg_batch_norm off"), std::string::npos);
+    c = network_config{};
     c.kind = "simple";
     c.backbone = "resnet18";
     auto resnet = make_network(c);

@@ -43,6 +43,18 @@ TEST(full_network, has_the_published_parameter_count) {
     EXPECT_EQ(count_parameters(*net), 69218600);
 }
 
+TEST(full_network, batch_norm_is_an_option_with_its_own_parameters) {
+    network_config c;
+    c.vgg_batch_norm = true;   // weight and bias for each of the 13 VGG convolutions' channels
+    EXPECT_EQ(count_parameters(*make_network(c)), 69218600 + 2 * (2 * 64 + 2 * 128 + 3 * 256 + 3 * 512 + 3 * 512));
+    c.width = 0.25;
+    c.input_size = 64;
+    c.categories = 5;
+    c.attributes = 7;
+    auto net = make_network(c);
+    expect_every_parameter_learns(*net, 64);
+}
+
 TEST(full_network, width_multiplier_scales_channels_and_fc) {
     auto net = std::dynamic_pointer_cast<landmark_attention_network>(make_network(small_full(0.5)));
     ASSERT_TRUE(net);
