@@ -290,6 +290,10 @@ train_outcome run_training(const train_config & config, const std::string & run_
     }
     fs::create_directories(run);
     const torch::Device device = pick_device(config.train.device);
+    if (config.train.amp) {
+        throw config_error("train.amp: mixed precision is not implemented yet (it needs a CUDA device and a loss scaler); set it to false");
+    }
+    if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);   // let cuDNN pick the fastest convolutions
     torch::set_num_threads(config.train.threads > 0 ? config.train.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     torch::manual_seed(config.train.seed);
 
