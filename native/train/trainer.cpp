@@ -360,9 +360,10 @@ train_outcome run_training(const train_config & config, const std::string & run_
                           value(terms.attribute), value(terms.landmark), rate, duration_text(remaining_images / std::max(rate, 1e-9)).c_str());
             progress << line << std::flush;
             if (state.global_step % config.train.log_every == 0) {
+                const auto term = [](const torch::Tensor & v) { return v.defined() ? json(v.item<double>()) : json(nullptr); };   // null: no such head
                 const json step = {{"kind", "step"}, {"epoch", state.epoch + 1}, {"step", state.global_step}, {"loss", value(terms.total)},
-                                   {"category_loss", value(terms.category)}, {"attribute_loss", value(terms.attribute)},
-                                   {"landmark_loss", value(terms.landmark)}, {"lr", state.lr}, {"images_per_second", rate}};
+                                   {"category_loss", term(terms.category)}, {"attribute_loss", term(terms.attribute)},
+                                   {"landmark_loss", term(terms.landmark)}, {"lr", state.lr}, {"images_per_second", rate}};
                 metrics_log << step.dump() << "\n" << std::flush;
                 events.scalar("train/loss", value(terms.total), state.global_step);
                 events.scalar("train/images_per_second", rate, state.global_step);
