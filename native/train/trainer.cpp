@@ -223,7 +223,7 @@ void save_checkpoint(const fs::path & path, nn::garment_network & net, torch::op
 }
 
 run_state load_checkpoint(const fs::path & path, nn::garment_network & net, torch::optim::Optimizer * optimizer) {
-    if (!fs::exists(path)) throw std::runtime_error(path.string() + ": no checkpoint to resume from");
+    if (!fs::exists(path)) throw std::runtime_error(path.string() + ": no such checkpoint");
     torch::serialize::InputArchive archive;
     archive.load_from(path.string());
     torch::serialize::InputArchive model;
@@ -450,6 +450,10 @@ evaluation evaluate_run(const std::string & run_dir, const std::string & split_n
     const prepared_data data = prepare(config);
     auto net = nn::make_network(data.model);
     nn::use_channels_last(*net);
+    if (!fs::exists(run / (checkpoint + ".pt"))) {
+        throw std::runtime_error((run / (checkpoint + ".pt")).string() + ": no such checkpoint (a run stopped before its first " +
+                                 "validation has only last.pt: use --checkpoint last)");
+    }
     load_checkpoint(run / (checkpoint + ".pt"), *net, nullptr);
     net->to(device);
     const long long limit = part == data::split::train ? config.data.train_images : part == data::split::val ? config.data.val_images : config.data.test_images;

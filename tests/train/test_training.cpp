@@ -115,6 +115,12 @@ TEST(training, ctrl_c_saves_a_checkpoint_that_resumes) {
     EXPECT_EQ(stopped.steps, 3);
     EXPECT_TRUE(fs::exists(folder / "run" / "last.pt"));
     EXPECT_FALSE(fs::exists(folder / "run" / "last.pt.tmp"));
+    try {   // stopped before any validation: no best.pt yet, and the error says what to use
+        evaluate_run((folder / "run").string(), "val", "best");
+        ADD_FAILURE() << "evaluated a checkpoint that does not exist";
+    } catch (const std::runtime_error & e) {
+        EXPECT_NE(std::string(e.what()).find("use --checkpoint last"), std::string::npos) << e.what();
+    }
     std::ostringstream quiet;
     EXPECT_EQ(run_training(tiny_config(), (folder / "run").string(), true, quiet).steps, 12);
     // A finished run is not overwritten by a new one.
