@@ -1,6 +1,7 @@
 // vestis: the command-line front-end. Each command is a thin layer over the libraries;
 // every flag is declared here, in one place.
 #include "cli/data_commands.h"
+#include "cli/model_commands.h"
 #include "cli/train_commands.h"
 #include "data/dataset.h"
 #include "nn/model_info.h"
@@ -40,6 +41,7 @@ int main(int argc, char ** argv) {
     });
     vestis::cli::add_data_commands(app);
     vestis::cli::add_train_commands(app);
+    vestis::cli::add_model_commands(app, argc, argv);
 
     // Commands run from their callbacks inside parse(); their errors end here.
     try {

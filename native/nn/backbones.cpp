@@ -1,5 +1,7 @@
 #include "nn/backbones.h"
 
+#include "nn/onnx_emitter.h"
+
 #include <stdexcept>
 
 namespace vestis::nn {
@@ -47,6 +49,22 @@ backbone_features vgg16_features::forward(const torch::Tensor & images) {
     return out;
 }
 
+backbone_values vgg16_features::emit_onnx(onnx_emitter & e, const std::string & images) const {
+    backbone_values out;
+    std::string x = images;
+    std::size_t conv = 0;
+    for (std::size_t block = 0; block < block_ends_.size(); ++block) {
+        if (block > 0) x = e.max_pool(x, 2, 2);
+        for (; conv < static_cast<std::size_t>(block_ends_[block]); ++conv) {
+            x = e.relu(e.conv(convs_[conv].second, x, norms_.empty() ? torch::nn::BatchNorm2d(nullptr) : norms_[conv]));
+        }
+        if (block == 3) out.stride8 = x;
+    }
+    if (with_conv5_) x = e.max_pool(x, 2, 2);
+    out.final = x;
+    return out;
+}
+
 // ---- ResNet (torchvision's v1.5: the stride sits on the 3x3 convolution) ------------------
 namespace {
 
@@ -55,7 +73,7 @@ torch::nn::Conv2d conv(int in, int out, int kernel, int stride = 1, int groups =
         torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).groups(groups).bias(false));
 }
 
-struct residual_block : torch::nn::Module {
+struct residual_block : torch::nn::Module, onnx_emittable {
     torch::nn::Sequential body{nullptr};
     torch::nn::Sequential downsample{nullptr};
     residual_block(int in, int planes, int stride, bool bottleneck) {
@@ -85,6 +103,9 @@ struct residual_block : torch::nn::Module {
     }
     torch::Tensor forward(const torch::Tensor & x) {
         return torch::relu(body->forward(x) + (downsample ? downsample->forward(x) : x));
+    }
+    std::string emit_onnx(onnx_emitter & e, const std::string & x) const override {
+        return e.relu(e.add(e.sequential(body, x), downsample ? e.sequential(downsample, x) : x));
     }
 };
 
@@ -119,6 +140,16 @@ public:
         out.final = x;
         return out;
     }
+    backbone_values emit_onnx(onnx_emitter & e, const std::string & images) const override {
+        backbone_values out;
+        std::string x = e.sequential(stem_, images);
+        for (std::size_t i = 0; i < layers_.size(); ++i) {
+            x = e.sequential(layers_[i], x);
+            if (i == 1) out.stride8 = x;
+        }
+        out.final = x;
+        return out;
+    }
     int stride8_channels() const override { return stride8_; }
     int final_channels() const override { return final_; }
 
@@ -130,7 +161,7 @@ private:
 
 // ---- MobileNetV2 ------------------------------------------------------------------------
 // Convolution, BatchNorm, ReLU6: the unit MobileNetV2 is built from.
-struct conv_bn_relu6 : torch::nn::Module {
+struct conv_bn_relu6 : torch::nn::Module, onnx_emittable {
     torch::nn::Conv2d conv_{nullptr};
     torch::nn::BatchNorm2d bn_{nullptr};
     conv_bn_relu6(int in, int out, int kernel, int stride, int groups = 1) {
@@ -138,9 +169,10 @@ struct conv_bn_relu6 : torch::nn::Module {
         bn_ = register_module("bn", torch::nn::BatchNorm2d(out));
     }
     torch::Tensor forward(const torch::Tensor & x) { return torch::clamp(bn_->forward(conv_->forward(x)), 0, 6); }
+    std::string emit_onnx(onnx_emitter & e, const std::string & x) const override { return e.relu6(e.conv(conv_, x, bn_)); }
 };
 
-struct inverted_residual : torch::nn::Module {
+struct inverted_residual : torch::nn::Module, onnx_emittable {
     torch::nn::Sequential body{nullptr};
     bool residual;
     inverted_residual(int in, int out, int stride, int expand) : residual(stride == 1 && in == out) {
@@ -153,6 +185,9 @@ struct inverted_residual : torch::nn::Module {
         body = register_module("body", b);
     }
     torch::Tensor forward(const torch::Tensor & x) { return residual ? x + body->forward(x) : body->forward(x); }
+    std::string emit_onnx(onnx_emitter & e, const std::string & x) const override {
+        return residual ? e.add(x, e.sequential(body, x)) : e.sequential(body, x);
+    }
 };
 
 class mobilenet_v2 : public backbone {
@@ -181,6 +216,12 @@ public:
         record_stage("features[0:7]", out.stride8);
         out.final = rest_->forward(out.stride8);
         record_stage("features[7:19]", out.final);
+        return out;
+    }
+    backbone_values emit_onnx(onnx_emitter & e, const std::string & images) const override {
+        backbone_values out;
+        out.stride8 = e.sequential(to_stride8_, images);
+        out.final = e.sequential(rest_, out.stride8);
         return out;
     }
     int stride8_channels() const override { return 32; }

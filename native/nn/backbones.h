@@ -11,9 +11,14 @@ struct backbone_features {
     torch::Tensor final;     // the last feature map
 };
 
+struct backbone_values {   // the same, as ONNX value names
+    std::string stride8, final;
+};
+
 class backbone : public torch::nn::Module {
 public:
     virtual backbone_features forward(const torch::Tensor & images) = 0;
+    virtual backbone_values emit_onnx(onnx_emitter & e, const std::string & images) const = 0;
     virtual int stride8_channels() const = 0;
     virtual int final_channels() const = 0;
 };
@@ -24,6 +29,7 @@ class vgg16_features : public backbone {
 public:
     vgg16_features(double width, bool with_conv5, bool batch_norm = false);
     backbone_features forward(const torch::Tensor & images) override;
+    backbone_values emit_onnx(onnx_emitter & e, const std::string & images) const override;
     int stride8_channels() const override { return channels_[3]; }
     int final_channels() const override { return channels_[4]; }
     // Named convolutions conv1_1 .. conv5_3 in order (conv5 only when built with it).

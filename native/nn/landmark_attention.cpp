@@ -1,5 +1,7 @@
 #include "nn/landmark_attention.h"
 
+#include "nn/onnx_emitter.h"
+
 namespace vestis::nn {
 
 namespace F = torch::nn::functional;
@@ -54,6 +56,15 @@ torch::Tensor landmark_branch::forward(torch::Tensor x) {
     return x;
 }
 
+std::string landmark_branch::emit_onnx(onnx_emitter & e, std::string x) const {
+    for (const auto & [layer, relu] : layers_) {
+        if (auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(layer.ptr())) x = e.conv(torch::nn::Conv2d(conv), x);
+        else x = e.deconv(torch::nn::ConvTranspose2d(std::dynamic_pointer_cast<torch::nn::ConvTranspose2dImpl>(layer.ptr())), x);
+        if (relu) x = e.relu(x);
+    }
+    return x;
+}
+
 // Skip blocks after pix2pix's UnetSkipConnectionBlock as the reference configures it
 // (BatchNorm, so no bias but on the 1x1 innermost deconvolution and the outer one):
 //   outer: 1x1 conv in -> ngf | block ngf -> 2ngf | block 2ngf -> 4ngf | innermost 4ngf
@@ -81,6 +92,16 @@ torch::Tensor attention_unet::forward(const torch::Tensor & x) {
     const torch::Tensor u2 = torch::cat({d1, up2_->forward(inner)}, 1);
     const torch::Tensor u1 = torch::cat({d0, up1_->forward(u2)}, 1);
     return torch::tanh(outer_up_->forward(torch::relu(u1)));
+}
+
+std::string attention_unet::emit_onnx(onnx_emitter & e, const std::string & x) const {
+    const std::string d0 = e.conv(outer_down_, x);
+    const std::string d1 = e.sequential(down1_, d0);
+    const std::string d2 = e.sequential(down2_, d1);
+    const std::string inner = e.concat({d2, e.sequential(innermost_, d2)}, 1);
+    const std::string u2 = e.concat({d1, e.sequential(up2_, inner)}, 1);
+    const std::string u1 = e.concat({d0, e.sequential(up1_, u2)}, 1);
+    return e.tanh(e.deconv(outer_up_, e.relu(u1)));
 }
 
 landmark_attention_network::landmark_attention_network(const network_config & config) : garment_network(config) {
@@ -144,6 +165,26 @@ network_output landmark_attention_network::forward(const torch::Tensor & images)
         record_stage("attribute_logits", out.attribute_logits);
     }
     return out;
+}
+
+void landmark_attention_network::emit_onnx(onnx_emitter & e, const std::string & image) const {
+    using names = onnx_output_names;
+    const std::string conv4_3 = vgg_->emit_onnx(e, image).stride8;
+    const std::string heatmaps = e.identity(landmarks_->emit_onnx(e, conv4_3), names::landmark_heatmaps);
+    // The landmark branch upsamples conv4_3 by exactly 8, so a scale of 1/8 lands on its size.
+    const std::string merged = e.resize_bilinear(e.channel_max(heatmaps), 0.125f);
+    const std::string attention = attention_->emit_onnx(e, e.concat({merged, conv4_3}, 1));
+    e.channel_mean(attention, vgg_->stride8_channels(), names::attention);
+
+    std::string x = e.max_pool(e.mul(e.add_scalar(attention, 1.0f), conv4_3), 2, 2);
+    const torch::nn::Conv2d conv5[3] = {conv5_1_, conv5_2_, conv5_3_};
+    for (std::size_t i = 0; i < 3; ++i) x = e.relu(e.conv(conv5[i], x, conv5_norms_.empty() ? torch::nn::BatchNorm2d(nullptr) : conv5_norms_[i]));
+    const std::string flat = e.flatten(e.max_pool(x, 2, 2));
+    e.linear(category_fc2_, e.relu(e.linear(category_fc1_, flat)), names::category_logits);
+    if (attribute_fc1_) {
+        e.reshape(e.linear(attribute_fc2_, e.relu(e.linear(attribute_fc1_, flat))), {-1, 2, config_.attributes},
+                  names::attribute_logits);
+    }
 }
 
 }  // namespace vestis::nn

@@ -12,6 +12,7 @@ class landmark_branch : public torch::nn::Module {
 public:
     landmark_branch(int in_channels, int landmarks, double width);
     torch::Tensor forward(torch::Tensor x);
+    std::string emit_onnx(onnx_emitter & e, std::string x) const;
 
 private:
     std::vector<std::pair<torch::nn::AnyModule, bool>> layers_;   // layer, ReLU after it
@@ -23,6 +24,7 @@ class attention_unet : public torch::nn::Module {
 public:
     attention_unet(int in_channels, int out_channels, int ngf);
     torch::Tensor forward(const torch::Tensor & x);
+    std::string emit_onnx(onnx_emitter & e, const std::string & x) const;
 
 private:
     torch::nn::Conv2d outer_down_{nullptr};
@@ -35,6 +37,7 @@ public:
     explicit landmark_attention_network(const network_config & config);
     network_output forward(const torch::Tensor & images) override;
     bool two_class_attributes() const override { return true; }
+    void emit_onnx(onnx_emitter & e, const std::string & image) const override;
 
     std::shared_ptr<vgg16_features> vgg() const { return vgg_; }
     // conv5_1 .. conv5_3, which ImageNet weights also fill.

@@ -13,6 +13,8 @@
 
 namespace vestis::nn {
 
+class onnx_emitter;
+
 struct network_output {
     torch::Tensor category_logits;    // [B, C]
     torch::Tensor attribute_logits;   // full: [B, 2, A] (negative, positive); simple: [B, A]
@@ -25,11 +27,21 @@ class garment_network : public torch::nn::Module {
 public:
     virtual network_output forward(const torch::Tensor & images) = 0;
     virtual bool two_class_attributes() const = 0;
+    // The same computation as ONNX nodes from `image` to the outputs named in onnx_output_names.
+    virtual void emit_onnx(onnx_emitter & e, const std::string & image) const = 0;
     const network_config & config() const { return config_; }
 
 protected:
     explicit garment_network(network_config config) : config_(std::move(config)) {}
     network_config config_;
+};
+
+// The graph outputs every exported network uses (a network lacking a head omits its output).
+struct onnx_output_names {
+    static constexpr const char * category_logits = "category_logits";
+    static constexpr const char * attribute_logits = "attribute_logits";
+    static constexpr const char * landmark_heatmaps = "landmark_heatmaps";
+    static constexpr const char * attention = "attention";   // one channel: the mean over channels
 };
 
 std::shared_ptr<garment_network> make_network(const network_config & config);

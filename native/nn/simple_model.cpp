@@ -1,5 +1,7 @@
 #include "nn/simple_model.h"
 
+#include "nn/onnx_emitter.h"
+
 namespace vestis::nn {
 
 simple_network::simple_network(const network_config & config) : garment_network(config) {
@@ -31,6 +33,15 @@ network_output simple_network::forward(const torch::Tensor & images) {
         record_stage("attribute_logits", out.attribute_logits);
     }
     return out;
+}
+
+void simple_network::emit_onnx(onnx_emitter & e, const std::string & image) const {
+    using names = onnx_output_names;
+    const backbone_values features = backbone_->emit_onnx(e, image);
+    if (landmarks_) e.identity(landmarks_->emit_onnx(e, features.stride8), names::landmark_heatmaps);
+    const std::string pooled = e.global_average_pool_flat(features.final);
+    e.linear(category_head_, pooled, names::category_logits);
+    if (attribute_head_) e.linear(attribute_head_, pooled, names::attribute_logits);
 }
 
 }  // namespace vestis::nn

@@ -14,6 +14,7 @@ public:
     explicit simple_network(const network_config & config);
     network_output forward(const torch::Tensor & images) override;
     bool two_class_attributes() const override { return false; }
+    void emit_onnx(onnx_emitter & e, const std::string & image) const override;
     std::shared_ptr<backbone> features() const { return backbone_; }
 
 private:

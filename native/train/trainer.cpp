@@ -1,5 +1,7 @@
 #include "train/trainer.h"
 
+#include "train/trained_model.h"
+
 #include "data/loader.h"
 #include "io/atomic_file.h"
 #include "nn/losses.h"
@@ -436,11 +438,41 @@ train_outcome run_training(const train_config & config, const std::string & run_
     return outcome;
 }
 
+namespace {
+
+train_config read_run_config(const fs::path & run) {
+    std::ifstream in(run / "config.yaml");
+    if (!in) throw std::runtime_error(run.string() + ": no config.yaml: is it a run folder written by vestis train?");
+    return load_config(std::string(std::istreambuf_iterator<char>(in), {}), (run / "config.yaml").string(), {});
+}
+
+void load_weights(const fs::path & run, const std::string & checkpoint, nn::garment_network & net) {
+    if (checkpoint != "best" && checkpoint != "last") throw config_error("--checkpoint: expected best or last, got '" + checkpoint + "'");
+    if (!fs::exists(run / (checkpoint + ".pt"))) {
+        throw std::runtime_error((run / (checkpoint + ".pt")).string() + ": no such checkpoint (a run stopped before its first " +
+                                 "validation has only last.pt: use --checkpoint last)");
+    }
+    load_checkpoint(run / (checkpoint + ".pt"), net, nullptr);
+}
+
+}  // namespace
+
+trained_model load_trained_model(const std::string & run_dir, const std::string & checkpoint) {
+    trained_model t;
+    t.config = read_run_config(run_dir);
+    prepared_data data = prepare(t.config);
+    t.index = std::move(data.index);
+    t.network = data.model;
+    t.loading = data.loading;
+    t.net = nn::make_network(t.network);
+    load_weights(run_dir, checkpoint, *t.net);
+    t.net->eval();
+    return t;
+}
+
 evaluation evaluate_run(const std::string & run_dir, const std::string & split_name, const std::string & checkpoint) {
     const fs::path run(run_dir);
-    std::ifstream in(run / "config.yaml");
-    if (!in) throw std::runtime_error(run_dir + ": no config.yaml: is it a run folder written by vestis train?");
-    const train_config config = load_config(std::string(std::istreambuf_iterator<char>(in), {}), (run / "config.yaml").string(), {});
+    const train_config config = read_run_config(run);
     data::split part;
     if (split_name == "train") part = data::split::train;
     else if (split_name == "val") part = data::split::val;
@@ -450,11 +482,7 @@ evaluation evaluate_run(const std::string & run_dir, const std::string & split_n
     const prepared_data data = prepare(config);
     auto net = nn::make_network(data.model);
     nn::use_channels_last(*net);
-    if (!fs::exists(run / (checkpoint + ".pt"))) {
-        throw std::runtime_error((run / (checkpoint + ".pt")).string() + ": no such checkpoint (a run stopped before its first " +
-                                 "validation has only last.pt: use --checkpoint last)");
-    }
-    load_checkpoint(run / (checkpoint + ".pt"), *net, nullptr);
+    load_weights(run, checkpoint, *net);
     net->to(device);
     const long long limit = part == data::split::train ? config.data.train_images : part == data::split::val ? config.data.val_images : config.data.test_images;
     const auto ids = data::subset(data.index, part, limit, config.train.seed);

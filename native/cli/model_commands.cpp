@@ -1,0 +1,89 @@
+#include "cli/model_commands.h"
+
+#include "runtime/predict.h"
+#include "train/exporter.h"
+
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+namespace vestis::cli {
+
+namespace {
+
+box parse_box(const std::string & text) {
+    box b;
+    char extra = 0;
+    if (std::sscanf(text.c_str(), "%f,%f,%f,%f%c", &b.x1, &b.y1, &b.x2, &b.y2, &extra) != 4) {
+        throw std::runtime_error("--bbox: expected x1,y1,x2,y2 in photo pixels, got '" + text + "'");
+    }
+    return b;
+}
+
+std::string joined_arguments(int argc, char ** argv) {
+    std::string command = "vestis";
+    for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
+    return command;
+}
+
+}  // namespace
+
+void add_model_commands(CLI::App & app, int argc, char ** argv) {
+    struct export_args {
+        std::string run, checkpoint = "best", out, weights = "fp32";
+        long long eval_images = -1;
+    };
+    auto e = std::make_shared<export_args>();
+    auto * export_command = app.add_subcommand("export", "Export a run's checkpoint to ONNX with its model card (models/NAME/)");
+    export_command->add_option("--run", e->run, "Run folder written by vestis train")->required()->check(CLI::ExistingDirectory);
+    export_command->add_option("--checkpoint", e->checkpoint, "best or last")->capture_default_str()->check(CLI::IsMember({"best", "last"}));
+    export_command->add_option("--weights", e->weights, "Weight storage: fp32, fp16 or int8 (per-channel)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"fp32", "fp16", "int8"}));
+    export_command->add_option("--out", e->out, "Model folder to write, e.g. models/NAME")->required();
+    export_command->add_option("--eval-images", e->eval_images,
+                               "Test images to score the export on (-1: the run's test split, 0: skip)")->capture_default_str();
+    const std::string command = joined_arguments(argc, argv);
+    export_command->callback([e, command] {
+        train::export_request request;
+        request.run_dir = e->run;
+        request.checkpoint = e->checkpoint;
+        request.out_dir = e->out;
+        request.storage = onnx_export::parse_weight_storage(e->weights);
+        request.eval_images = e->eval_images;
+        request.command = command;
+        std::cout << train::export_model(request, std::cerr).summary;
+    });
+
+    struct predict_args {
+        std::string model;
+        std::vector<std::string> images;
+        std::string bbox;
+        bool json = false;
+        runtime::predict_options options;
+        double max_megapixels = 100;
+    };
+    auto p = std::make_shared<predict_args>();
+    auto * predict = app.add_subcommand("predict", "Tag garment photos with an exported model (OpenCV DNN)");
+    predict->add_option("--model", p->model, "Model folder (model.onnx + card.json)")->required();
+    predict->add_option("IMAGE", p->images, "Photos (JPEG, PNG, ...)")->required();
+    predict->add_option("--bbox", p->bbox, "Garment box x1,y1,x2,y2 in photo pixels (default: the whole photo)");
+    predict->add_flag("--json", p->json, "Print the documented JSON instead of text");
+    predict->add_option("--top-categories", p->options.top_categories, "Categories to list")->capture_default_str()->check(CLI::Range(1, 1000));
+    predict->add_option("--top-attributes", p->options.attributes_per_type, "Attributes to list per type (0: all)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 100000));
+    predict->add_option("--threshold", p->options.threshold, "Smallest attribute probability to list")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+    predict->add_option("--max-megapixels", p->max_megapixels, "Refuse photos larger than this")->capture_default_str()->check(CLI::Range(0.01, 10000.0));
+    predict->callback([p] {
+        if (!p->bbox.empty()) p->options.bbox = parse_box(p->bbox);
+        p->options.max_pixels = static_cast<long long>(p->max_megapixels * 1e6);
+        runtime::onnx_model model(p->model);
+        std::vector<runtime::prediction> predictions;
+        for (const std::string & image : p->images) predictions.push_back(runtime::predict_file(model, image, p->options));
+        if (p->json) std::cout << runtime::prediction_json(predictions, model);
+        else for (const auto & prediction : predictions) std::cout << runtime::prediction_text(prediction, model.card());
+    });
+}
+
+}  // namespace vestis::cli

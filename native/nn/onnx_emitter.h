@@ -1,0 +1,69 @@
+// Writes trained torch::nn modules as ONNX nodes: each network class emits its own graph next
+// to its forward(), through these helpers, which fold BatchNorm into the convolution before it
+// (as eval mode computes it) and name every weight after the parameter it comes from.
+#pragma once
+
+#include "nn/network.h"
+#include "onnx/graph_builder.h"
+
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace vestis::nn {
+
+class onnx_emitter;
+
+// A custom module inside a Sequential that knows its own graph.
+struct onnx_emittable {
+    virtual ~onnx_emittable() = default;
+    virtual std::string emit_onnx(onnx_emitter & e, const std::string & x) const = 0;
+};
+
+class onnx_emitter {
+public:
+    // `root` is the network the parameters belong to (their names become weight names).
+    onnx_emitter(onnx_export::graph_builder & graph, const torch::nn::Module & root);
+
+    onnx_export::graph_builder & graph() { return graph_; }
+
+    // Convolutions, with the BatchNorm after them folded in when given.
+    std::string conv(const torch::nn::Conv2d & conv, const std::string & x, const torch::nn::BatchNorm2d & norm = nullptr,
+                     const std::string & output = {});
+    std::string deconv(const torch::nn::ConvTranspose2d & deconv, const std::string & x,
+                       const torch::nn::BatchNorm2d & norm = nullptr);
+    std::string linear(const torch::nn::Linear & linear, const std::string & x, const std::string & output = {});
+
+    std::string relu(const std::string & x);
+    std::string relu6(const std::string & x);
+    std::string leaky_relu(const std::string & x, double slope);
+    std::string tanh(const std::string & x);
+    std::string max_pool(const std::string & x, int kernel, int stride, int padding = 0);
+    std::string add(const std::string & a, const std::string & b);
+    std::string add_scalar(const std::string & x, float value);
+    std::string mul(const std::string & a, const std::string & b);
+    std::string concat(const std::vector<std::string> & values, int axis);
+    std::string global_average_pool_flat(const std::string & x);   // [B, C, H, W] -> [B, C]
+    std::string flatten(const std::string & x);                      // [B, ...] -> [B, n]
+    std::string reshape(const std::string & x, const std::vector<std::int64_t> & shape, const std::string & output = {});
+    std::string channel_max(const std::string & x);                  // [B, C, H, W] -> [B, 1, H, W]
+    std::string channel_mean(const std::string & x, int channels, const std::string & output = {});
+    std::string resize_bilinear(const std::string & x, float scale);   // half-pixel centres, as F::interpolate
+    std::string identity(const std::string & x, const std::string & output);
+
+    // Children of a Sequential in order; Conv2d or ConvTranspose2d followed by BatchNorm2d are
+    // fused. Throws std::logic_error for a module it does not know.
+    std::string sequential(const torch::nn::Sequential & sequence, std::string x);
+
+private:
+    std::string parameter_name(const torch::Tensor & parameter, const char * fallback);
+    std::string add_weight(const torch::Tensor & value, const std::string & name, int channel_axis);
+
+    onnx_export::graph_builder & graph_;
+    std::unordered_map<const void *, std::string> names_;   // parameter storage -> qualified name
+    int unnamed_ = 0;
+    std::pair<std::string, std::string> clip_bounds_;   // ReLU6's shared Clip bounds
+};
+
+}  // namespace vestis::nn

@@ -1,0 +1,246 @@
+#include "onnx/graph_builder.h"
+
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <cstring>
+#include <stdexcept>
+#include <unordered_set>
+
+namespace vestis::onnx_export {
+
+attribute attribute::of(std::string name, std::int64_t value) {
+    attribute a;
+    a.name = std::move(name), a.type = kind::integer, a.integer = value;
+    return a;
+}
+attribute attribute::of(std::string name, std::vector<std::int64_t> values) {
+    attribute a;
+    a.name = std::move(name), a.type = kind::integers, a.integers = std::move(values);
+    return a;
+}
+attribute attribute::of(std::string name, float value) {
+    attribute a;
+    a.name = std::move(name), a.type = kind::real, a.real = value;
+    return a;
+}
+attribute attribute::of(std::string name, std::string value) {
+    attribute a;
+    a.name = std::move(name), a.type = kind::text, a.text = std::move(value);
+    return a;
+}
+
+struct graph_builder::impl {
+    onnx::ModelProto model;
+    onnx::GraphProto * graph = nullptr;
+    weight_storage storage = weight_storage::fp32;
+    std::unordered_set<std::string> names;
+    graph_stats stats;
+    int next_value = 0;
+
+    std::string claim(const std::string & name) {
+        if (!names.insert(name).second) throw std::logic_error("ONNX graph: the name '" + name + "' is used twice");
+        return name;
+    }
+    std::string fresh(const std::string & op) {
+        std::string name;
+        do name = op + "_" + std::to_string(next_value++);
+        while (names.count(name));
+        return claim(name);
+    }
+    onnx::TensorProto * initializer(const std::string & name, int type, const std::vector<std::int64_t> & dims) {
+        onnx::TensorProto * t = graph->add_initializer();
+        t->set_name(claim(name));
+        t->set_data_type(type);
+        for (std::int64_t d : dims) t->add_dims(d);
+        return t;
+    }
+};
+
+namespace {
+
+template <typename T>
+void set_raw(onnx::TensorProto * tensor, const std::vector<T> & values) {
+    tensor->set_raw_data(std::string(reinterpret_cast<const char *>(values.data()), values.size() * sizeof(T)));
+}
+
+std::int64_t element_count(const std::vector<std::int64_t> & dims) {
+    std::int64_t n = 1;
+    for (std::int64_t d : dims) n *= d;
+    return n;
+}
+
+}  // namespace
+
+graph_builder::graph_builder(std::string graph_name, weight_storage storage) : impl_(std::make_unique<impl>()) {
+    impl_->storage = storage;
+    impl_->model.set_ir_version(onnx::IR_VERSION);
+    onnx::OperatorSetIdProto * opset = impl_->model.add_opset_import();
+    opset->set_domain("");
+    opset->set_version(opset_version);
+    impl_->graph = impl_->model.mutable_graph();
+    impl_->graph->set_name(std::move(graph_name));
+}
+
+graph_builder::~graph_builder() = default;
+
+void graph_builder::add_input(const std::string & name, const std::vector<std::int64_t> & dims) {
+    onnx::ValueInfoProto * input = impl_->graph->add_input();
+    input->set_name(impl_->claim(name));
+    onnx::TypeProto_Tensor * tensor = input->mutable_type()->mutable_tensor_type();
+    tensor->set_elem_type(onnx::TensorProto::FLOAT);
+    for (std::int64_t d : dims) {
+        onnx::TensorShapeProto_Dimension * dim = tensor->mutable_shape()->add_dim();
+        if (d < 0) dim->set_dim_param("batch");
+        else dim->set_dim_value(d);
+    }
+}
+
+std::string graph_builder::add_weight(const std::string & name, const weight & w) {
+    const std::int64_t count = element_count(w.dims);
+    if (count != static_cast<std::int64_t>(w.values.size())) {
+        throw std::logic_error("ONNX weight '" + name + "': " + std::to_string(w.values.size()) + " values for " +
+                               std::to_string(count) + " elements");
+    }
+    impl_->stats.parameters += count;
+    const weight_storage storage = count < min_compressed ? weight_storage::fp32 : impl_->storage;
+    switch (storage) {
+        case weight_storage::fp32: {
+            set_raw(impl_->initializer(name, onnx::TensorProto::FLOAT, w.dims), w.values);
+            impl_->stats.weight_bytes += count * 4;
+            return name;
+        }
+        case weight_storage::fp16: {
+            std::vector<std::uint16_t> halves(w.values.size());
+            for (std::size_t k = 0; k < halves.size(); ++k) halves[k] = float_to_half(w.values[k]);
+            set_raw(impl_->initializer(name + "_fp16", onnx::TensorProto::FLOAT16, w.dims), halves);
+            impl_->stats.weight_bytes += count * 2;
+            return add_node("Cast", {name + "_fp16"}, {attribute::of("to", std::int64_t{onnx::TensorProto::FLOAT})}, name);
+        }
+        case weight_storage::int8: {
+            const int8_tensor q = quantize_per_channel(w.values, w.dims, w.channel_axis);
+            const std::int64_t channels = static_cast<std::int64_t>(q.scales.size());
+            set_raw(impl_->initializer(name + "_int8", onnx::TensorProto::INT8, w.dims), q.values);
+            set_raw(impl_->initializer(name + "_scale", onnx::TensorProto::FLOAT, {channels}), q.scales);
+            set_raw(impl_->initializer(name + "_zero_point", onnx::TensorProto::INT8, {channels}),
+                    std::vector<std::int8_t>(q.scales.size(), 0));
+            impl_->stats.weight_bytes += count + channels * 5;
+            return add_node("DequantizeLinear", {name + "_int8", name + "_scale", name + "_zero_point"},
+                            {attribute::of("axis", std::int64_t{w.channel_axis})}, name);
+        }
+    }
+    return name;
+}
+
+std::string graph_builder::add_float_constant(const std::string & name, const std::vector<std::int64_t> & dims,
+                                              const std::vector<float> & values) {
+    if (element_count(dims) != static_cast<std::int64_t>(values.size())) {
+        throw std::logic_error("ONNX constant '" + name + "': values do not fill its shape");
+    }
+    set_raw(impl_->initializer(name, onnx::TensorProto::FLOAT, dims), values);
+    return name;
+}
+
+std::string graph_builder::add_int64_constant(const std::string & name, const std::vector<std::int64_t> & values) {
+    set_raw(impl_->initializer(name, onnx::TensorProto::INT64, {static_cast<std::int64_t>(values.size())}), values);
+    return name;
+}
+
+std::string graph_builder::add_node(const std::string & op, const std::vector<std::string> & inputs,
+                                    const std::vector<attribute> & attributes, const std::string & output) {
+    onnx::NodeProto * node = impl_->graph->add_node();
+    const std::string result = output.empty() ? impl_->fresh(op) : impl_->claim(output);
+    node->set_op_type(op);
+    node->set_name(result);
+    for (const std::string & input : inputs) node->add_input(input);
+    node->add_output(result);
+    for (const attribute & a : attributes) {
+        onnx::AttributeProto * p = node->add_attribute();
+        p->set_name(a.name);
+        switch (a.type) {
+            case attribute::kind::integer: p->set_type(onnx::AttributeProto::INT), p->set_i(a.integer); break;
+            case attribute::kind::integers:
+                p->set_type(onnx::AttributeProto::INTS);
+                for (std::int64_t v : a.integers) p->add_ints(v);
+                break;
+            case attribute::kind::real: p->set_type(onnx::AttributeProto::FLOAT), p->set_f(a.real); break;
+            case attribute::kind::text: p->set_type(onnx::AttributeProto::STRING), p->set_s(a.text); break;
+        }
+    }
+    ++impl_->stats.nodes;
+    return result;
+}
+
+void graph_builder::add_output(const std::string & name) {
+    if (!impl_->names.count(name)) throw std::logic_error("ONNX output '" + name + "' is not a value of the graph");
+    onnx::ValueInfoProto * output = impl_->graph->add_output();
+    output->set_name(name);
+    output->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+}
+
+void graph_builder::set_metadata(const std::string & key, const std::string & value) {
+    onnx::StringStringEntryProto * entry = impl_->model.add_metadata_props();
+    entry->set_key(key);
+    entry->set_value(value);
+}
+
+void graph_builder::set_producer(const std::string & name, const std::string & version) {
+    impl_->model.set_producer_name(name);
+    impl_->model.set_producer_version(version);
+}
+
+namespace {
+
+// Strict shape inference, then the checker; the outputs' inferred shapes are merged into `model`.
+void check_and_infer(onnx::ModelProto & model, const std::string & source) {
+    try {
+        // Inference first: it gives the graph outputs the shapes the checker requires of them.
+        onnx::ShapeInferenceOptions options(/*check_type=*/true, /*strict_mode=*/1, /*data_prop=*/true);
+        onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), options);
+        onnx::checker::check_model(model);
+    } catch (const std::exception & e) {
+        throw std::runtime_error(source + ": the ONNX checker rejects the model: " + e.what());
+    }
+    for (const onnx::ValueInfoProto & output : model.graph().output()) {
+        if (!output.type().tensor_type().has_shape()) {
+            throw std::runtime_error(source + ": shape inference leaves output '" + output.name() + "' without a shape");
+        }
+    }
+}
+
+std::vector<value_shape> shapes_of(const google::protobuf::RepeatedPtrField<onnx::ValueInfoProto> & values) {
+    std::vector<value_shape> shapes;
+    for (const onnx::ValueInfoProto & value : values) {
+        value_shape s{value.name(), {}};
+        for (const auto & dim : value.type().tensor_type().shape().dim()) s.dims.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
+        shapes.push_back(std::move(s));
+    }
+    return shapes;
+}
+
+}  // namespace
+
+std::string graph_builder::finish() {
+    check_and_infer(impl_->model, "exported graph '" + impl_->graph->name() + "'");
+    std::string bytes;
+    if (!impl_->model.SerializeToString(&bytes)) throw std::runtime_error("ONNX: the model does not serialize (over 2 GB?)");
+    return bytes;
+}
+
+graph_stats graph_builder::stats() const { return impl_->stats; }
+
+model_signature check_model(const std::string & serialized, const std::string & source) {
+    onnx::ModelProto model;
+    if (!model.ParseFromString(serialized)) throw std::runtime_error(source + ": not an ONNX model (the protobuf does not parse)");
+    check_and_infer(model, source);
+    model_signature signature{{}, shapes_of(model.graph().output())};
+    std::unordered_set<std::string> initializers;
+    for (const onnx::TensorProto & t : model.graph().initializer()) initializers.insert(t.name());
+    for (const value_shape & input : shapes_of(model.graph().input())) {
+        if (!initializers.count(input.name)) signature.inputs.push_back(input);
+    }
+    return signature;
+}
+
+}  // namespace vestis::onnx_export

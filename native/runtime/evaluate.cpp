@@ -1,0 +1,59 @@
+#include "runtime/evaluate.h"
+
+#include "vestis/postprocess.h"
+
+#include <algorithm>
+
+namespace vestis::runtime {
+
+onnx_evaluation evaluate_onnx(onnx_model & model, const data::dataset_index & index, const std::vector<std::size_t> & samples,
+                              float threshold, const std::function<void(std::size_t, std::size_t)> & progress) {
+    const model_card & card = model.card();
+    std::vector<attribute_type> types;
+    for (const attribute_info & a : card.attributes) types.push_back(a.type);
+    const int landmark_count = card.outputs.landmark_heatmaps.empty() ? 0 : static_cast<int>(card.landmarks.size());
+    metrics_accumulator metrics(card.outputs.attribute_logits.empty() ? std::vector<attribute_type>{} : types, landmark_count, threshold);
+
+    data::loader_options loading;
+    loading.preprocess = card.preprocess;   // the card's pipeline, not the trainer's memory of it
+    loading.heatmaps = false;
+    onnx_evaluation out;
+    const int attribute_count = static_cast<int>(card.attributes.size());
+    // Ground truth is in input pixels / (size - 1): decode against the identity geometry.
+    const int width = card.preprocess.input_width, height = card.preprocess.input_height;
+    input_geometry identity;
+    identity.crop = identity.content = {0, 0, width, height};
+    identity.input_width = width, identity.input_height = height;
+    for (std::size_t done = 0; done < samples.size(); ++done) {
+        data::example ex;
+        try {
+            ex = data::load_example(index, samples[done], loading, 0);
+        } catch (const data::data_error &) {
+            ++out.skipped;
+            continue;
+        }
+        const raw_outputs o = model.run(ex.image.data());
+        metrics.add_category(o.category_logits.data(), static_cast<int>(o.category_logits.size()), ex.category);
+        if (!o.attribute_logits.empty() && !ex.attributes.empty()) {
+            // Ranked by the positive logit, as the trainer's validation ranks them.
+            const bool pairs = card.outputs.attributes == attribute_encoding::two_class;
+            const float * scores = o.attribute_logits.data() + (pairs ? attribute_count : 0);
+            const std::vector<float> probabilities = attribute_probabilities(o.attribute_logits.data(), attribute_count, card.outputs.attributes);
+            metrics.add_attributes(scores, probabilities.data(), ex.attributes.data());
+        }
+        if (landmark_count > 0) {
+            const output_maps & h = o.heatmaps;
+            const std::vector<landmark> found = decode_landmarks(h.values.data(), h.count, h.width, h.height, identity);
+            std::vector<point> predicted;
+            for (const landmark & l : found) {
+                predicted.push_back({l.input.x / static_cast<float>(std::max(width - 1, 1)), l.input.y / static_cast<float>(std::max(height - 1, 1))});
+            }
+            metrics.add_landmarks(predicted.data(), ex.landmarks.data(), ex.visible.data());
+        }
+        if (progress) progress(done + 1, samples.size());
+    }
+    out.report = metrics.finish();
+    return out;
+}
+
+}  // namespace vestis::runtime

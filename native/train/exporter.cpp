@@ -1,0 +1,128 @@
+#include "train/exporter.h"
+
+#include "io/atomic_file.h"
+#include "nn/onnx_export.h"
+#include "runtime/evaluate.h"
+#include "train/trained_model.h"
+#include "vestis/version.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+
+namespace vestis::train {
+
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+
+namespace {
+
+nn::onnx_export_result export_graph(const trained_model & t, onnx_export::weight_storage storage, const std::string & name) {
+    return nn::export_onnx(*t.net, t.loading.preprocess, t.index.categories,
+                           t.network.attributes > 0 ? t.index.attributes : std::vector<attribute_info>{}, storage, name);
+}
+
+// The card's records for people: how the model was trained and produced.
+void describe_provenance(model_card & card, const trained_model & t, const export_request & request) {
+    json training;
+    training["run"] = fs::absolute(request.run_dir).lexically_normal().string();
+    training["checkpoint"] = request.checkpoint;
+    training["config_hash"] = config_hash(t.config);
+    training["data"] = t.config.data.root;
+    training["model"] = {{"kind", t.network.kind}, {"backbone", t.network.kind == "simple" ? t.network.backbone : "vgg16"},
+                         {"width", t.network.width}, {"input_size", t.network.input_size}, {"vgg_batch_norm", t.network.vgg_batch_norm}};
+    training["epochs"] = t.config.train.epochs;
+    card.training_json = training.dump();
+
+    char date[32];
+    const std::time_t now = std::time(nullptr);
+    std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    json produced;
+    produced["command"] = request.command;
+    produced["vestis_version"] = VESTIS_VERSION;
+    produced["commit"] = VESTIS_GIT_COMMIT;
+    produced["date"] = date;
+    produced["weights"] = onnx_export::storage_name(request.storage);
+    card.produced_by_json = produced.dump();
+}
+
+json finite(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+json headline(const metrics_report & r) {
+    return {{"images", r.images},
+            {"category_top1", finite(r.category_top_k[0])},
+            {"category_top3", finite(r.category_top_k[1])},
+            {"category_top5", finite(r.category_top_k[2])},
+            {"attribute_top3_recall", finite(r.attribute_all.top_k[0])},
+            {"attribute_top5_recall", finite(r.attribute_all.top_k[1])},
+            {"landmark_error", finite(r.mean_landmark_error)}};
+}
+
+std::string megabytes(long long bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.2f MB", static_cast<double>(bytes) / 1e6);
+    return text;
+}
+
+}  // namespace
+
+export_report export_model(const export_request & request, std::ostream & progress) {
+    if (request.out_dir.empty()) throw std::runtime_error("--out: give the model folder to write, e.g. models/NAME");
+    const std::string name = fs::path(request.out_dir).lexically_normal().filename().string();
+    progress << "loading " << request.run_dir << " (" << request.checkpoint << ")\n";
+    const trained_model t = load_trained_model(request.run_dir, request.checkpoint);
+
+    progress << "building the ONNX graph (" << onnx_export::storage_name(request.storage) << " weights)\n";
+    nn::onnx_export_result graph = export_graph(t, request.storage, name);
+    const std::string & bytes = graph.model;
+    const long long parameters = graph.parameters;
+    model_card card = graph.card;
+    describe_provenance(card, t, request);
+    if (status s = validate(card); !s) throw std::runtime_error("the card this run gives is invalid: " + s.message());
+    runtime::onnx_model exported(card, bytes, (fs::path(request.out_dir) / "model.onnx").string());
+
+    // Score the file that will ship; for fp16/int8, also the fp32 graph, to report the change.
+    json metrics = json::object();
+    std::string summary;
+    const long long limit = request.eval_images >= 0 ? request.eval_images : t.config.data.test_images;
+    if (request.eval_images != 0) {
+        const auto ids = data::subset(t.index, data::split::test, limit, t.config.train.seed);
+        const float threshold = static_cast<float>(t.config.train.threshold);
+        const auto score = [&](runtime::onnx_model & model, const char * label) {
+            progress << "scoring " << label << " on " << ids.size() << " test images\n";
+            return runtime::evaluate_onnx(model, t.index, ids, threshold).report;
+        };
+        const metrics_report stored = score(exported, onnx_export::storage_name(request.storage));
+        metrics["test"] = headline(stored);
+        metrics["test"]["weights"] = onnx_export::storage_name(request.storage);
+        summary += "test (" + std::to_string(stored.images) + " images): category top-1 " + std::to_string(stored.category_top_k[0]) +
+                   ", attribute top-3 recall " + std::to_string(stored.attribute_all.top_k[0]) + ", landmark error " +
+                   std::to_string(stored.mean_landmark_error) + "\n";
+        if (request.storage != onnx_export::weight_storage::fp32) {
+            runtime::onnx_model reference(card, export_graph(t, onnx_export::weight_storage::fp32, name).model, "fp32 reference");
+            const metrics_report full = score(reference, "fp32 reference");
+            metrics["test_fp32"] = headline(full);
+            summary += "change against fp32: category top-1 " + std::to_string(stored.category_top_k[0] - full.category_top_k[0]) +
+                       ", attribute top-3 recall " + std::to_string(stored.attribute_all.top_k[0] - full.attribute_all.top_k[0]) +
+                       ", landmark error " + std::to_string(stored.mean_landmark_error - full.mean_landmark_error) + "\n";
+        }
+    }
+    card.metrics_json = metrics.dump();
+
+    fs::create_directories(request.out_dir);
+    export_report report;
+    report.model_path = (fs::path(request.out_dir) / "model.onnx").string();
+    report.card_path = (fs::path(request.out_dir) / "card.json").string();
+    write_file_atomically(report.model_path, bytes);
+    write_file_atomically(report.card_path, to_json(card));
+    report.parameters = parameters;
+    report.model_bytes = static_cast<long long>(bytes.size());
+    report.summary = "wrote " + report.model_path + " (" + megabytes(report.model_bytes) + ", " + std::to_string(parameters) +
+                     " parameters, " + onnx_export::storage_name(request.storage) + ") and " + report.card_path + "\n" + summary;
+    return report;
+}
+
+}  // namespace vestis::train
