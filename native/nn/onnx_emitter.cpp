@@ -106,11 +106,10 @@ std::string onnx_emitter::linear(const torch::nn::Linear & linear, const std::st
 std::string onnx_emitter::relu(const std::string & x) { return graph_.add_node("Relu", {x}); }
 
 std::string onnx_emitter::relu6(const std::string & x) {
-    // Clip's bounds are inputs since opset 11; shared scalar constants, added once.
-    if (clip_bounds_.first.empty()) {
-        clip_bounds_ = {graph_.add_float_constant("relu6_min", {}, {0.0f}), graph_.add_float_constant("relu6_max", {}, {6.0f})};
-    }
-    return graph_.add_node("Clip", {x, clip_bounds_.first, clip_bounds_.second});
+    // min(max(x, 0), 6) as relu(x) - relu(x - 6): OpenCV DNN 4.6 cannot import Clip with its
+    // bounds as inputs (opset 11+), and every runtime has Relu and Sub.
+    if (relu6_bound_.empty()) relu6_bound_ = graph_.add_float_constant("relu6_bound", {}, {6.0f});
+    return graph_.add_node("Sub", {relu(x), relu(graph_.add_node("Sub", {x, relu6_bound_}))});
 }
 
 std::string onnx_emitter::leaky_relu(const std::string & x, double slope) {

@@ -8,7 +8,6 @@
 
 #include <string>
 #include <unordered_map>
-#include <utility>
 #include <vector>
 
 namespace vestis::nn {
@@ -63,7 +62,7 @@ private:
     onnx_export::graph_builder & graph_;
     std::unordered_map<const void *, std::string> names_;   // parameter storage -> qualified name
     int unnamed_ = 0;
-    std::pair<std::string, std::string> clip_bounds_;   // ReLU6's shared Clip bounds
+    std::string relu6_bound_;   // the constant 6 every ReLU6 shares
 };
 
 }  // namespace vestis::nn

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# `vestis export` and `vestis predict` on bad input: a non-zero exit, a message naming what is
+# wrong, and nothing written half-way.
+#   command_line_errors.sh VESTIS_BINARY TEST_MODELS_DIR
+set -uo pipefail
+vestis=$1
+fixture=$2
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+failures=0
+
+# expect_failure "what the message must contain" command...
+expect_failure() {
+  local wanted=$1
+  shift
+  local output
+  output=$("$@" 2>&1)
+  local status=$?
+  if [[ $status -eq 0 ]]; then
+    echo "FAIL: '$*' succeeded"; failures=$((failures + 1))
+  elif [[ $output != *"$wanted"* ]]; then
+    echo "FAIL: '$*' said: $output (expected: $wanted)"; failures=$((failures + 1))
+  else
+    echo "ok: $wanted"
+  fi
+}
+
+image=$(find "$fixture/data/img" -name '*.jpg' | sort | head -1)
+printf 'not an image' > "$scratch/text.jpg"
+: > "$scratch/empty.jpg"
+expect_failure "not a decodable image" "$vestis" predict --model "$fixture/models/tiny-full" "$scratch/text.jpg"
+expect_failure "empty file" "$vestis" predict --model "$fixture/models/tiny-full" "$scratch/empty.jpg"
+expect_failure "no such model folder" "$vestis" predict --model "$scratch/none" "$image"
+expect_failure "outside the" "$vestis" predict --model "$fixture/models/tiny-full" --bbox 0,0,99999,5 "$image"
+expect_failure "--bbox: expected x1,y1,x2,y2" "$vestis" predict --model "$fixture/models/tiny-full" --bbox 1,2,3 "$image"
+expect_failure "over the limit" "$vestis" predict --model "$fixture/models/tiny-full" --max-megapixels 0.01 "$image"
+expect_failure "--weights" "$vestis" export --run "$fixture/runs/full" --weights fp8 --out "$scratch/never"
+
+# A run whose data set has gone: the export fails and leaves no model folder behind.
+cp -r "$fixture/runs/full" "$scratch/run"
+sed -i "s|^  root: .*|  root: $scratch/no-data|" "$scratch/run/config.yaml"
+expect_failure "no-data" "$vestis" export --run "$scratch/run" --out "$scratch/models/broken"
+if [[ -e $scratch/models/broken ]]; then echo "FAIL: a failed export left $scratch/models/broken"; failures=$((failures + 1)); fi
+
+# A good export then a failed one to the same folder: the first export's files survive whole.
+"$vestis" export --run "$fixture/runs/full" --out "$scratch/models/kept" --eval-images 0 >/dev/null 2>&1
+before=$(sha256sum "$scratch/models/kept/model.onnx" "$scratch/models/kept/card.json")
+expect_failure "no-data" "$vestis" export --run "$scratch/run" --out "$scratch/models/kept"
+after=$(sha256sum "$scratch/models/kept/model.onnx" "$scratch/models/kept/card.json")
+if [[ $before != "$after" ]]; then echo "FAIL: a failed export changed an existing model"; failures=$((failures + 1)); fi
+if ls "$scratch/models/kept" | grep -q tmp; then echo "FAIL: temporary files left"; failures=$((failures + 1)); fi
+
+exit $((failures > 0))

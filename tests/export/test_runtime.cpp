@@ -1,0 +1,162 @@
+// The native runtime on the exported fixture models (tests/export/make_test_models.sh):
+// predictions through OpenCV DNN, int8 against fp32 on the test images, and every kind of bad
+// input named in a clear error.
+#include "data/dataset.h"
+#include "runtime/predict.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+using namespace vestis;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path fixture_root() {
+    const char * root = std::getenv("VESTIS_TEST_MODELS");
+    return root ? fs::path(root) : fs::path("tests/test-models");
+}
+
+fs::path model_dir(const char * name) { return fixture_root() / "models" / name; }
+
+// A scratch copy of a fixture model, to break on purpose.
+fs::path copy_model(const char * name, const char * as) {
+    const fs::path copy = fs::temp_directory_path() / ("vestis-runtime-test-" + std::string(as));
+    fs::remove_all(copy);
+    fs::create_directories(copy);
+    fs::copy(model_dir(name), copy, fs::copy_options::recursive);
+    return copy;
+}
+
+std::string read_text(const fs::path & path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_text(const fs::path & path, const std::string & text) { std::ofstream(path, std::ios::binary) << text; }
+
+template <typename Error, typename F>
+std::string error_of(F && f) {
+    try {
+        f();
+    } catch (const Error & e) {
+        return e.what();
+    }
+    ADD_FAILURE() << "no error";
+    return {};
+}
+
+std::vector<fs::path> test_images() {
+    const data::dataset_index index = data::read_dataset((fixture_root() / "data").string());
+    std::vector<fs::path> images;
+    for (const auto & s : index.samples) {
+        if (s.part == data::split::test) images.push_back(fixture_root() / "data" / s.image);
+    }
+    return images;
+}
+
+}  // namespace
+
+TEST(runtime, predicts_categories_attributes_and_landmarks_in_photo_pixels) {
+    runtime::onnx_model model(model_dir("tiny-full").string());
+    const fs::path image = test_images().at(0);
+    const runtime::prediction p = runtime::predict_file(model, image.string(), {});
+    ASSERT_EQ(p.categories.size(), 5u);
+    float previous = 1.0f;
+    for (const scored_index & c : p.categories) {
+        EXPECT_LE(c.score, previous);
+        previous = c.score;
+    }
+    EXPECT_EQ(p.attributes.size(), 5u);   // the synthetic set has all five attribute types
+    ASSERT_EQ(p.landmarks.size(), 8u);
+    for (const landmark & l : p.landmarks) {
+        EXPECT_GE(l.source.x, 0.0f);
+        EXPECT_LE(l.source.x, static_cast<float>(p.width));
+        EXPECT_GE(l.source.y, 0.0f);
+        EXPECT_LE(l.source.y, static_cast<float>(p.height));
+    }
+    EXPECT_EQ(p.outputs.attention.count, 1);
+    const std::string json = runtime::prediction_json({p}, model);
+    EXPECT_NE(json.find("\"format\": \"vestis-predictions\""), std::string::npos);
+    EXPECT_NE(json.find("\"left_collar\""), std::string::npos);
+
+    // A box: landmarks come back in the photo's pixels, inside the box.
+    runtime::predict_options boxed;
+    boxed.bbox = box{10, 20, static_cast<float>(p.width) - 30, static_cast<float>(p.height) - 10};
+    const runtime::prediction q = runtime::predict_file(model, image.string(), boxed);
+    for (const landmark & l : q.landmarks) {
+        EXPECT_GE(l.source.x, boxed.bbox->x1 - 1);
+        EXPECT_LE(l.source.x, boxed.bbox->x2 + 1);
+    }
+}
+
+TEST(runtime, int8_export_keeps_the_top_category_on_the_test_images) {
+    runtime::onnx_model full(model_dir("tiny-full").string());
+    runtime::onnx_model int8(model_dir("tiny-full-int8").string());
+    EXPECT_LT(int8.model_bytes() * 3, full.model_bytes());
+    const auto images = test_images();
+    ASSERT_FALSE(images.empty());
+    for (const fs::path & image : images) {
+        const auto a = runtime::predict_file(full, image.string(), {});
+        const auto b = runtime::predict_file(int8, image.string(), {});
+        EXPECT_EQ(a.categories[0].index, b.categories[0].index) << image;
+    }
+}
+
+TEST(runtime_bad_input, card_that_disagrees_with_the_graph) {
+    const fs::path dir = copy_model("tiny-resnet18", "categories");
+    const std::string card = read_text(dir / "card.json");
+    // Drop the last category: the graph still gives 12 logits.
+    const std::string fewer = std::regex_replace(card, std::regex(R"(,\s*\{\s*"name":\s*"Romper",\s*"type":\s*"full"\s*\})"), "");
+    ASSERT_NE(fewer, card);
+    write_text(dir / "card.json", fewer);
+    const std::string message = error_of<runtime::model_error>([&] { runtime::onnx_model m(dir.string()); });
+    EXPECT_NE(message.find("outputs.category_logits"), std::string::npos) << message;
+    EXPECT_NE(message.find("card.json"), std::string::npos) << message;
+
+    write_text(dir / "card.json", std::regex_replace(card, std::regex(R"("width": 64)"), R"("width": 96)"));
+    EXPECT_NE(error_of<runtime::model_error>([&] { runtime::onnx_model m(dir.string()); }).find("input"), std::string::npos);
+}
+
+TEST(runtime_bad_input, missing_or_corrupt_model_files) {
+    const fs::path dir = copy_model("tiny-resnet18", "files");
+    fs::remove(dir / "model.onnx");
+    EXPECT_NE(error_of<runtime::model_error>([&] { runtime::onnx_model m(dir.string()); }).find("model.onnx: missing"), std::string::npos);
+    write_text(dir / "model.onnx", "this is not a protobuf");
+    EXPECT_NE(error_of<std::runtime_error>([&] { runtime::onnx_model m(dir.string()); }).find("not an ONNX model"), std::string::npos);
+    fs::remove(dir / "card.json");
+    EXPECT_NE(error_of<runtime::model_error>([&] { runtime::onnx_model m(dir.string()); }).find("card.json: missing"), std::string::npos);
+    EXPECT_NE(error_of<runtime::model_error>([&] { runtime::onnx_model m((dir / "nothing").string()); }).find("no such model folder"),
+              std::string::npos);
+}
+
+TEST(runtime_bad_input, photos_that_cannot_be_used) {
+    runtime::onnx_model model(model_dir("tiny-resnet18").string());
+    const fs::path text = fs::temp_directory_path() / "vestis-not-an-image.jpg";
+    write_text(text, "plain text, not a JPEG");
+    EXPECT_NE(error_of<runtime::image_error>([&] { runtime::predict_file(model, text.string(), {}); }).find("not a decodable image"),
+              std::string::npos);
+    const fs::path empty = fs::temp_directory_path() / "vestis-empty.png";
+    write_text(empty, "");
+    EXPECT_NE(error_of<runtime::image_error>([&] { runtime::predict_file(model, empty.string(), {}); }).find("empty file"), std::string::npos);
+    EXPECT_NE(error_of<runtime::image_error>([&] { runtime::predict_file(model, "/no/such/photo.jpg", {}); }).find("no such file"),
+              std::string::npos);
+
+    // A PNG header announcing 20000 x 20000: refused from the header, before any decoding (the
+    // file holds no pixels, so a decode attempt would report something else).
+    std::string png("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16);
+    png += std::string("\0\0\x4e\x20\0\0\x4e\x20\x08\x02\0\0\0", 13);
+    const fs::path huge = fs::temp_directory_path() / "vestis-huge.png";
+    write_text(huge, png);
+    const std::string message = error_of<runtime::image_error>([&] { runtime::predict_file(model, huge.string(), {}); });
+    EXPECT_NE(message.find("20000x20000 is 400.0 megapixels, over the limit of 100.0"), std::string::npos) << message;
+
+    runtime::predict_options outside;
+    outside.bbox = box{0, 0, 5000, 10};
+    EXPECT_NE(error_of<runtime::image_error>([&] { runtime::predict_file(model, test_images().at(0).string(), outside); }).find("--bbox"),
+              std::string::npos);
+}
