@@ -4,6 +4,7 @@
 #include "train/run_index.h"
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -28,6 +29,20 @@ std::string width_text(double width) {
     return text;
 }
 
+// A resumed run keeps what shaped its weights: only how long it runs and how it is run may
+// change. Anything else would silently mix two configurations in one run.
+void refuse_changes_on_resume(const std::vector<std::string> & overrides, const std::string & run) {
+    static const char * const may_change[] = {"train.epochs", "train.max_steps", "train.threads", "train.device",
+                                              "train.log_every", "train.checkpoint_every", "data.workers"};
+    for (const std::string & assignment : overrides) {
+        const std::string key = assignment.substr(0, assignment.find('='));
+        if (std::find(std::begin(may_change), std::end(may_change), key) != std::end(may_change)) continue;
+        throw train::config_error("--set " + key + ": a resumed run keeps its configuration; only train.epochs, train.max_steps, "
+                                  "train.threads, train.device, train.log_every, train.checkpoint_every and data.workers may "
+                                  "change (to train a variant: --config " + run + "/config.yaml --set " + assignment + " --out NEW_RUN)");
+    }
+}
+
 }  // namespace
 
 void add_train_commands(CLI::App & app) {
@@ -49,6 +64,7 @@ void add_train_commands(CLI::App & app) {
     train->add_flag("--force", args->force, "Train even when the index holds a finished run of the same configuration");
     train->callback([args] {
         if (args->resume.empty() == args->config.empty()) throw train::config_error("give --config FILE (with --out RUN_DIR) or --resume RUN_DIR");
+        if (!args->resume.empty()) refuse_changes_on_resume(args->overrides, args->resume);
         const std::string source = args->resume.empty() ? args->config : (std::filesystem::path(args->resume) / "config.yaml").string();
         const train::train_config config = train::load_config(read_text(source), source, args->overrides);
         if (args->print_config) {

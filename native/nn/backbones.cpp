@@ -111,13 +111,16 @@ struct residual_block : torch::nn::Module, onnx_emittable {
 
 class resnet : public backbone {
 public:
-    resnet(const std::vector<int> & blocks, bool bottleneck) {
+    // `width` scales every channel count; `small_stem` is the CIFAR-style 3x3 stride-1 stem
+    // without max pooling, which keeps detail in 28-64 px images such as Fashion-MNIST.
+    resnet(const std::vector<int> & blocks, bool bottleneck, double width, bool small_stem) {
         const int expansion = bottleneck ? 4 : 1;
-        stem_ = register_module("stem", torch::nn::Sequential(conv(3, 64, 7, 2), torch::nn::BatchNorm2d(64), torch::nn::ReLU(),
-                                                              torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(3).stride(2).padding(1))));
-        int in = 64;
+        int in = scaled(64, width);
+        stem_ = small_stem ? register_module("stem", torch::nn::Sequential(conv(3, in, 3, 1), torch::nn::BatchNorm2d(in), torch::nn::ReLU()))
+                           : register_module("stem", torch::nn::Sequential(conv(3, in, 7, 2), torch::nn::BatchNorm2d(in), torch::nn::ReLU(),
+                                                                           torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(3).stride(2).padding(1))));
         for (int stage = 0; stage < 4; ++stage) {
-            const int planes = 64 << stage;
+            const int planes = scaled(64 << stage, width);
             torch::nn::Sequential layer;
             for (int i = 0; i < blocks[stage]; ++i) {
                 layer->push_back(std::make_shared<residual_block>(in, planes, (i == 0 && stage > 0) ? 2 : 1, bottleneck));
@@ -125,8 +128,8 @@ public:
             }
             layers_.push_back(register_module("layer" + std::to_string(stage + 1), layer));
         }
-        stride8_ = 128 * expansion;
-        final_ = 512 * expansion;
+        stride8_ = scaled(128, width) * expansion;
+        final_ = scaled(512, width) * expansion;
     }
     backbone_features forward(const torch::Tensor & images) override {
         backbone_features out;
@@ -233,10 +236,10 @@ private:
 
 }  // namespace
 
-std::shared_ptr<backbone> make_backbone(const std::string & name, bool vgg_batch_norm) {
+std::shared_ptr<backbone> make_backbone(const std::string & name, bool vgg_batch_norm, double width, bool small_stem) {
     if (name == "vgg16") return std::make_shared<vgg16_features>(1.0, /*with_conv5=*/true, vgg_batch_norm);
-    if (name == "resnet18") return std::make_shared<resnet>(std::vector<int>{2, 2, 2, 2}, /*bottleneck=*/false);
-    if (name == "resnet50") return std::make_shared<resnet>(std::vector<int>{3, 4, 6, 3}, /*bottleneck=*/true);
+    if (name == "resnet18") return std::make_shared<resnet>(std::vector<int>{2, 2, 2, 2}, /*bottleneck=*/false, width, small_stem);
+    if (name == "resnet50") return std::make_shared<resnet>(std::vector<int>{3, 4, 6, 3}, /*bottleneck=*/true, width, small_stem);
     if (name == "mobilenet_v2") return std::make_shared<mobilenet_v2>();
     throw std::invalid_argument("backbone '" + name + "' is not one of vgg16, resnet18, resnet50, mobilenet_v2");
 }

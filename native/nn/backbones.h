@@ -43,6 +43,8 @@ private:
     bool with_conv5_;
 };
 
-std::shared_ptr<backbone> make_backbone(const std::string & name, bool vgg_batch_norm = false);
+// `width` and `small_stem` apply to the ResNets (see network_config).
+std::shared_ptr<backbone> make_backbone(const std::string & name, bool vgg_batch_norm = false, double width = 1.0,
+                                        bool small_stem = false);
 
 }  // namespace vestis::nn

@@ -16,12 +16,19 @@ void validate(const network_config & c) {
         fail("model.backbone: expected vgg16, resnet18, resnet50 or mobilenet_v2, got '" + c.backbone + "'");
     }
     if (!(c.width > 0.0 && c.width <= 4.0)) fail("model.width: expected a number in (0, 4], got " + std::to_string(c.width));
+    const bool resnet = c.kind == "simple" && (c.backbone == "resnet18" || c.backbone == "resnet50");
+    if (c.kind == "simple" && !resnet && c.width != 1.0) fail("model.width: only the full network and the simple ResNets take a width, not " + c.backbone);
+    if (c.small_input_stem && !resnet) fail("model.small_input_stem: only the simple ResNets have it, not " + (c.kind == "full" ? std::string("the full network") : c.backbone));
+    if (c.small_input_stem && c.landmark_branch && c.landmarks > 0) {
+        fail("model.small_input_stem: the landmark branch reads a stride-8 map, which this stem does not make (set model.landmark_branch: false)");
+    }
     if (c.categories < 1 || c.categories > 100000) fail("model.categories: expected 1..100000, got " + std::to_string(c.categories));
     if (c.attributes < 0 || c.attributes > 100000) fail("model.attributes: expected 0..100000, got " + std::to_string(c.attributes));
     if (c.landmarks < 0 || c.landmarks > 64) fail("model.landmarks: expected 0..64, got " + std::to_string(c.landmarks));
-    if (c.input_size < 32 || c.input_size > 2048 || (c.kind == "full" && c.input_size % 32 != 0)) {
-        fail("model.input_size: expected " + std::string(c.kind == "full" ? "a multiple of 32" : "a size") +
-             " in 32..2048, got " + std::to_string(c.input_size));
+    const int smallest = c.small_input_stem ? 16 : 32;   // the small stem does not divide by 32
+    if (c.input_size < smallest || c.input_size > 2048 || (c.kind == "full" && c.input_size % 32 != 0)) {
+        fail("model.input_size: expected " + std::string(c.kind == "full" ? "a multiple of 32" : "a size") + " in " +
+             std::to_string(smallest) + "..2048, got " + std::to_string(c.input_size));
     }
     if (c.kind == "full" && c.landmarks < 1) fail("model.landmarks: the full network needs at least one landmark");
 }

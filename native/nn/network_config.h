@@ -8,10 +8,12 @@ namespace vestis::nn {
 struct network_config {
     std::string kind = "full";         // "full" (landmark-attention) or "simple"
     std::string backbone = "vgg16";    // simple: vgg16, resnet18, resnet50, mobilenet_v2
-    double width = 1.0;                // full: scales every channel count and FC width (1 = faithful)
+    double width = 1.0;                // full, simple ResNets: scales every channel count (1 = faithful)
     bool landmark_branch = true;       // simple: add the landmark heatmap branch
     bool vgg_batch_norm = false;       // a simplification: BatchNorm after each VGG convolution
                                        // (vgg16_bn), so VGG trains from scratch without ImageNet weights
+    bool small_input_stem = false;     // a simplification for simple ResNets on 28-64 px images: a 3x3
+                                       // stride-1 first convolution and no max pool (CIFAR-style)
     int categories = 48;
     int attributes = 1000;             // 0: no attribute head
     int landmarks = 8;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `vestis export` and `vestis predict` on bad input: a non-zero exit, a message naming what is
+# `vestis export`, `vestis predict` and `vestis train --resume` on bad input: a non-zero exit, a message naming what is
 # wrong, and nothing written half-way.
 #   command_line_errors.sh VESTIS_BINARY TEST_MODELS_DIR
 set -uo pipefail
@@ -35,6 +35,10 @@ expect_failure "outside the" "$vestis" predict --model "$fixture/models/tiny-ful
 expect_failure "--bbox: expected x1,y1,x2,y2" "$vestis" predict --model "$fixture/models/tiny-full" --bbox 1,2,3 "$image"
 expect_failure "over the limit" "$vestis" predict --model "$fixture/models/tiny-full" --max-megapixels 0.01 "$image"
 expect_failure "--weights" "$vestis" export --run "$fixture/runs/full" --weights fp8 --out "$scratch/never"
+
+# Resuming with a change to what shaped the weights is refused, naming the key.
+expect_failure "--set model.width: a resumed run keeps its configuration" \
+  "$vestis" train --resume "$fixture/runs/full" --set train.epochs=2 --set model.width=0.5
 
 # A run whose data set has gone: the export fails and leaves no model folder behind.
 cp -r "$fixture/runs/full" "$scratch/run"

@@ -44,13 +44,22 @@ nn::network_config simple_config(const char * backbone, bool landmarks) {
     return c;
 }
 
+nn::network_config small_resnet() {
+    nn::network_config c = simple_config("resnet18", false);
+    c.width = 0.5;
+    c.small_input_stem = true;
+    c.input_size = 32;
+    return c;
+}
+
 std::vector<parity_case> parity_cases() {
     return {{"full_batch_norm", full_config(true)},
             {"full_reference", full_config(false)},
             {"resnet18", simple_config("resnet18", true)},
             {"resnet50", simple_config("resnet50", false)},
             {"mobilenet_v2", simple_config("mobilenet_v2", true)},
-            {"vgg16", simple_config("vgg16", false)}};
+            {"vgg16", simple_config("vgg16", false)},
+            {"resnet18_small_stem_half_width", small_resnet()}};
 }
 
 // Trained-looking BatchNorm: statistics and affine terms away from 0/1, so a wrong fold shows.

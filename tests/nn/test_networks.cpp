@@ -129,6 +129,39 @@ TEST_P(simple_network_test, gives_outputs_and_every_parameter_learns) {
 INSTANTIATE_TEST_SUITE_P(backbones, simple_network_test,
                          ::testing::Values("vgg16", "resnet18", "resnet50", "mobilenet_v2"));
 
+TEST(simple_network, small_input_stem_and_width_for_small_images) {
+    network_config c;
+    c.kind = "simple";
+    c.backbone = "resnet18";
+    c.landmark_branch = false;
+    c.small_input_stem = true;
+    c.width = 0.25;
+    c.categories = 10;
+    c.attributes = 0;
+    c.input_size = 32;
+    auto net = make_network(c);
+    // Channels 16/32/64/128: the stem keeps 32x32, so the last stage is 4x4 instead of 1x1.
+    std::vector<stage_shape> stages;
+    record_stage_shapes(&stages);
+    net->eval();
+    const auto out = net->forward(torch::randn({2, 3, 32, 32}));
+    record_stage_shapes(nullptr);
+    EXPECT_EQ(out.category_logits.sizes(), (std::vector<int64_t>{2, 10}));
+    ASSERT_GE(stages.size(), 5u);
+    EXPECT_EQ(stages[0].shape, (std::vector<int64_t>{2, 16, 32, 32}));   // stem
+    EXPECT_EQ(stages[4].shape, (std::vector<int64_t>{2, 128, 4, 4}));    // layer4
+    // A quarter of the channels: about a sixteenth of ResNet-18's 11.2 M parameters.
+    EXPECT_LT(count_parameters(*net), 11176512 / 12);
+    expect_every_parameter_learns(*net, 32);
+
+    c.landmark_branch = true;
+    c.landmarks = 8;
+    EXPECT_THROW(make_network(c), std::invalid_argument);   // no stride-8 map for the branch
+    c.landmark_branch = false;
+    c.backbone = "mobilenet_v2";
+    EXPECT_THROW(make_network(c), std::invalid_argument);   // width and stem are ResNet options
+}
+
 TEST(simple_network, runs_small_inputs_without_the_landmark_branch) {
     network_config c;
     c.kind = "simple";
