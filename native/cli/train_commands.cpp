@@ -5,8 +5,6 @@
 #include "train/trainer.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -23,11 +21,6 @@ std::string read_text(const std::string & path) {
     return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-std::string width_text(double width) {
-    char text[16];
-    std::snprintf(text, sizeof text, "%g", width);
-    return text;
-}
 
 // A resumed run keeps what shaped its weights: only how long it runs and how it is run may
 // change. Anything else would silently mix two configurations in one run.
@@ -85,13 +78,7 @@ void add_train_commands(CLI::App & app) {
         const auto outcome = train::run_training(config, run, !args->resume.empty(), std::cerr);
         std::cout << (outcome.interrupted ? "stopped" : "finished") << " after " << outcome.steps << " steps; run folder " << run << "\n";
         if (outcome.interrupted) throw CLI::RuntimeError(130);
-        char finished[32];
-        const std::time_t now = std::time(nullptr);
-        std::strftime(finished, sizeof finished, "%Y-%m-%d %H:%M:%S", std::gmtime(&now));
-        train::record_run(args->runs, {hash, run,
-                                       config.model.kind == "full" ? "full, width " + width_text(config.model.width)
-                                                                   : "simple, " + config.model.backbone,
-                                       finished, outcome.epochs_done, outcome.last_validation_json});
+        train::record_finished_run(args->runs, hash, run, config, outcome.epochs_done, outcome.last_validation_json);
     });
 
     auto runs_dir = std::make_shared<std::string>("runs");

@@ -2,6 +2,7 @@
 // every flag is declared here, in one place.
 #include "cli/data_commands.h"
 #include "cli/model_commands.h"
+#include "cli/study_commands.h"
 #include "cli/train_commands.h"
 #include "data/dataset.h"
 #include "nn/model_info.h"
@@ -43,6 +44,7 @@ int main(int argc, char ** argv) {
     vestis::cli::add_data_commands(app);
     vestis::cli::add_train_commands(app);
     vestis::cli::add_model_commands(app, argc, argv);
+    vestis::cli::add_study_commands(app);
 
     // Commands run from their callbacks inside parse(); their errors end here.
     try {

@@ -18,6 +18,9 @@ void validate(const network_config & c) {
     if (!(c.width > 0.0 && c.width <= 4.0)) fail("model.width: expected a number in (0, 4], got " + std::to_string(c.width));
     const bool resnet = c.kind == "simple" && (c.backbone == "resnet18" || c.backbone == "resnet50");
     if (c.kind == "simple" && !resnet && c.width != 1.0) fail("model.width: only the full network and the simple ResNets take a width, not " + c.backbone);
+    // LibTorch 1.13's CPU convolution backward corrupts the heap on ResNet blocks of 8 channels
+    // (seen at width 0.125, fine from 0.25): refuse rather than crash mid-run.
+    if (resnet && c.width < 0.25) fail("model.width: the simple ResNets need a width of at least 0.25 (16 channels), got " + std::to_string(c.width));
     if (c.small_input_stem && !resnet) fail("model.small_input_stem: only the simple ResNets have it, not " + (c.kind == "full" ? std::string("the full network") : c.backbone));
     if (c.small_input_stem && c.landmark_branch && c.landmarks > 0) {
         fail("model.small_input_stem: the landmark branch reads a stride-8 map, which this stem does not make (set model.landmark_branch: false)");

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -78,6 +79,20 @@ std::string list_runs(const std::string & runs_dir) {
     }
     if (index["runs"].empty()) out << "(no finished runs in " << runs_dir << "/index.json)\n";
     return out.str();
+}
+
+std::string model_description(const train_config & config) {
+    char width[16];
+    std::snprintf(width, sizeof width, "%g", config.model.width);
+    return config.model.kind == "full" ? "full, width " + std::string(width) : "simple, " + config.model.backbone;
+}
+
+void record_finished_run(const std::string & runs_dir, const std::string & hash, const std::string & folder,
+                         const train_config & config, int epochs, const std::string & metrics_json) {
+    char finished[32];
+    const std::time_t now = std::time(nullptr);
+    std::strftime(finished, sizeof finished, "%Y-%m-%d %H:%M:%S", std::gmtime(&now));
+    record_run(runs_dir, {hash, folder, model_description(config), finished, epochs, metrics_json});
 }
 
 }  // namespace vestis::train

@@ -2,6 +2,8 @@
 // folder that trained it and the run's final metrics, so a study re-run skips what is done.
 #pragma once
 
+#include "train/config.h"
+
 #include <optional>
 #include <string>
 
@@ -20,6 +22,13 @@ struct indexed_run {
 std::optional<indexed_run> find_run(const std::string & runs_dir, const std::string & hash);
 // Adds or replaces the entry (read, change, write to a temporary file, rename).
 void record_run(const std::string & runs_dir, const indexed_run & run);
+// "full, width 0.25" / "simple, resnet18": the model column of the index.
+std::string model_description(const train_config & config);
+
+// Records a run that finished training now (UTC time), as `vestis train` and `vestis study` do.
+void record_finished_run(const std::string & runs_dir, const std::string & hash, const std::string & folder,
+                         const train_config & config, int epochs, const std::string & metrics_json);
+
 // `vestis runs list`: one line a run.
 std::string list_runs(const std::string & runs_dir);
 

@@ -154,6 +154,9 @@ TEST(simple_network, small_input_stem_and_width_for_small_images) {
     EXPECT_LT(count_parameters(*net), 11176512 / 12);
     expect_every_parameter_learns(*net, 32);
 
+    c.width = 0.125;
+    EXPECT_THROW(make_network(c), std::invalid_argument);   // 8-channel blocks crash LibTorch's CPU backward
+    c.width = 0.25;
     c.landmark_branch = true;
     c.landmarks = 8;
     EXPECT_THROW(make_network(c), std::invalid_argument);   // no stride-8 map for the branch
