@@ -6,8 +6,9 @@ import { resolve } from 'node:path';
 const root = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
 const { chromium } = createRequire(resolve(root, 'web/package.json'))('playwright-core');
 
-export async function startServer() {
-  const server = spawn(process.execPath, [resolve(root, 'tools/serve.mjs'), '--port', '0'],
+// `args` go to tools/serve.mjs (--models DIR, --no-isolation).
+export async function startServer(args = []) {
+  const server = spawn(process.execPath, [resolve(root, 'tools/serve.mjs'), '--port', '0', ...args],
                        { stdio: ['ignore', 'pipe', 'inherit'] });
   const origin = await new Promise((done, fail) => {
     let output = '';
@@ -21,10 +22,11 @@ export async function startServer() {
   return { origin, stop: () => server.kill() };
 }
 
-export async function launchBrowser() {
+// `extraArgs`: more Chromium flags, e.g. a fake camera.
+export async function launchBrowser(extraArgs = []) {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+           '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs],
   });
 }

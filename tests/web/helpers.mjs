@@ -1,0 +1,130 @@
+// Shared by the page tests: open the demo in Chromium, feed it files, read what it shows, and
+// compare that with `vestis predict` on the same model and photo.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { launchBrowser, startServer } from './browser.mjs';
+
+// The demo served with `serverArgs`, in a fresh browser context. Every request the page (its
+// workers included) makes is recorded; any to another origin is also blocked.
+export async function openDemo({ serverArgs = [], browserArgs = [], query = '', waitForModel = false } = {}) {
+  const server = await startServer(serverArgs);
+  const browser = await launchBrowser(browserArgs);
+  const context = await browser.newContext();
+  const requests = [];
+  context.on('request', (request) => requests.push(request.url()));
+  await context.route((url) => url.origin !== server.origin, (route) => route.abort('blockedbyclient'));
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${server.origin}/${query}`);
+  await page.waitForFunction(() => !document.getElementById('build').textContent.startsWith('loading'));
+  if (waitForModel) await page.waitForFunction(() => window.vestisCounters.modelsLoaded > 0, null, { timeout: 60000 });
+  return {
+    server, browser, context, page, requests, errors,
+    foreignRequests: () => requests.filter((url) => !url.startsWith(`${server.origin}/`) && !/^(data|blob):/.test(url)),
+    close: async () => { await browser.close(); server.stop(); },
+  };
+}
+
+export const counters = (page) => page.evaluate(() => ({ ...window.vestisCounters }));
+
+// Runs `action`, then waits until one of the named counters of the page has gone up; returns
+// which one did.
+export async function afterCounter(page, names, action) {
+  const before = await counters(page);
+  await action();
+  const handle = await page.waitForFunction(([names, before]) => names.find((n) => window.vestisCounters[n] > before[n]),
+                                            [names, before], { timeout: 120000 });
+  return handle.jsonValue();
+}
+
+// Uploads a photo: 'results' when it was shown, 'photoErrors' when refused.
+export const uploadPhoto = (page, file) =>
+  afterCounter(page, ['results', 'photoErrors'], () => page.setInputFiles('#photo-input', file));
+
+// Picks a model in the picker: 'modelsLoaded' or 'modelErrors'. With a photo on the page,
+// waits for its new result too.
+export async function chooseModel(page, name) {
+  const hasPhoto = await page.evaluate(() => window.vestisCounters.results > 0);
+  const before = await counters(page);
+  const outcome = await afterCounter(page, ['modelsLoaded', 'modelErrors'], () => page.selectOption('#model-picker', { label: name }));
+  if (outcome === 'modelsLoaded' && hasPhoto) {
+    await page.waitForFunction((n) => window.vestisCounters.results > n, before.results);
+  }
+  return outcome;
+}
+
+export const statusText = (page, id = 'status') =>
+  page.evaluate((id) => ({ text: document.getElementById(id).textContent,
+                           error: document.getElementById(id).classList.contains('error') }), id);
+
+// The results as the page shows them: every number read from the page's own elements.
+export const shownResult = (page) => page.evaluate(() => {
+  const tag = (e) => ({ index: Number(e.dataset.index), name: e.dataset.name, probability: Number(e.dataset.probability) });
+  return {
+    categories: [...document.querySelectorAll('#categories li')].map(tag),
+    attributes: Object.fromEntries([...document.querySelectorAll('#attributes .attribute-group')]
+      .map((g) => [g.dataset.type, [...g.querySelectorAll('.tag')].map(tag)])),
+    landmarks: [...document.querySelectorAll('#landmarks tbody tr')]
+      .map((r) => ({ name: r.dataset.name, x: Number(r.dataset.x), y: Number(r.dataset.y), confidence: Number(r.dataset.confidence) })),
+  };
+});
+
+export function nativePredict(modelDir, image, extra = []) {
+  const vestis = process.env.VESTIS_BINARY;
+  const run = spawnSync(vestis, ['predict', '--model', modelDir, image, '--json', ...extra], { encoding: 'utf8' });
+  assert.equal(run.status, 0, `vestis predict failed: ${run.stderr}`);
+  return JSON.parse(run.stdout).images[0];
+}
+
+const probabilityTolerance = 1e-3;   // two runtimes (OpenCV DNN natively, onnxruntime-web here)
+const pixelTolerance = 0.01;         // landmark positions, in photo pixels
+
+// Ranked lists agree: same probabilities rank by rank; the same entries, except where two
+// entries tie within the tolerance at the cut-off, which either runtime may list.
+function assertSameRanking(shown, expected, what) {
+  assert.equal(shown.length, expected.length, `${what}: ${shown.length} shown, ${expected.length} expected`);
+  shown.forEach((s, i) => {
+    assert.ok(Math.abs(s.probability - expected[i].probability) <= probabilityTolerance,
+              `${what} #${i + 1}: ${s.probability} shown, ${expected[i].probability} natively`);
+    const same = expected.find((e) => e.index === s.index);
+    if (same) {
+      assert.equal(s.name, same.name);
+      assert.ok(Math.abs(s.probability - same.probability) <= probabilityTolerance, `${what} '${s.name}'`);
+    } else {
+      assert.ok(Math.abs(s.probability - expected.at(-1).probability) <= probabilityTolerance,
+                `${what}: '${s.name}' shown but not listed natively, and not a tie at the cut-off`);
+    }
+  });
+}
+
+export function assertSameAsNative(shown, native) {
+  assertSameRanking(shown.categories, native.categories, 'category');
+  assert.deepEqual(Object.keys(shown.attributes), Object.keys(native.attributes), 'attribute types');
+  for (const [type, tags] of Object.entries(native.attributes)) assertSameRanking(shown.attributes[type], tags, type);
+  assert.equal(shown.landmarks.length, native.landmarks.length, 'landmark count');
+  shown.landmarks.forEach((s, i) => {
+    const n = native.landmarks[i];
+    assert.equal(s.name, n.name);
+    assert.ok(Math.abs(s.x - n.x) <= pixelTolerance && Math.abs(s.y - n.y) <= pixelTolerance,
+              `${s.name}: (${s.x}, ${s.y}) shown, (${n.x}, ${n.y}) natively`);
+    assert.ok(Math.abs(s.confidence - n.confidence) <= probabilityTolerance, `${s.name} confidence`);
+  });
+}
+
+// Test photos: synthetic data set images (JPEG), as PNG so both sides decode the same pixels.
+export function datasetPhotos(count) {
+  const root = join(process.env.VESTIS_TEST_DATA, 'img');
+  const folders = readdirSync(root).filter((f) => statSync(join(root, f)).isDirectory()).sort();
+  return folders.slice(0, count).map((f) => join(root, f, readdirSync(join(root, f)).filter((n) => n.endsWith('.jpg')).sort()[0]));
+}
+
+export function python(script, ...args) {
+  const run = spawnSync(process.env.VESTIS_PYTHON || '/usr/bin/python3', ['-c', script, ...args], { encoding: 'utf8' });
+  assert.equal(run.status, 0, `python3 failed: ${run.stderr}`);
+  return run.stdout;
+}
+
+export const toPng = (jpg, png) => python('import sys; from PIL import Image; Image.open(sys.argv[1]).convert("RGB").save(sys.argv[2])', jpg, png);
