@@ -31,7 +31,8 @@ void add_study_commands(CLI::App & app) {
             }
             return;
         }
-        std::cout << "report: " << study::run_study(plan, args->options, std::cerr) << "\n";
+        const std::string report = study::run_study(plan, args->options, std::cerr);
+        std::cout << "report: " << report << "\n";
     });
 }
 

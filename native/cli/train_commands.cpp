@@ -89,17 +89,22 @@ void add_train_commands(CLI::App & app) {
     list->callback([runs_dir] { std::cout << train::list_runs(*runs_dir); });
 
     struct eval_args {
-        std::string run, split = "test", checkpoint = "best";
+        std::string run, model, data, split = "test", checkpoint = "best";
         bool json = false;
     };
     auto eargs = std::make_shared<eval_args>();
-    auto * eval = app.add_subcommand("eval", "Evaluate a run's checkpoint: the published metrics table");
-    eval->add_option("--run", eargs->run, "Run folder")->required()->check(CLI::ExistingDirectory);
+    auto * eval = app.add_subcommand("eval", "Evaluate a run's checkpoint (--run) or an exported model (--model, --data): the published metrics");
+    eval->add_option("--run", eargs->run, "Run folder (LibTorch, its own data set)")->check(CLI::ExistingDirectory);
+    eval->add_option("--model", eargs->model, "Exported model folder (OpenCV DNN, as vestis predict runs it)")->check(CLI::ExistingDirectory);
+    eval->add_option("--data", eargs->data, "Data set folder for --model")->check(CLI::ExistingDirectory);
     eval->add_option("--split", eargs->split, "train, val or test")->capture_default_str()->check(CLI::IsMember({"train", "val", "test"}));
-    eval->add_option("--checkpoint", eargs->checkpoint, "best or last")->capture_default_str()->check(CLI::IsMember({"best", "last"}));
+    eval->add_option("--checkpoint", eargs->checkpoint, "best or last (--run)")->capture_default_str()->check(CLI::IsMember({"best", "last"}));
     eval->add_flag("--json", eargs->json, "Print JSON instead of the table");
     eval->callback([eargs] {
-        const auto e = train::evaluate_run(eargs->run, eargs->split, eargs->checkpoint);
+        if (eargs->run.empty() == eargs->model.empty()) throw train::config_error("give --run RUN_DIR, or --model MODEL_DIR with --data DATA_DIR");
+        if (!eargs->model.empty() && eargs->data.empty()) throw train::config_error("--model: give the data set to score it on with --data");
+        const auto e = eargs->run.empty() ? train::evaluate_model(eargs->model, eargs->data, eargs->split)
+                                          : train::evaluate_run(eargs->run, eargs->split, eargs->checkpoint);
         std::cout << (eargs->json ? train::evaluation_json(e) : train::format_evaluation(e));
     });
 }

@@ -124,13 +124,22 @@ std::vector<prediction_tile> predict_test_images(const std::string & run, const 
 }  // namespace
 
 std::string run_study(const study_plan & plan, const study_options & options, std::ostream & progress) {
+    // Every experiment's config first: a typo in the last one stops the study before any training.
     const std::string base = read_text(plan.base_config);
+    std::vector<train::train_config> configs;
+    for (const experiment & e : plan.experiments) {
+        std::vector<std::string> overrides = plan.overrides;
+        overrides.insert(overrides.end(), e.overrides.begin(), e.overrides.end());
+        try {
+            configs.push_back(train::load_config(base, plan.base_config, overrides));
+        } catch (const train::config_error & error) {
+            throw train::config_error(plan.source + ": experiment '" + e.name + "': " + error.what());
+        }
+    }
     std::vector<experiment_result> results;
     for (std::size_t i = 0; i < plan.experiments.size(); ++i) {
         const experiment & e = plan.experiments[i];
-        std::vector<std::string> overrides = plan.overrides;
-        overrides.insert(overrides.end(), e.overrides.begin(), e.overrides.end());
-        const train::train_config config = train::load_config(base, plan.base_config, overrides);
+        const train::train_config & config = configs[i];
         experiment_result r;
         r.name = e.name;
         r.config_hash = train::config_hash(config);

@@ -32,6 +32,9 @@ struct evaluation {
 
 // Evaluates a run's `best` (or `last`) checkpoint on a split of its data set.
 evaluation evaluate_run(const std::string & run_dir, const std::string & split, const std::string & checkpoint);
+// Evaluates an exported model (MODEL_DIR/model.onnx + card.json) through the native runtime,
+// on a split of a data set whose names must match the card's.
+evaluation evaluate_model(const std::string & model_dir, const std::string & data_root, const std::string & split);
 std::string format_evaluation(const evaluation & e);   // the published table layout
 std::string evaluation_json(const evaluation & e);
 

@@ -1,0 +1,66 @@
+// Every model in models/manifest.json: its data set is rebuilt from the manifest's recipe
+// (vestis data synth / fmnist), the exported file is scored again on the test split through
+// the native runtime (vestis eval --model), and the figures must equal those in its card.
+// Also the size limits and accuracy floors the shipped models promise.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const vestis = process.env.VESTIS_BINARY;
+const modelsDir = process.env.VESTIS_MODELS_DIR;
+const manifest = JSON.parse(fs.readFileSync(path.join(modelsDir, 'manifest.json'), 'utf8'));
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vestis-shipped-'));
+test.after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+// What each shipped model must be (the models issue): size in bytes, and figures on its test split.
+const promises = {
+  'fashion-mnist': { maxBytes: 5e6, floors: { category_top1: 0.94 } },
+  'synthetic-full': { maxBytes: 10e6, floors: {} },
+};
+
+function buildData(recipe) {
+  const out = path.join(work, recipe.kind + (recipe.seed ?? ''));
+  if (fs.existsSync(out)) return out;
+  const args = recipe.kind === 'synth'
+    ? ['data', 'synth', '--out', out, '--images', String(recipe.images), '--seed', String(recipe.seed)]
+    : ['data', 'fmnist', '--out', out];
+  execFileSync(vestis, args, { stdio: 'ignore' });
+  return out;
+}
+
+test('the manifest lists the shipped models', () => {
+  const names = manifest.models.map((m) => m.name);
+  for (const name of Object.keys(promises)) assert.ok(names.includes(name), `${name} is not in models/manifest.json`);
+});
+
+for (const entry of manifest.models) {
+  test(`${entry.name}: the card's test figures are what the model scores`, () => {
+    const dir = path.join(modelsDir, entry.path);
+    const card = JSON.parse(fs.readFileSync(path.join(dir, 'card.json'), 'utf8'));
+    const bytes = fs.statSync(path.join(dir, 'model.onnx')).size;
+    if (entry.bytes) assert.equal(entry.bytes, bytes, 'manifest bytes');
+    const promise = promises[entry.name];
+    if (promise) assert.ok(bytes <= promise.maxBytes, `${bytes} bytes, over ${promise.maxBytes}`);
+    assert.ok(Array.isArray(entry.reproduce) && entry.reproduce.length >= 3, 'the commands that reproduce it');
+
+    const data = buildData(entry.data);
+    const scored = JSON.parse(execFileSync(vestis, ['eval', '--model', dir, '--data', data, '--split', 'test', '--json'], { encoding: 'utf8' }));
+    const recorded = card.metrics.test;
+    assert.equal(scored.images, recorded.images);
+    const pairs = [['category_top1', 'category_top1'], ['category_top3', 'category_top3'], ['category_top5', 'category_top5'],
+      ['attribute_all_top3', 'attribute_top3_recall'], ['attribute_all_top5', 'attribute_top5_recall'], ['landmark_error', 'landmark_error']];
+    for (const [now, then] of pairs) {
+      if (recorded[then] === null || recorded[then] === undefined) {
+        assert.ok(scored[now] === null || scored[now] === undefined, `${now}: measured now but not in the card`);
+      } else {
+        assert.ok(Math.abs(scored[now] - recorded[then]) <= 1e-6, `${now}: ${scored[now]} now, ${recorded[then]} in the card`);
+      }
+    }
+    for (const [metric, floor] of Object.entries(promise?.floors ?? {})) {
+      assert.ok(scored[metric] >= floor, `${metric} ${scored[metric]} is under the promised ${floor}`);
+    }
+  });
+}
