@@ -43,6 +43,7 @@ void add_train_commands(CLI::App & app) {
         std::string config, out, resume;
         std::vector<std::string> overrides;
         std::string runs = "runs";
+        std::string device;
         bool print_config = false;
         bool force = false;
     };
@@ -50,6 +51,7 @@ void add_train_commands(CLI::App & app) {
     auto * train = app.add_subcommand("train", "Train a network (configs/*.yaml; keys: --print-config)");
     train->add_option("--config", args->config, "YAML configuration")->check(CLI::ExistingFile);
     train->add_option("--set", args->overrides, "Override a key: --set train.epochs=3 (repeatable)");
+    train->add_option("--device", args->device, "cpu, cuda or cuda:N (the same as --set train.device=...)");
     train->add_option("--out", args->out, "Run folder to create (default: RUNS/<config hash>)");
     train->add_option("--resume", args->resume, "Run folder to continue (its config.yaml; --set may extend train.epochs)")->check(CLI::ExistingDirectory);
     train->add_flag("--print-config", args->print_config, "Print the resolved configuration and exit");
@@ -57,6 +59,7 @@ void add_train_commands(CLI::App & app) {
     train->add_flag("--force", args->force, "Train even when the index holds a finished run of the same configuration");
     train->callback([args] {
         if (args->resume.empty() == args->config.empty()) throw train::config_error("give --config FILE (with --out RUN_DIR) or --resume RUN_DIR");
+        if (!args->device.empty()) args->overrides.push_back("train.device=" + args->device);
         if (!args->resume.empty()) refuse_changes_on_resume(args->overrides, args->resume);
         const std::string source = args->resume.empty() ? args->config : (std::filesystem::path(args->resume) / "config.yaml").string();
         const train::train_config config = train::load_config(read_text(source), source, args->overrides);

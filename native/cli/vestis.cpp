@@ -1,6 +1,7 @@
 // vestis: the command-line front-end. Each command is a thin layer over the libraries;
 // every flag is declared here, in one place.
 #include "cli/data_commands.h"
+#include "cli/launch_command.h"
 #include "cli/model_commands.h"
 #include "cli/study_commands.h"
 #include "cli/train_commands.h"
@@ -45,6 +46,7 @@ int main(int argc, char ** argv) {
     vestis::cli::add_train_commands(app);
     vestis::cli::add_model_commands(app, argc, argv);
     vestis::cli::add_study_commands(app);
+    vestis::cli::add_launch_command(app, argv[0]);
 
     // Commands run from their callbacks inside parse(); their errors end here.
     try {

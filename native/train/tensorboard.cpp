@@ -65,6 +65,7 @@ double now_seconds() {
 }  // namespace
 
 event_writer::event_writer(const std::string & folder) {
+    if (folder.empty()) return;   // a writer that writes nothing (the ranks other than 0)
     char host[256] = "localhost";
     gethostname(host, sizeof host - 1);
     path_ = (std::filesystem::path(folder) /
@@ -77,6 +78,7 @@ event_writer::event_writer(const std::string & folder) {
 }
 
 void event_writer::scalar(const std::string & tag, double value, long long step) {
+    if (!out_.is_open()) return;
     std::string v;
     length_delimited(v, 1, tag);               // Summary.Value.tag
     varint(v, 2 << 3 | 5);                     // Summary.Value.simple_value: float

@@ -14,7 +14,7 @@ std::uint32_t crc32c(std::string_view bytes);
 
 class event_writer {
 public:
-    // Creates FOLDER/events.out.tfevents.<seconds>.<host>, or appends to `existing` on resume.
+    // Creates FOLDER/events.out.tfevents.<seconds>.<host>; an empty FOLDER writes nothing.
     explicit event_writer(const std::string & folder);
     void scalar(const std::string & tag, double value, long long step);
     void flush() { out_.flush(); }

@@ -7,6 +7,7 @@
 #include "nn/losses.h"
 #include "nn/network.h"
 #include "nn/vgg_import.h"
+#include "train/distributed.h"
 #include "train/tensorboard.h"
 #include "vestis/version.h"
 
@@ -135,44 +136,73 @@ struct validation {
     metrics_report report;
 };
 
+// One validation image's outputs and truth as a row of floats, so ranks can pool them:
+// category | C logits | A scores, A probabilities, A truth | 2L predicted, 2L true, L visible.
+struct validation_rows {
+    int categories = 0, attributes = 0, landmarks = 0;
+    int width() const { return 1 + categories + 3 * attributes + 5 * landmarks; }
+};
+
 validation validate_model(nn::garment_network & net, const prepared_data & data, const std::vector<std::size_t> & ids,
-                          const train_config & config, torch::Device device) {
+                          const train_config & config, torch::Device device, process_group & group) {
     torch::NoGradGuard no_grad;
     net.eval();
-    metrics_accumulator metrics(attribute_types(data.index), data::landmark_slots, static_cast<float>(config.train.threshold));
-    data::batch_loader loader(data.index, ids, data.loading, config.train.val_batch_size, config.data.workers, 0, false);
-    double loss_sum = 0;
-    long long images = 0;
+    // Each rank scores its share; the rows of all ranks then feed one accumulator, so the
+    // metrics are those of a single process scoring every image.
+    const auto [begin, end] = rank_share(ids.size(), group.rank(), group.world());
+    const std::vector<std::size_t> mine(ids.begin() + static_cast<std::ptrdiff_t>(begin), ids.begin() + static_cast<std::ptrdiff_t>(end));
+    validation_rows layout{data.model.categories, data.model.attributes, data.loading.heatmaps || data.model.kind == "full" ? data::landmark_slots : 0};
+    std::vector<torch::Tensor> local;
+    data::batch_loader loader(data.index, mine, data.loading, config.train.val_batch_size, config.data.workers, 0, false);
+    double loss_sum = 0, images = 0;
     while (auto batch = loader.next()) {
         if (batch->empty()) continue;
         const auto t = to_tensors(*batch, config.model.input_size, data.model.attributes > 0, data.loading.heatmaps, device);
         const auto out = net.forward(t.images);
-        const auto terms = nn::compute_loss(out, t.targets, config.loss);
         const int64_t n = t.images.size(0);
-        loss_sum += terms.total.item<double>() * static_cast<double>(n);
-        images += n;
-        const auto categories = out.category_logits.to(torch::kCPU).contiguous();
-        torch::Tensor scores, probabilities;
-        if (out.attribute_logits.defined()) {
+        loss_sum += nn::compute_loss(out, t.targets, config.loss).total.item<double>() * static_cast<double>(n);
+        images += static_cast<double>(n);
+        std::vector<torch::Tensor> columns = {t.targets.category.to(torch::kCPU, torch::kFloat).view({n, 1}), out.category_logits.to(torch::kCPU)};
+        if (layout.attributes > 0) {
             const bool pairs = out.attribute_logits.dim() == 3;
-            scores = (pairs ? out.attribute_logits.select(1, 1) : out.attribute_logits).to(torch::kCPU).contiguous();
-            probabilities = (pairs ? torch::softmax(out.attribute_logits, 1).select(1, 1) : torch::sigmoid(out.attribute_logits)).to(torch::kCPU).contiguous();
+            columns.push_back((pairs ? out.attribute_logits.select(1, 1) : out.attribute_logits).to(torch::kCPU));
+            columns.push_back((pairs ? torch::softmax(out.attribute_logits, 1).select(1, 1) : torch::sigmoid(out.attribute_logits)).to(torch::kCPU));
+            columns.push_back(t.targets.attributes.to(torch::kCPU, torch::kFloat));
         }
-        const auto landmarks = out.landmarks.defined() ? out.landmarks.to(torch::kCPU).contiguous() : torch::Tensor();
-        for (int64_t i = 0; i < n; ++i) {
-            const data::example & ex = (*batch)[static_cast<std::size_t>(i)];
-            metrics.add_category(categories[i].data_ptr<float>(), static_cast<int>(categories.size(1)), ex.category);
-            if (scores.defined()) metrics.add_attributes(scores[i].data_ptr<float>(), probabilities[i].data_ptr<float>(), ex.attributes.data());
-            if (landmarks.defined()) {
-                const float * p = landmarks.data_ptr<float>() + i * data::landmark_slots * 2;
-                point predicted[data::landmark_slots];
-                for (int k = 0; k < data::landmark_slots; ++k) predicted[k] = {p[2 * k], p[2 * k + 1]};
-                metrics.add_landmarks(predicted, ex.landmarks.data(), ex.visible.data());
+        if (layout.landmarks > 0) {
+            columns.push_back(out.landmarks.to(torch::kCPU).reshape({n, -1}));
+            columns.push_back(t.landmarks.reshape({n, -1}));
+            columns.push_back(t.targets.landmark_visible.to(torch::kCPU));
+        }
+        local.push_back(torch::cat(columns, 1).to(torch::kFloat));
+    }
+    const std::vector<double> totals = group.sum({loss_sum, images});
+    const torch::Tensor rows = group.all_gather_rows(local.empty() ? torch::zeros({0, layout.width()}) : torch::cat(local)).contiguous();
+
+    metrics_accumulator metrics(attribute_types(data.index), data::landmark_slots, static_cast<float>(config.train.threshold));
+    const int C = layout.categories, A = layout.attributes, L = layout.landmarks;
+    std::vector<std::uint8_t> truth(static_cast<std::size_t>(A)), visible(static_cast<std::size_t>(L));
+    for (int64_t i = 0; i < rows.size(0); ++i) {
+        const float * r = rows[i].data_ptr<float>();
+        metrics.add_category(r + 1, C, static_cast<int>(r[0]));
+        const float * attributes = r + 1 + C;
+        if (A > 0) {
+            for (int a = 0; a < A; ++a) truth[static_cast<std::size_t>(a)] = attributes[2 * A + a] > 0.5f;
+            metrics.add_attributes(attributes, attributes + A, truth.data());
+        }
+        if (L > 0) {
+            const float * p = attributes + 3 * A;
+            point predicted[data::landmark_slots], actual[data::landmark_slots];
+            for (int k = 0; k < L; ++k) {
+                predicted[k] = {p[2 * k], p[2 * k + 1]};
+                actual[k] = {p[2 * L + 2 * k], p[2 * L + 2 * k + 1]};
+                visible[static_cast<std::size_t>(k)] = p[4 * L + k] > 0.5f;
             }
+            metrics.add_landmarks(predicted, actual, visible.data());
         }
     }
     net.train();
-    return {images > 0 ? loss_sum / static_cast<double>(images) : NAN, metrics.finish()};
+    return {totals[1] > 0 ? totals[0] / totals[1] : NAN, metrics.finish()};
 }
 
 json report_json(const metrics_report & r) {
@@ -204,6 +234,7 @@ struct run_state {
     double lr = 0;
     double best_val_loss = INFINITY;
     int plateau_bad = 0, plateau_cooldown = 0, early_bad = 0;
+    long long images_in_epoch = -1;   // images of the epoch done, whatever the number of ranks (-1: unknown, older checkpoint)
 };
 
 void save_checkpoint(const fs::path & path, nn::garment_network & net, torch::optim::Optimizer & optimizer, const run_state & s,
@@ -216,7 +247,7 @@ void save_checkpoint(const fs::path & path, nn::garment_network & net, torch::op
     archive.write("optimizer", optim);
     archive.write("state", torch::tensor({static_cast<double>(s.epoch), static_cast<double>(s.step_in_epoch), static_cast<double>(s.global_step),
                                           s.lr, s.best_val_loss, static_cast<double>(s.plateau_bad), static_cast<double>(s.plateau_cooldown),
-                                          static_cast<double>(s.early_bad)}, torch::kDouble));
+                                          static_cast<double>(s.early_bad), static_cast<double>(s.images_in_epoch)}, torch::kDouble));
     archive.write("rng", at::detail::getDefaultCPUGenerator().get_state());   // unused by training today; kept for exact resumes
     archive.write("config_hash", c10::IValue(hash));
     const std::string temporary = path.string() + ".tmp";
@@ -251,6 +282,7 @@ run_state load_checkpoint(const fs::path & path, nn::garment_network & net, torc
     s.plateau_bad = static_cast<int>(v[5]);
     s.plateau_cooldown = static_cast<int>(v[6]);
     s.early_bad = static_cast<int>(v[7]);
+    if (state.numel() > 8) s.images_in_epoch = static_cast<long long>(v[8]);
     return s;
 }
 
@@ -276,22 +308,26 @@ std::string duration_text(double seconds) {
     return text;
 }
 
-void write_environment(const fs::path & run, const train_config & config, torch::Device device) {
+void write_environment(const fs::path & run, const train_config & config, torch::Device device, int ranks) {
     json env = {{"vestis_version", VESTIS_VERSION}, {"git_commit", VESTIS_GIT_COMMIT}, {"libtorch_version", TORCH_VERSION},
                 {"device", device.str()}, {"cuda_available", torch::cuda::is_available()}, {"threads", torch::get_num_threads()},
-                {"hardware_threads", std::thread::hardware_concurrency()}, {"config_hash", config_hash(config)}};
+                {"hardware_threads", std::thread::hardware_concurrency()}, {"ranks", ranks}, {"config_hash", config_hash(config)}};
     write_file_atomically((run / "environment.json").string(), env.dump(2) + "\n");
 }
 
 }  // namespace
 
-train_outcome run_training(const train_config & config, const std::string & run_dir, bool resume, std::ostream & progress) {
+train_outcome run_training(const train_config & config, const std::string & run_dir, bool resume, std::ostream & terminal) {
     const fs::path run(run_dir);
     if (!resume && fs::exists(run / "last.pt")) {
         throw std::runtime_error(run_dir + ": holds a run already; continue it with --resume, or give another --out");
     }
-    fs::create_directories(run);
     const torch::Device device = pick_device(config.train.device);
+    // Data-parallel when launched as one of several ranks; rank 0 alone talks and writes.
+    process_group group = process_group::from_environment(device);
+    std::ostream quiet(nullptr);
+    std::ostream & progress = group.leader() ? terminal : quiet;
+    if (group.leader()) fs::create_directories(run);
     if (config.train.amp) {
         throw config_error("train.amp: mixed precision is not implemented yet (it needs a CUDA device and a loss scaler); set it to false");
     }
@@ -310,13 +346,18 @@ train_outcome run_training(const train_config & config, const std::string & run_
 
     run_state state;
     state.lr = config.optimizer.lr;
+    const long long global_batch = static_cast<long long>(config.train.batch_size) * group.world();
     if (resume) {
+        // Every rank reads the checkpoint (the run folder is shared), so optimizer states agree.
         state = load_checkpoint(run / "last.pt", *net, optimizer.get());
+        // Saved by another number of ranks: continue at the same image of the epoch, or just before it.
+        if (state.images_in_epoch >= 0) state.step_in_epoch = state.images_in_epoch / global_batch;
         progress << "resuming " << run_dir << " at epoch " << state.epoch + 1 << ", step " << state.global_step << "\n";
-    } else {
+    } else if (group.leader()) {
         write_file_atomically((run / "config.yaml").string(), to_yaml(config));
-        write_environment(run, config, device);
+        write_environment(run, config, device, group.world());
     }
+    group.broadcast_state(*net);
     set_learning_rate(*optimizer, state.lr);
 
     const auto train_ids = data::subset(data.index, data::split::train, config.data.train_images, config.train.seed);
@@ -325,54 +366,78 @@ train_outcome run_training(const train_config & config, const std::string & run_
     data::loader_options train_loading = data.loading;
     train_loading.augment.enabled = config.data.augment;
 
-    std::ofstream metrics_log(run / "metrics.jsonl", std::ios::app);
-    event_writer events(run_dir);
+    std::ofstream metrics_log;
+    if (group.leader()) metrics_log.open(run / "metrics.jsonl", std::ios::app);
+    event_writer events(group.leader() ? run_dir : std::string());
     interrupt_guard interrupts;
     train_outcome outcome;
     outcome.best_val_loss = state.best_val_loss;
-    const std::size_t batches_per_epoch = (train_ids.size() + static_cast<std::size_t>(config.train.batch_size) - 1) / static_cast<std::size_t>(config.train.batch_size);
+    const std::size_t batches_per_epoch = (train_ids.size() + static_cast<std::size_t>(global_batch) - 1) / static_cast<std::size_t>(global_batch);
     const auto started = std::chrono::steady_clock::now();
     long long images_this_session = 0;
 
     for (; state.epoch < config.train.epochs; ++state.epoch, state.step_in_epoch = 0) {
         // The epoch's order depends on the seed and the epoch only: a resumed run picks it up part-way.
         auto order = data::batch_loader::shuffled(train_ids, epoch_seed(config.train.seed, state.epoch));
-        order.erase(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), static_cast<std::size_t>(state.step_in_epoch) * static_cast<std::size_t>(config.train.batch_size))));
-        data::batch_loader loader(data.index, order, train_loading, config.train.batch_size, config.data.workers,
+        order.erase(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), static_cast<std::size_t>(state.step_in_epoch * global_batch))));
+        // Each global batch is split among the ranks; this rank loads its shares in order.
+        std::vector<std::size_t> mine;
+        std::vector<long long> my_batch_sizes;
+        for (std::size_t start = 0; start < order.size(); start += static_cast<std::size_t>(global_batch)) {
+            const std::size_t count = std::min(order.size() - start, static_cast<std::size_t>(global_batch));
+            const auto [begin, end] = rank_share(count, group.rank(), group.world());
+            mine.insert(mine.end(), order.begin() + static_cast<std::ptrdiff_t>(start + begin), order.begin() + static_cast<std::ptrdiff_t>(start + end));
+            my_batch_sizes.push_back(static_cast<long long>(end - begin));
+        }
+        data::batch_loader loader(data.index, mine, train_loading, config.train.batch_size, config.data.workers,
                                   epoch_seed(config.train.seed, state.epoch), /*shuffle=*/false);
-        while (auto batch = loader.next()) {
-            if (batch->empty()) continue;
-            const auto t = to_tensors(*batch, config.model.input_size, data.model.attributes > 0, data.loading.heatmaps, device);
+        for (long long my_images : my_batch_sizes) {
+            std::optional<std::vector<data::example>> batch;
+            if (my_images > 0) batch = loader.next();   // a rank may have no share of the last global batch
+            const bool have = batch && !batch->empty();
             optimizer->zero_grad();
-            const auto terms = nn::compute_loss(net->forward(t.images), t.targets, config.loss);
-            terms.total.backward();
+            nn::loss_terms terms;
+            if (have) {
+                const auto t = to_tensors(*batch, config.model.input_size, data.model.attributes > 0, data.loading.heatmaps, device);
+                terms = nn::compute_loss(net->forward(t.images), t.targets, config.loss);
+                terms.total.backward();
+            }
+            const auto value = [](const torch::Tensor & v) { return v.defined() ? v.item<double>() : 0.0; };
+            const double n = have ? static_cast<double>(batch->size()) : 0.0;
+            // One small all-reduce: images, the loss terms weighted by them, and whether any rank was interrupted.
+            const std::vector<double> pooled = group.sum({n, n * value(terms.total), n * value(terms.category), n * value(terms.attribute),
+                                                         n * value(terms.landmark), stop_requested ? 1.0 : 0.0});
+            if (pooled[0] == 0) continue;   // every image of this step was unreadable
+            group.average_gradients(*net, static_cast<long long>(n), static_cast<long long>(pooled[0]));
             optimizer->step();
             ++state.step_in_epoch;
             ++state.global_step;
-            images_this_session += t.images.size(0);
+            images_this_session += static_cast<long long>(pooled[0]);
+            if (pooled[5] > 0) stop_requested = true;
+            const auto mean = [&](int k) { return pooled[static_cast<std::size_t>(k)] / pooled[0]; };
 
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
             const double rate = static_cast<double>(images_this_session) / std::max(seconds, 1e-9);
             const double remaining_images = static_cast<double>((config.train.epochs - state.epoch) * static_cast<long long>(train_ids.size())) -
-                                            static_cast<double>(state.step_in_epoch) * config.train.batch_size;
-            const auto value = [](const torch::Tensor & v) { return v.defined() ? v.item<double>() : 0.0; };
+                                            static_cast<double>(state.step_in_epoch * global_batch);
             char line[256];
             std::snprintf(line, sizeof line, "\repoch %d/%d  step %lld/%zu  loss %.4f (category %.3f attribute %.4f landmark %.5f)  %.1f img/s  ETA %s ",
-                          state.epoch + 1, config.train.epochs, state.step_in_epoch, batches_per_epoch, value(terms.total), value(terms.category),
-                          value(terms.attribute), value(terms.landmark), rate, duration_text(remaining_images / std::max(rate, 1e-9)).c_str());
+                          state.epoch + 1, config.train.epochs, state.step_in_epoch, batches_per_epoch, mean(1), mean(2),
+                          mean(3), mean(4), rate, duration_text(remaining_images / std::max(rate, 1e-9)).c_str());
             progress << line << std::flush;
             if (state.global_step % config.train.log_every == 0) {
-                const auto term = [](const torch::Tensor & v) { return v.defined() ? json(v.item<double>()) : json(nullptr); };   // null: no such head
-                const json step = {{"kind", "step"}, {"epoch", state.epoch + 1}, {"step", state.global_step}, {"loss", value(terms.total)},
-                                   {"category_loss", term(terms.category)}, {"attribute_loss", term(terms.attribute)},
-                                   {"landmark_loss", term(terms.landmark)}, {"lr", state.lr}, {"images_per_second", rate}};
+                const auto term = [&](const torch::Tensor & v, int k) { return v.defined() ? json(mean(k)) : json(nullptr); };   // null: no such head
+                const json step = {{"kind", "step"}, {"epoch", state.epoch + 1}, {"step", state.global_step}, {"loss", mean(1)},
+                                   {"category_loss", term(terms.category, 2)}, {"attribute_loss", term(terms.attribute, 3)},
+                                   {"landmark_loss", term(terms.landmark, 4)}, {"lr", state.lr}, {"images_per_second", rate}};
                 metrics_log << step.dump() << "\n" << std::flush;
-                events.scalar("train/loss", value(terms.total), state.global_step);
+                events.scalar("train/loss", mean(1), state.global_step);
                 events.scalar("train/images_per_second", rate, state.global_step);
             }
             const bool step_limit = config.train.max_steps > 0 && state.global_step >= config.train.max_steps;
             if (stop_requested || step_limit || (config.train.checkpoint_every > 0 && state.global_step % config.train.checkpoint_every == 0)) {
-                save_checkpoint(run / "last.pt", *net, *optimizer, state, hash);
+                state.images_in_epoch = state.step_in_epoch * global_batch;
+                if (group.leader()) save_checkpoint(run / "last.pt", *net, *optimizer, state, hash);
             }
             if (stop_requested || step_limit) {
                 progress << "\n" << (stop_requested ? "interrupted" : "reached train.max_steps") << ": saved " << (run / "last.pt").string()
@@ -385,12 +450,13 @@ train_outcome run_training(const train_config & config, const std::string & run_
             }
         }
         progress << "\n";
-        if (loader.skipped() > 0) progress << "skipped " << loader.skipped() << " unreadable images this epoch\n";
+        const long long skipped = static_cast<long long>(group.sum({static_cast<double>(loader.skipped())})[0]);
+        if (skipped > 0) progress << "skipped " << skipped << " unreadable images this epoch\n";
 
         // Validation, the schedule, the best checkpoint.
-        const validation v = val_ids.empty() ? validation{NAN, {}} : validate_model(*net, data, val_ids, config, device);
+        const validation v = val_ids.empty() ? validation{NAN, {}} : validate_model(*net, data, val_ids, config, device, group);
         json epoch = {{"kind", "epoch"}, {"epoch", state.epoch + 1}, {"step", state.global_step}, {"lr", state.lr},
-                      {"val_loss", std::isfinite(v.loss) ? json(v.loss) : json(nullptr)}, {"skipped_images", loader.skipped()}};
+                      {"val_loss", std::isfinite(v.loss) ? json(v.loss) : json(nullptr)}, {"skipped_images", skipped}};
         epoch["val"] = report_json(v.report);
         outcome.last_validation_json = epoch["val"].dump();
         metrics_log << epoch.dump() << "\n" << std::flush;
@@ -407,7 +473,7 @@ train_outcome run_training(const train_config & config, const std::string & run_
         state.early_bad = improved_for_stopping ? 0 : state.early_bad + 1;
         if (std::isfinite(v.loss) && v.loss < state.best_val_loss) {
             state.best_val_loss = v.loss;
-            save_checkpoint(run / "best.pt", *net, *optimizer, {state.epoch + 1, 0, state.global_step, state.lr, state.best_val_loss}, hash);
+            if (group.leader()) save_checkpoint(run / "best.pt", *net, *optimizer, {state.epoch + 1, 0, state.global_step, state.lr, state.best_val_loss, 0, 0, 0, 0}, hash);
         }
         state.lr *= config.optimizer.lr_decay;
         if (config.plateau.enabled) {
@@ -423,7 +489,8 @@ train_outcome run_training(const train_config & config, const std::string & run_
         run_state next = state;
         ++next.epoch;
         next.step_in_epoch = 0;
-        save_checkpoint(run / "last.pt", *net, *optimizer, next, hash);
+        next.images_in_epoch = 0;
+        if (group.leader()) save_checkpoint(run / "last.pt", *net, *optimizer, next, hash);
         if (config.early_stopping.enabled && state.early_bad > config.early_stopping.patience) {
             progress << "early stopping: no improvement of the validation loss for " << state.early_bad << " epochs\n";
             outcome.stopped_early = true;
@@ -487,7 +554,8 @@ evaluation evaluate_run(const std::string & run_dir, const std::string & split_n
     const long long limit = part == data::split::train ? config.data.train_images : part == data::split::val ? config.data.val_images : config.data.test_images;
     const auto ids = data::subset(data.index, part, limit, config.train.seed);
     if (ids.empty()) throw std::runtime_error(run_dir + ": the " + split_name + " split of " + config.data.root + " is empty");
-    const validation v = validate_model(*net, data, ids, config, device);
+    process_group single = process_group::single();
+    const validation v = validate_model(*net, data, ids, config, device, single);
     return {v.report, v.loss, split_name, deepfashion_landmark_names()};
 }
 
