@@ -92,9 +92,9 @@ prediction predict_photo(onnx_model & model, const decoded_photo & photo, const 
         const box & b = *options.bbox;
         if (!(b.x1 >= 0 && b.y1 >= 0 && b.x2 <= static_cast<float>(photo.width) && b.y2 <= static_cast<float>(photo.height) &&
               b.x2 > b.x1 && b.y2 > b.y1)) {
-            throw image_error("--bbox " + std::to_string(b.x1) + "," + std::to_string(b.y1) + "," + std::to_string(b.x2) + "," +
-                              std::to_string(b.y2) + ": outside the " + std::to_string(photo.width) + "x" +
-                              std::to_string(photo.height) + " photo or empty (x1 < x2 <= width, y1 < y2 <= height)");
+            char text[128];
+            std::snprintf(text, sizeof text, "--bbox %g,%g,%g,%g: outside the %dx%d photo or empty", b.x1, b.y1, b.x2, b.y2, photo.width, photo.height);
+            throw image_error(std::string(text) + " (0 <= x1 < x2 <= width, 0 <= y1 < y2 <= height)");
         }
     }
 

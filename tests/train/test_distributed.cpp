@@ -16,10 +16,7 @@ using namespace vestis;
 
 namespace {
 
-const char * vestis_binary() {
-    const char * path = std::getenv("VESTIS_BINARY");
-    return path ? path : "build/bin/vestis";
-}
+const char * vestis_binary() { return VESTIS_BINARY_PATH; }
 
 fs::path scratch(const std::string & name) {
     const fs::path dir = fs::temp_directory_path() / ("vestis-distributed-" + name);
