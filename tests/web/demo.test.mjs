@@ -1,9 +1,12 @@
-// The demo page in Chromium without models (the repository's models/, none shipped yet): a
+// The demo page in Chromium serving an empty models folder: a
 // photo becomes the same network input as the WASM bindings make under node; bad photos get
 // clear messages and the page stays usable; a missing model list is explained; every control
 // is labelled and reachable by keyboard; nothing is fetched from another origin.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { encodePng } from './png.mjs';
 import { afterCounter, openDemo, statusText, uploadPhoto } from './helpers.mjs';
 import { loadVestis } from '../wasm/load_vestis.mjs';
@@ -23,12 +26,17 @@ for (let y = 0; y < height; ++y) {
 const photoFile = { name: 'garment.png', mimeType: 'image/png', buffer: encodePng(width, height, photo) };
 let demo, page;
 
+const noModels = mkdtempSync(join(tmpdir(), 'vestis-no-models-'));
+
 before(async () => {
-  demo = await openDemo();
+  demo = await openDemo({ serverArgs: ['--models', noModels] });
   page = demo.page;
   await page.waitForFunction(() => document.getElementById('model-status').textContent !== '');
 });
-after(async () => { await demo?.close(); });
+after(async () => {
+  await demo?.close();
+  rmSync(noModels, { recursive: true, force: true });
+});
 
 async function expectedInput() {
   const vestis = await loadVestis();
@@ -97,7 +105,7 @@ test('photos can be dropped and pasted', async () => {
 
 test('a photo can be taken with the camera, where there is one', async () => {
   // Chromium's fake camera (a test pattern), allowed without asking.
-  const camera = await openDemo({ browserArgs: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] });
+  const camera = await openDemo({ serverArgs: ['--models', noModels], browserArgs: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] });
   try {
     await camera.page.click('#camera-button');
     await camera.page.waitForFunction(() => document.getElementById('camera-dialog').open &&
