@@ -3,7 +3,7 @@
 // page keeps the model it had.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterCounter, assertSameAsNative, chooseModel, datasetPhotos, nativePredict, openDemo, shownResult, statusText, toPng,
@@ -18,11 +18,16 @@ const file = (model, name) => ({ name, mimeType: 'application/octet-stream', buf
 const text = (name, content) => ({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(content) });
 let demo, page;
 
+const noModels = mkdtempSync(join(tmpdir(), 'vestis-no-models-'));   // nothing served: only the person's own
+
 before(async () => {
-  demo = await openDemo();   // the repository's models/: none published
+  demo = await openDemo({ serverArgs: ['--models', noModels] });
   page = demo.page;
 });
-after(async () => { await demo?.close(); });
+after(async () => {
+  await demo?.close();
+  rmSync(noModels, { recursive: true, force: true });
+});
 
 // Picks model files; with a photo on the page, a loaded model's result is waited for too.
 async function useOwn(files) {
