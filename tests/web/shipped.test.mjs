@@ -1,0 +1,26 @@
+// The page with the models Vestis ships (models/): each loads and shows what `vestis predict`
+// says on the same photo, whatever heads its card lists (Fashion-MNIST has categories only).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { assertSameAsNative, chooseModel, datasetPhotos, nativePredict, openDemo, shownResult, toPng, uploadPhoto } from './helpers.mjs';
+
+const shipped = resolve(import.meta.dirname, '../../models');
+const photoPath = join(mkdtempSync(join(tmpdir(), 'vestis-web-')), 'photo.png');
+toPng(datasetPhotos(1)[0], photoPath);
+let demo;
+
+before(async () => { demo = await openDemo({ serverArgs: ['--models', shipped], waitForModel: true }); });
+after(async () => { await demo?.close(); });
+
+for (const name of ['synthetic-full', 'fashion-mnist']) {
+  test(`${name} runs in the page as vestis predict runs it`, async () => {
+    const { page } = demo;
+    assert.equal(await chooseModel(page, name), 'modelsLoaded');
+    assert.equal(await uploadPhoto(page, { name: 'photo.png', mimeType: 'image/png', buffer: readFileSync(photoPath) }), 'results');
+    assertSameAsNative(await shownResult(page), nativePredict(join(shipped, name), photoPath));
+    assert.deepEqual(demo.errors, []);
+  });
+}
