@@ -15,11 +15,10 @@ const manifest = JSON.parse(fs.readFileSync(path.join(modelsDir, 'manifest.json'
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vestis-shipped-'));
 test.after(() => fs.rmSync(work, { recursive: true, force: true }));
 
-// What each shipped model must be: size in bytes, and a floor under its test figures. The
-// models issue asks 0.94 of Fashion-MNIST; the shipped model reaches 0.9386 (README), so the
-// floor guards what it does reach.
+// What each shipped model must be: size in bytes, and a floor under its test figures (the
+// models issue asks 0.94 of Fashion-MNIST; the shipped model reaches 0.9408).
 const promises = {
-  'fashion-mnist': { maxBytes: 5e6, floors: { category_top1: 0.935 } },
+  'fashion-mnist': { maxBytes: 5e6, floors: { category_top1: 0.94 } },
   'synthetic-full': { maxBytes: 10e6, floors: {} },
 };
 
