@@ -36,6 +36,8 @@ int main(int argc, char ** argv) {
     bool no_landmark_branch = false;
     info->add_flag("--no-landmark-branch", no_landmark_branch, "Simple model without the landmark branch");
     info->add_flag("--vgg-batch-norm", config.vgg_batch_norm, "BatchNorm after every VGG convolution (a simplification)");
+    info->add_flag("--landmark-batch-norm", config.landmark_batch_norm, "BatchNorm in the landmark branch (a simplification)");
+    info->add_flag("--heatmap-softmax", config.heatmap_softmax, "Spatial-softmax heatmaps (a simplification)");
     info->add_flag("--small-input-stem", config.small_input_stem, "Simple ResNets: 3x3 stride-1 stem without max pool, for small images");
 
     info->callback([&] {

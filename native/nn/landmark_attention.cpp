@@ -26,12 +26,26 @@ torch::nn::Conv2d down_conv(int in, int out) {
 
 }  // namespace
 
-landmark_branch::landmark_branch(int in_channels, int landmarks, double width) {
-    const int c16 = scaled(16, width), c32 = scaled(32, width), c64 = scaled(64, width), c128 = scaled(128, width);
+int heatmap_window_radius(int input_size) { return std::max(1, input_size / 32); }
+
+landmark_branch::landmark_branch(int in_channels, int landmarks, double width, bool batch_norm, int softmax_radius)
+    : landmarks_(landmarks), softmax_radius_(softmax_radius) {
+    // A width-reduced branch keeps at least two channels per landmark: ending in fewer feature
+    // maps than heatmaps, it cannot place a separate peak for each landmark. Width 1 is unchanged.
+    const auto channels = [&](int c) { return std::max(scaled(c, width), std::min(c, 2 * landmarks)); };
+    const int c16 = channels(16), c32 = channels(32), c64 = channels(64), c128 = channels(128);
     int index = 0;
-    auto add = [&](torch::nn::AnyModule layer, bool relu) {
-        register_module("layer" + std::to_string(++index), layer.ptr());
-        layers_.emplace_back(std::move(layer), relu);
+    auto add = [&](torch::nn::AnyModule module, bool relu) {
+        const std::string name = "layer" + std::to_string(++index);
+        register_module(name, module.ptr());
+        layer l{std::move(module), nullptr, relu};
+        if (batch_norm && relu) {
+            const auto * conv = l.module.ptr()->as<torch::nn::Conv2d>();
+            const int channels = conv ? static_cast<int>(conv->options.out_channels())
+                                      : static_cast<int>(l.module.ptr()->as<torch::nn::ConvTranspose2d>()->options.out_channels());
+            l.norm = register_module(name + "_bn", torch::nn::BatchNorm2d(channels));
+        }
+        layers_.push_back(std::move(l));
     };
     add(torch::nn::AnyModule(conv2d(in_channels, c64, 1)), true);
     add(torch::nn::AnyModule(conv2d(c64, c64, 3)), true);
@@ -48,21 +62,26 @@ landmark_branch::landmark_branch(int in_channels, int landmarks, double width) {
     add(torch::nn::AnyModule(conv2d(c16, landmarks, 1)), false);   // raw heatmaps, no sigmoid
 }
 
-torch::Tensor landmark_branch::forward(torch::Tensor x) {
-    for (auto & [layer, relu] : layers_) {
-        x = layer.forward(x);
-        if (relu) x = torch::relu_(x);
+landmark_branch::maps landmark_branch::forward(torch::Tensor x) {
+    for (auto & l : layers_) {
+        x = l.module.forward(x);
+        if (l.norm) x = l.norm->forward(x);
+        if (l.relu) x = torch::relu_(x);
     }
-    return x;
+    if (softmax_radius_ == 0) return {x, {}};
+    const torch::Tensor probabilities = torch::softmax(x.flatten(2).to(torch::kFloat), 2).view(x.sizes());
+    const int k = 2 * softmax_radius_ + 1;
+    const torch::Tensor window = F::avg_pool2d(probabilities, F::AvgPool2dFuncOptions(k).stride(1).padding(softmax_radius_).count_include_pad(true));
+    return {window * (k * k), x};
 }
 
-std::string landmark_branch::emit_onnx(onnx_emitter & e, std::string x) const {
-    for (const auto & [layer, relu] : layers_) {
-        if (auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(layer.ptr())) x = e.conv(torch::nn::Conv2d(conv), x);
-        else x = e.deconv(torch::nn::ConvTranspose2d(std::dynamic_pointer_cast<torch::nn::ConvTranspose2dImpl>(layer.ptr())), x);
-        if (relu) x = e.relu(x);
+std::string landmark_branch::emit_onnx(onnx_emitter & e, std::string x, int height, int width) const {
+    for (const auto & l : layers_) {
+        if (auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(l.module.ptr())) x = e.conv(torch::nn::Conv2d(conv), x, l.norm);
+        else x = e.deconv(torch::nn::ConvTranspose2d(std::dynamic_pointer_cast<torch::nn::ConvTranspose2dImpl>(l.module.ptr())), x, l.norm);
+        if (l.relu) x = e.relu(x);
     }
-    return x;
+    return softmax_radius_ == 0 ? x : e.windowed_spatial_softmax(x, landmarks_, height, width, softmax_radius_);
 }
 
 // Skip blocks after pix2pix's UnetSkipConnectionBlock as the reference configures it
@@ -108,7 +127,8 @@ landmark_attention_network::landmark_attention_network(const network_config & co
     const double w = config.width;
     vgg_ = register_module("vgg", std::make_shared<vgg16_features>(w, /*with_conv5=*/false, config.vgg_batch_norm));
     const int c4 = vgg_->stride8_channels();
-    landmarks_ = register_module("landmark_branch", std::make_shared<landmark_branch>(c4, config.landmarks, w));
+    landmarks_ = register_module("landmark_branch", std::make_shared<landmark_branch>(c4, config.landmarks, w, config.landmark_batch_norm,
+                                                                                   config.heatmap_softmax ? heatmap_window_radius(config.input_size) : 0));
     attention_ = register_module("attention", std::make_shared<attention_unet>(c4 + 1, c4, scaled(32, w)));
     const int c5 = scaled(512, w);
     conv5_1_ = register_module("conv5_1", conv2d(c4, c5, 3));
@@ -135,7 +155,9 @@ std::vector<std::pair<std::string, torch::nn::Conv2d>> landmark_attention_networ
 network_output landmark_attention_network::forward(const torch::Tensor & images) {
     network_output out;
     const torch::Tensor conv4_3 = vgg_->forward(images).stride8;
-    out.heatmaps = landmarks_->forward(conv4_3);
+    auto maps = landmarks_->forward(conv4_3);
+    out.heatmaps = maps.heatmaps;
+    out.heatmap_logits = maps.logits;
     record_stage("landmark_branch", out.heatmaps);
     out.landmarks = heatmap_argmax_positions(out.heatmaps);
 
@@ -170,7 +192,8 @@ network_output landmark_attention_network::forward(const torch::Tensor & images)
 void landmark_attention_network::emit_onnx(onnx_emitter & e, const std::string & image) const {
     using names = onnx_output_names;
     const std::string conv4_3 = vgg_->emit_onnx(e, image).stride8;
-    const std::string heatmaps = e.identity(landmarks_->emit_onnx(e, conv4_3), names::landmark_heatmaps);
+    const std::string heatmaps = e.identity(landmarks_->emit_onnx(e, conv4_3, config_.input_size, config_.input_size),
+                                                names::landmark_heatmaps);
     // The landmark branch upsamples conv4_3 by exactly 8, so a scale of 1/8 lands on its size.
     const std::string merged = e.resize_bilinear(e.channel_max(heatmaps), 0.125f);
     const std::string attention = attention_->emit_onnx(e, e.concat({merged, conv4_3}, 1));

@@ -6,16 +6,35 @@
 
 namespace vestis::nn {
 
+// The window of a spatial-softmax heatmap: 1/32 of the input side (3 pixels at 96, 7 at 224).
+int heatmap_window_radius(int input_size);
+
 // conv4_3 -> 8 heatmaps at 8x its resolution: 1x1, three 3x3, then three (deconv k4 s2,
-// 3x3 convs) stages; ReLU after every layer but the last.
+// 3x3 convs) stages; ReLU after every layer but the last. `batch_norm` (a simplification)
+// puts BatchNorm before each of those ReLUs: without it the thin width-reduced branch trained
+// from scratch outputs flat heatmaps.
 class landmark_branch : public torch::nn::Module {
 public:
-    landmark_branch(int in_channels, int landmarks, double width);
-    torch::Tensor forward(torch::Tensor x);
-    std::string emit_onnx(onnx_emitter & e, std::string x) const;
+    // softmax_radius > 0: heatmaps are each map's spatial-softmax probability summed over the
+    // (2r+1)^2 window around every pixel, the chance that the landmark lies within r pixels.
+    landmark_branch(int in_channels, int landmarks, double width, bool batch_norm = false, int softmax_radius = 0);
+    struct maps {
+        torch::Tensor heatmaps;
+        torch::Tensor logits;   // defined with softmax_radius > 0
+    };
+    maps forward(torch::Tensor x);
+    // `height`, `width`: the heatmaps' size (the network input's).
+    std::string emit_onnx(onnx_emitter & e, std::string x, int height, int width) const;
 
 private:
-    std::vector<std::pair<torch::nn::AnyModule, bool>> layers_;   // layer, ReLU after it
+    struct layer {
+        torch::nn::AnyModule module;      // Conv2d or ConvTranspose2d
+        torch::nn::BatchNorm2d norm{nullptr};   // with batch_norm, after every layer but the last
+        bool relu = true;
+    };
+    std::vector<layer> layers_;
+    int landmarks_;
+    int softmax_radius_;
 };
 
 // The attention U-Net (pix2pix-style skip blocks, num_downs 2, BatchNorm, tanh output) on

@@ -46,6 +46,15 @@ torch::Tensor masked_heatmap_mse(const torch::Tensor & predicted, const torch::T
     return (mask * (predicted - target)).pow(2).mean();
 }
 
+torch::Tensor spatial_softmax_cross_entropy(const torch::Tensor & logits, const torch::Tensor & target, const torch::Tensor & visible) {
+    const torch::Tensor log_p = torch::log_softmax(logits.flatten(2).to(torch::kFloat), 2);
+    const torch::Tensor t = target.flatten(2).to(torch::kFloat);
+    const torch::Tensor q = t / t.sum(2, /*keepdim=*/true).clamp_min(1e-12);
+    const torch::Tensor per_map = -(q * log_p).sum(2);   // [B, L]
+    const torch::Tensor mask = visible.to(torch::kFloat);
+    return (per_map * mask).sum() / mask.sum().clamp_min(1.0);
+}
+
 torch::Tensor landmark_target_heatmap(int width, int height, float x, float y, float radius) {
     const auto xs = torch::arange(width, torch::kFloat).view({1, width}) - x;
     const auto ys = torch::arange(height, torch::kFloat).view({height, 1}) - y;
@@ -76,7 +85,9 @@ loss_terms compute_loss(const network_output & output, const batch_targets & tar
         terms.total = terms.total + config.attribute_weight * terms.attribute;
     }
     if (output.heatmaps.defined() && targets.heatmaps.defined()) {
-        terms.landmark = masked_heatmap_mse(output.heatmaps, targets.heatmaps, targets.landmark_visible);
+        terms.landmark = output.heatmap_logits.defined()
+                             ? spatial_softmax_cross_entropy(output.heatmap_logits, targets.heatmaps, targets.landmark_visible)
+                             : masked_heatmap_mse(output.heatmaps, targets.heatmaps, targets.landmark_visible);
         terms.total = terms.total + config.landmark_weight * terms.landmark;
     }
     return terms;

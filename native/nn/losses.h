@@ -32,6 +32,10 @@ torch::Tensor soft_fbeta_loss(const torch::Tensor & probabilities, const torch::
 // Mean over every heatmap pixel of (visible * (predicted - target))^2, as the reference.
 torch::Tensor masked_heatmap_mse(const torch::Tensor & predicted, const torch::Tensor & target, const torch::Tensor & visible);
 
+// Cross-entropy between each visible map's softmax over its pixels and its target heatmap
+// normalised to sum to 1; the mean over visible maps (0 when none is visible).
+torch::Tensor spatial_softmax_cross_entropy(const torch::Tensor & logits, const torch::Tensor & target, const torch::Tensor & visible);
+
 // exp(-0.5 * d / radius) with d the Euclidean distance in pixels to (x, y) (pixel centres).
 torch::Tensor landmark_target_heatmap(int width, int height, float x, float y, float radius);
 

@@ -34,6 +34,10 @@ void validate(const network_config & c) {
              std::to_string(smallest) + "..2048, got " + std::to_string(c.input_size));
     }
     if (c.kind == "full" && c.landmarks < 1) fail("model.landmarks: the full network needs at least one landmark");
+    // The softmax runs over the heatmap's pixels, which then number input_size^2 exactly.
+    if (c.heatmap_softmax && c.input_size % 8 != 0) {
+        fail("model.heatmap_softmax: needs model.input_size a multiple of 8, got " + std::to_string(c.input_size));
+    }
 }
 
 namespace {

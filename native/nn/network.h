@@ -19,6 +19,7 @@ struct network_output {
     torch::Tensor category_logits;    // [B, C]
     torch::Tensor attribute_logits;   // full: [B, 2, A] (negative, positive); simple: [B, A]
     torch::Tensor heatmaps;           // [B, L, H, W] at input resolution, or undefined
+    torch::Tensor heatmap_logits;     // with model.heatmap_softmax: the branch's raw maps, which the loss reads
     torch::Tensor landmarks;          // [B, L, 2]: argmax (x, y) / (W - 1, H - 1), or undefined
     torch::Tensor attention;          // full: [B, C4, h, w] tanh attention, else undefined
 };

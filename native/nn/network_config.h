@@ -12,6 +12,10 @@ struct network_config {
     bool landmark_branch = true;       // simple: add the landmark heatmap branch
     bool vgg_batch_norm = false;       // a simplification: BatchNorm after each VGG convolution
                                        // (vgg16_bn), so VGG trains from scratch without ImageNet weights
+    bool landmark_batch_norm = false;  // a simplification: BatchNorm after every landmark-branch layer
+                                       // but the last, so a width-reduced branch learns from scratch
+    bool heatmap_softmax = false;      // a simplification: the branch's maps become spatial-softmax probabilities
+                                       // (near each pixel), trained by cross-entropy rather than MSE
     bool small_input_stem = false;     // a simplification for simple ResNets on 28-64 px images: a 3x3
                                        // stride-1 first convolution and no max pool (CIFAR-style)
     int categories = 48;

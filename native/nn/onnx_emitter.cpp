@@ -150,6 +150,21 @@ std::string onnx_emitter::reshape(const std::string & x, const std::vector<std::
     return graph_.add_node("Reshape", {x, target}, {}, output);
 }
 
+std::string onnx_emitter::windowed_spatial_softmax(const std::string & x, int channels, int height, int width, int radius,
+                                                   const std::string & output) {
+    const std::string flat = reshape(x, {-1, channels, static_cast<std::int64_t>(height) * width});
+    const std::string probabilities = graph_.add_node("Softmax", {flat}, {attribute::of("axis", std::int64_t{2})});
+    const std::string maps = reshape(probabilities, {-1, channels, height, width});
+    const int k = 2 * radius + 1;
+    const std::string name = "window_sum_" + std::to_string(unnamed_++);
+    const std::string ones = graph_.add_float_constant(name + ".weight", {channels, 1, k, k},
+                                                       std::vector<float>(static_cast<std::size_t>(channels) * k * k, 1.0f));
+    return graph_.add_node("Conv", {maps, ones},
+                           {attribute::of("kernel_shape", pair_list(k)), attribute::of("strides", pair_list(1)),
+                            attribute::of("pads", std::vector<std::int64_t>(4, radius)), attribute::of("group", std::int64_t{channels})},
+                           output);
+}
+
 std::string onnx_emitter::channel_max(const std::string & x) {
     return graph_.add_node("ReduceMax", {x}, {attribute::of("axes", std::vector<std::int64_t>{1}), attribute::of("keepdims", std::int64_t{1})});
 }

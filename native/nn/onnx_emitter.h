@@ -50,6 +50,10 @@ public:
     std::string channel_mean(const std::string & x, int channels, const std::string & output = {});
     std::string resize_bilinear(const std::string & x, float scale);   // half-pixel centres, as F::interpolate
     std::string identity(const std::string & x, const std::string & output);
+    // [B, C, H, W] logits -> the probability mass of each map's softmax over its pixels within
+    // the (2r+1)^2 window around every pixel (a box sum as a grouped convolution of ones).
+    std::string windowed_spatial_softmax(const std::string & x, int channels, int height, int width, int radius,
+                                         const std::string & output = {});
 
     // Children of a Sequential in order; Conv2d or ConvTranspose2d followed by BatchNorm2d are
     // fused. Throws std::logic_error for a module it does not know.

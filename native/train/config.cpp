@@ -40,6 +40,8 @@ std::vector<field> fields(train_config & c) {
         {"model.width", &c.model.width},
         {"model.landmark_branch", &c.model.landmark_branch},
         {"model.vgg_batch_norm", &c.model.vgg_batch_norm},
+        {"model.landmark_batch_norm", &c.model.landmark_batch_norm},
+        {"model.heatmap_softmax", &c.model.heatmap_softmax},
         {"model.small_input_stem", &c.model.small_input_stem},
         {"model.input_size", &c.model.input_size},
         {"model.imagenet_weights", &c.imagenet_weights},

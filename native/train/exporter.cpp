@@ -35,6 +35,7 @@ void describe_provenance(model_card & card, const trained_model & t, const expor
     training["data"] = t.config.data.root;
     training["model"] = {{"kind", t.network.kind}, {"backbone", t.network.kind == "simple" ? t.network.backbone : "vgg16"},
                          {"width", t.network.width}, {"input_size", t.network.input_size}, {"vgg_batch_norm", t.network.vgg_batch_norm},
+                         {"landmark_batch_norm", t.network.landmark_batch_norm}, {"heatmap_softmax", t.network.heatmap_softmax},
                          {"small_input_stem", t.network.small_input_stem}};
     training["epochs"] = t.config.train.epochs;
     card.training_json = training.dump();

@@ -44,6 +44,14 @@ nn::network_config simple_config(const char * backbone, bool landmarks) {
     return c;
 }
 
+// The CPU demo's landmark branch: BatchNorm folded in, spatial-softmax heatmaps.
+nn::network_config full_softmax_heatmaps() {
+    nn::network_config c = full_config(true);
+    c.landmark_batch_norm = true;
+    c.heatmap_softmax = true;
+    return c;
+}
+
 nn::network_config small_resnet() {
     nn::network_config c = simple_config("resnet18", false);
     c.width = 0.5;
@@ -55,6 +63,7 @@ nn::network_config small_resnet() {
 std::vector<parity_case> parity_cases() {
     return {{"full_batch_norm", full_config(true)},
             {"full_reference", full_config(false)},
+            {"full_softmax_heatmaps", full_softmax_heatmaps()},
             {"resnet18", simple_config("resnet18", true)},
             {"resnet50", simple_config("resnet50", false)},
             {"mobilenet_v2", simple_config("mobilenet_v2", true)},

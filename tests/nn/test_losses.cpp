@@ -41,6 +41,27 @@ TEST(losses, heatmap_mse_counts_only_visible_landmarks) {
     EXPECT_NEAR(masked_heatmap_mse(predicted, target, visible).item<double>(), 4.0 / 8.0, 1e-7);
 }
 
+TEST(losses, spatial_softmax_cross_entropy_by_hand) {
+    // One row of two pixels per map. Logits (0, ln 3): softmax (1/4, 3/4).
+    const auto logits = torch::tensor({0.0f, std::log(3.0f), 0.0f, 0.0f}).view({1, 2, 1, 2});
+    const auto target = torch::tensor({1.0f, 1.0f, 0.5f, 0.0f}).view({1, 2, 1, 2});
+    // Map 1: q = (1/2, 1/2), CE = -(ln 1/4 + ln 3/4) / 2. Map 2: q = (1, 0), CE = ln 2.
+    const double first = -(std::log(0.25) + std::log(0.75)) / 2, second = std::log(2.0);
+    EXPECT_NEAR(spatial_softmax_cross_entropy(logits, target, torch::ones({1, 2})).item<double>(), (first + second) / 2, 1e-6);
+    EXPECT_NEAR(spatial_softmax_cross_entropy(logits, target, torch::tensor({1.0f, 0.0f}).view({1, 2})).item<double>(), first, 1e-6);
+    EXPECT_EQ(spatial_softmax_cross_entropy(logits, target, torch::zeros({1, 2})).item<double>(), 0.0);
+    // compute_loss takes it when the network gives logits.
+    network_output out;
+    out.category_logits = torch::zeros({1, 4});
+    out.heatmaps = torch::zeros({1, 2, 1, 2});
+    out.heatmap_logits = logits;
+    batch_targets t;
+    t.category = torch::tensor({0}, torch::kLong);
+    t.heatmaps = target;
+    t.landmark_visible = torch::ones({1, 2});
+    EXPECT_NEAR(compute_loss(out, t, loss_config{}).landmark.item<double>(), (first + second) / 2, 1e-6);
+}
+
 TEST(losses, target_heatmap_decays_with_distance) {
     const auto map = landmark_target_heatmap(10, 8, 2.0f, 3.0f, 8.0f);
     EXPECT_EQ(map.sizes().vec(), (std::vector<int64_t>{8, 10}));

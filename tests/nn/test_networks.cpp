@@ -95,6 +95,38 @@ TEST(full_network, every_parameter_learns) {
     expect_every_parameter_learns(*net, 64);
 }
 
+TEST(full_network, a_thin_landmark_branch_keeps_two_channels_per_landmark) {
+    auto net = make_network(small_full(0.125));
+    // The 1x1 convolution to the 8 heatmaps reads 16 maps, not 16 x 0.125 = 2.
+    EXPECT_EQ(net->named_parameters()["landmark_branch.layer13.weight"].sizes().vec(), (std::vector<int64_t>{8, 16, 1, 1}));
+    EXPECT_EQ(make_network(small_full(1.0))->named_parameters()["landmark_branch.layer13.weight"].size(1), 16);
+}
+
+TEST(full_network, softmax_heatmaps_are_window_probabilities_of_the_logits) {
+    torch::manual_seed(3);
+    network_config c = small_full(0.125);
+    c.landmark_batch_norm = true;
+    c.heatmap_softmax = true;
+    auto net = make_network(c);
+    expect_every_parameter_learns(*net, 64);
+    net->eval();
+    torch::NoGradGuard no_grad;
+    const auto out = net->forward(torch::randn({1, 3, 64, 64}));
+    ASSERT_TRUE(out.heatmap_logits.defined());
+    EXPECT_GE(out.heatmaps.min().item<float>(), 0.0f);
+    EXPECT_LE(out.heatmaps.max().item<float>(), 1.0f + 1e-5f);
+    // By hand at pixel (x 10, y 20) of map 3: the softmax over the map's 64 x 64 logits, summed
+    // over the 5 x 5 window (radius 64 / 32 = 2) around it.
+    const auto p = torch::softmax(out.heatmap_logits[0][3].flatten().to(torch::kDouble), 0).view({64, 64});
+    const double expected = p.slice(0, 18, 23).slice(1, 8, 13).sum().item<double>();
+    EXPECT_NEAR(out.heatmaps[0][3][20][10].item<double>(), expected, 1e-6);
+    // At a corner the window is clipped, not wrapped.
+    EXPECT_NEAR(out.heatmaps[0][3][0][0].item<double>(), p.slice(0, 0, 3).slice(1, 0, 3).sum().item<double>(), 1e-6);
+    c.input_size = 60;
+    c.kind = "simple";
+    EXPECT_THROW(make_network(c), std::invalid_argument);
+}
+
 TEST(backbones, match_torchvision_parameter_counts) {
     // torchvision's models without their classifiers (e.g. resnet18: 11,689,512 - fc 513,000).
     EXPECT_EQ(count_parameters(*make_backbone("vgg16")), 14714688);
