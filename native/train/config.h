@@ -54,7 +54,7 @@ struct run_config {
     int val_batch_size = 32;
     int threads = 0;                 // 0: every core
     std::string device = "cpu";      // cpu, cuda, cuda:N
-    bool amp = false;                // mixed precision (CUDA only)
+    bool amp = false;                // mixed precision: float16 and a loss scale on CUDA, bfloat16 on the CPU
     std::uint64_t seed = 1;
     int checkpoint_every = 500;      // steps between `last` checkpoints (0: epoch ends only)
     long long max_steps = 0;         // stop after this many steps in all (0: no limit)

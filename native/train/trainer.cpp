@@ -8,6 +8,7 @@
 #include "nn/network.h"
 #include "nn/vgg_import.h"
 #include "train/distributed.h"
+#include "train/mixed_precision.h"
 #include "train/tensorboard.h"
 #include "vestis/version.h"
 
@@ -235,6 +236,8 @@ struct run_state {
     double best_val_loss = INFINITY;
     int plateau_bad = 0, plateau_cooldown = 0, early_bad = 0;
     long long images_in_epoch = -1;   // images of the epoch done, whatever the number of ranks (-1: unknown, older checkpoint)
+    double loss_scale = 0;            // mixed precision on CUDA (0: none saved)
+    long long loss_scale_finite_steps = 0;
 };
 
 void save_checkpoint(const fs::path & path, nn::garment_network & net, torch::optim::Optimizer & optimizer, const run_state & s,
@@ -247,7 +250,8 @@ void save_checkpoint(const fs::path & path, nn::garment_network & net, torch::op
     archive.write("optimizer", optim);
     archive.write("state", torch::tensor({static_cast<double>(s.epoch), static_cast<double>(s.step_in_epoch), static_cast<double>(s.global_step),
                                           s.lr, s.best_val_loss, static_cast<double>(s.plateau_bad), static_cast<double>(s.plateau_cooldown),
-                                          static_cast<double>(s.early_bad), static_cast<double>(s.images_in_epoch)}, torch::kDouble));
+                                          static_cast<double>(s.early_bad), static_cast<double>(s.images_in_epoch), s.loss_scale,
+                                          static_cast<double>(s.loss_scale_finite_steps)}, torch::kDouble));
     archive.write("rng", at::detail::getDefaultCPUGenerator().get_state());   // unused by training today; kept for exact resumes
     archive.write("config_hash", c10::IValue(hash));
     const std::string temporary = path.string() + ".tmp";
@@ -283,6 +287,10 @@ run_state load_checkpoint(const fs::path & path, nn::garment_network & net, torc
     s.plateau_cooldown = static_cast<int>(v[6]);
     s.early_bad = static_cast<int>(v[7]);
     if (state.numel() > 8) s.images_in_epoch = static_cast<long long>(v[8]);
+    if (state.numel() > 10) {
+        s.loss_scale = v[9];
+        s.loss_scale_finite_steps = static_cast<long long>(v[10]);
+    }
     return s;
 }
 
@@ -328,9 +336,6 @@ train_outcome run_training(const train_config & config, const std::string & run_
     std::ostream quiet(nullptr);
     std::ostream & progress = group.leader() ? terminal : quiet;
     if (group.leader()) fs::create_directories(run);
-    if (config.train.amp) {
-        throw config_error("train.amp: mixed precision is not implemented yet (it needs a CUDA device and a loss scaler); set it to false");
-    }
     if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);   // let cuDNN pick the fastest convolutions
     torch::set_num_threads(config.train.threads > 0 ? config.train.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     torch::manual_seed(config.train.seed);
@@ -353,12 +358,17 @@ train_outcome run_training(const train_config & config, const std::string & run_
         // Saved by another number of ranks: continue at the same image of the epoch, or just before it.
         if (state.images_in_epoch >= 0) state.step_in_epoch = state.images_in_epoch / global_batch;
         progress << "resuming " << run_dir << " at epoch " << state.epoch + 1 << ", step " << state.global_step << "\n";
+        // Extended epochs or steps are part of how the run was trained: export reads them here.
+        if (group.leader()) write_file_atomically((run / "config.yaml").string(), to_yaml(config));
     } else if (group.leader()) {
         write_file_atomically((run / "config.yaml").string(), to_yaml(config));
         write_environment(run, config, device, group.world());
     }
     group.broadcast_state(*net);
     set_learning_rate(*optimizer, state.lr);
+    // Mixed precision: float16 on CUDA needs the loss scaled; bfloat16 on the CPU does not.
+    loss_scaler scaler(config.train.amp && device.is_cuda());
+    scaler.restore(state.loss_scale, state.loss_scale_finite_steps);
 
     const auto train_ids = data::subset(data.index, data::split::train, config.data.train_images, config.train.seed);
     const auto val_ids = data::subset(data.index, data::split::val, config.data.val_images, config.train.seed);
@@ -399,8 +409,11 @@ train_outcome run_training(const train_config & config, const std::string & run_
             nn::loss_terms terms;
             if (have) {
                 const auto t = to_tensors(*batch, config.model.input_size, data.model.attributes > 0, data.loading.heatmaps, device);
-                terms = nn::compute_loss(net->forward(t.images), t.targets, config.loss);
-                terms.total.backward();
+                {
+                    autocast_region autocast(device, config.train.amp);
+                    terms = nn::compute_loss(net->forward(t.images), t.targets, config.loss);
+                }
+                scaler.scale(terms.total).backward();
             }
             const auto value = [](const torch::Tensor & v) { return v.defined() ? v.item<double>() : 0.0; };
             const double n = have ? static_cast<double>(batch->size()) : 0.0;
@@ -409,7 +422,12 @@ train_outcome run_training(const train_config & config, const std::string & run_
                                                          n * value(terms.landmark), stop_requested ? 1.0 : 0.0});
             if (pooled[0] == 0) continue;   // every image of this step was unreadable
             group.average_gradients(*net, static_cast<long long>(n), static_cast<long long>(pooled[0]));
-            optimizer->step();
+            // Every rank holds the same summed gradients, so every rank skips the same steps.
+            const bool finite = scaler.unscale_and_check(net->parameters());
+            if (finite) optimizer->step();
+            scaler.update(finite);
+            state.loss_scale = scaler.current_scale();
+            state.loss_scale_finite_steps = scaler.finite_steps_in_a_row();
             ++state.step_in_epoch;
             ++state.global_step;
             images_this_session += static_cast<long long>(pooled[0]);

@@ -9,6 +9,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <unistd.h>
 
@@ -23,6 +24,11 @@ fs::path scratch(const std::string & name) {
     fs::remove_all(folder);
     fs::create_directories(folder);
     return folder;
+}
+
+std::string read_text(const fs::path & file) {
+    std::ifstream in(file);
+    return {std::istreambuf_iterator<char>(in), {}};
 }
 
 const fs::path & synthetic_set() {
@@ -104,6 +110,27 @@ TEST(training, an_interrupted_and_resumed_run_ends_with_the_same_weights) {
     EXPECT_FALSE(second.interrupted);
     EXPECT_EQ(second.steps, 12);
     EXPECT_LT(largest_difference(weights_of(folder / "straight"), weights_of(folder / "resumed")), 1e-6);
+    // The resumed run's config.yaml says how it ran to the end (max_steps lifted), as the
+    // straight run's does: export and the model manager read it.
+    EXPECT_EQ(read_text(folder / "resumed" / "config.yaml"), read_text(folder / "straight" / "config.yaml"));
+}
+
+TEST(training, mixed_precision_on_the_cpu_trains_in_bfloat16_and_resumes) {
+    const auto folder = scratch("amp");
+    std::ostringstream quiet;
+    run_training(tiny_config(), (folder / "float").string(), false, quiet);
+    train_config amp = tiny_config();
+    amp.train.amp = true;
+    EXPECT_EQ(run_training(amp, (folder / "bfloat16").string(), false, quiet).steps, 12);
+    const auto low = weights_of(folder / "bfloat16");
+    for (const auto & w : low) ASSERT_TRUE(torch::isfinite(w).all().item<bool>());
+    // Same data, same start: bfloat16 products move the weights elsewhere than float32 does.
+    EXPECT_GT(largest_difference(weights_of(folder / "float"), low), 1e-4);
+    train_config stopping = amp;
+    stopping.train.max_steps = 5;
+    run_training(stopping, (folder / "resumed").string(), false, quiet);
+    run_training(amp, (folder / "resumed").string(), true, quiet);
+    EXPECT_LT(largest_difference(low, weights_of(folder / "resumed")), 1e-6);
 }
 
 TEST(training, ctrl_c_saves_a_checkpoint_that_resumes) {

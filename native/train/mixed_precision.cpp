@@ -1,0 +1,79 @@
+#include "train/mixed_precision.h"
+
+#include <ATen/autocast_mode.h>
+
+#include <stdexcept>
+
+namespace vestis::train {
+
+autocast_region::autocast_region(torch::Device device, bool enabled) : enabled_(enabled), cuda_(device.is_cuda()) {
+    if (!enabled_) return;
+    if (cuda_) {
+        was_enabled_ = at::autocast::is_enabled();
+        previous_dtype_ = at::autocast::get_autocast_gpu_dtype();
+        at::autocast::set_autocast_gpu_dtype(at::kHalf);
+        at::autocast::set_enabled(true);
+    } else {
+        was_enabled_ = at::autocast::is_cpu_enabled();
+        previous_dtype_ = at::autocast::get_autocast_cpu_dtype();
+        at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+        at::autocast::set_cpu_enabled(true);
+    }
+    at::autocast::increment_nesting();
+}
+
+autocast_region::~autocast_region() {
+    if (!enabled_) return;
+    // Cached casts of the weights belong to this forward pass: drop them with the last region.
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    if (cuda_) {
+        at::autocast::set_enabled(was_enabled_);
+        at::autocast::set_autocast_gpu_dtype(previous_dtype_);
+    } else {
+        at::autocast::set_cpu_enabled(was_enabled_);
+        at::autocast::set_autocast_cpu_dtype(previous_dtype_);
+    }
+}
+
+loss_scaler::loss_scaler(bool enabled, loss_scale_options options)
+    : enabled_(enabled), options_(options), scale_(enabled ? options.initial : 1.0) {
+    if (!(options.initial > 0) || !(options.growth > 1) || !(options.backoff > 0 && options.backoff < 1) || options.growth_interval < 1) {
+        throw std::invalid_argument("loss scale: expected initial > 0, growth > 1, 0 < backoff < 1 and growth_interval >= 1");
+    }
+}
+
+torch::Tensor loss_scaler::scale(const torch::Tensor & loss) const { return enabled_ ? loss * scale_ : loss; }
+
+bool loss_scaler::unscale_and_check(const std::vector<torch::Tensor> & parameters) const {
+    if (!enabled_) return true;
+    torch::NoGradGuard no_grad;
+    const double inverse = 1.0 / scale_;
+    torch::Tensor non_finite;   // one flag on the device: a single synchronisation per step
+    for (const auto & p : parameters) {
+        torch::Tensor grad = p.grad();
+        if (!grad.defined()) continue;
+        grad.mul_(inverse);
+        const torch::Tensor bad = grad.isfinite().logical_not().any();
+        non_finite = non_finite.defined() ? non_finite.logical_or(bad) : bad;
+    }
+    return !non_finite.defined() || !non_finite.item<bool>();
+}
+
+void loss_scaler::update(bool gradients_finite) {
+    if (!enabled_) return;
+    if (!gradients_finite) {
+        scale_ *= options_.backoff;
+        growth_tracker_ = 0;
+    } else if (++growth_tracker_ == options_.growth_interval) {
+        scale_ *= options_.growth;
+        growth_tracker_ = 0;
+    }
+}
+
+void loss_scaler::restore(double scale, long long finite_steps_in_a_row) {
+    if (!enabled_) return;
+    if (scale > 0) scale_ = scale;
+    growth_tracker_ = finite_steps_in_a_row;
+}
+
+}  // namespace vestis::train
