@@ -5,6 +5,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -95,32 +96,101 @@ void process_group::broadcast_state(torch::nn::Module & module) {
     }
 }
 
-void process_group::average_gradients(torch::nn::Module & module, long long local_images, long long total_images) {
-    if (!distributed()) return;
-    torch::NoGradGuard no_grad;
-    constexpr std::int64_t bucket_elements = 25 * 1024 * 1024 / 4;
-    const double weight = static_cast<double>(local_images) / static_cast<double>(std::max(total_images, 1LL));
-    std::vector<torch::Tensor> params;
+struct gradient_reducer::bucket {
+    torch::Tensor flat;              // this rank's weighted gradients, then their sum over ranks
+    std::size_t parameters = 0;      // how many it holds
+    std::size_t written = 0;         // ... and how many of them this step has filled
+    bool launched = false;
+    c10::intrusive_ptr<c10d::Work> work;
+};
+
+gradient_reducer::gradient_reducer(process_group & group, torch::nn::Module & module, std::int64_t bucket_bytes) : group_(group) {
+    if (!group.distributed()) return;
     for (auto & p : module.parameters()) {
-        if (!p.requires_grad()) continue;
-        if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
-        params.push_back(p);
+        if (p.requires_grad()) parameters_.push_back(p);
     }
-    for (std::size_t start = 0; start < params.size();) {
-        std::size_t end = start;
-        std::int64_t elements = 0;
-        while (end < params.size() && (end == start || elements + params[end].numel() <= bucket_elements)) elements += params[end++].numel();
-        std::vector<torch::Tensor> grads;
-        for (std::size_t i = start; i < end; ++i) grads.push_back(params[i].grad().contiguous().view({-1}));
-        std::vector<torch::Tensor> flat = {torch::cat(grads).mul_(weight)};
-        collective("averaging gradients", [&](c10d::ProcessGroup & g) { g.allreduce(flat)->wait(); });
-        std::int64_t offset = 0;
-        for (std::size_t i = start; i < end; ++i) {
-            const std::int64_t n = params[i].numel();
-            params[i].mutable_grad().copy_(flat[0].slice(0, offset, offset + n).view_as(params[i].grad()));
-            offset += n;
+    std::reverse(parameters_.begin(), parameters_.end());
+    const std::int64_t bucket_elements = std::max<std::int64_t>(1, bucket_bytes / 4);
+    std::int64_t filled = bucket_elements;   // start a new bucket on the first parameter
+    std::vector<std::int64_t> sizes;
+    for (const auto & p : parameters_) {
+        if (filled > 0 && filled + p.numel() > bucket_elements) {
+            buckets_.emplace_back();
+            sizes.push_back(0);
+            filled = 0;
         }
-        start = end;
+        slots_.emplace_back(buckets_.size() - 1, sizes.back());
+        sizes.back() += p.numel();
+        filled += p.numel();
+        ++buckets_.back().parameters;
+    }
+    for (std::size_t b = 0; b < buckets_.size(); ++b) buckets_[b].flat = torch::zeros({sizes[b]}, parameters_.front().options());
+    written_.assign(parameters_.size(), false);
+    for (std::size_t i = 0; i < parameters_.size(); ++i) {
+        hooks_.push_back(parameters_[i].register_hook([this, i](const torch::Tensor & gradient) { on_gradient(i, gradient); }));
+    }
+}
+
+gradient_reducer::~gradient_reducer() {
+    for (std::size_t i = 0; i < hooks_.size(); ++i) parameters_[i].remove_hook(hooks_[i]);
+}
+
+void gradient_reducer::begin_step(long long local_images) {
+    local_weight_ = static_cast<double>(local_images);
+    next_launch_ = 0;
+    std::fill(written_.begin(), written_.end(), false);
+    for (auto & b : buckets_) {
+        b.written = 0;
+        b.launched = false;
+        b.work.reset();
+    }
+}
+
+// Backward hands each parameter's whole gradient here once, before it reaches .grad.
+void gradient_reducer::on_gradient(std::size_t parameter, const torch::Tensor & gradient) {
+    torch::NoGradGuard no_grad;
+    const auto [b, offset] = slots_[parameter];
+    bucket & into = buckets_[b];
+    // Weighted by this rank's images: the sum over ranks divided by all images is the average.
+    into.flat.slice(0, offset, offset + gradient.numel()).view(gradient.sizes()).copy_(gradient).mul_(local_weight_);
+    if (!written_[parameter]) {
+        written_[parameter] = true;
+        ++into.written;
+    }
+    while (next_launch_ < buckets_.size() && buckets_[next_launch_].written == buckets_[next_launch_].parameters) launch(next_launch_++);
+}
+
+void gradient_reducer::launch(std::size_t bucket_index) {
+    bucket & b = buckets_[bucket_index];
+    std::vector<torch::Tensor> tensors = {b.flat};
+    group_.collective("averaging gradients", [&](c10d::ProcessGroup & g) { b.work = g.allreduce(tensors); });
+    b.launched = true;
+}
+
+void gradient_reducer::launch_remaining() {
+    torch::NoGradGuard no_grad;
+    for (std::size_t i = 0; i < parameters_.size(); ++i) {
+        if (written_[i]) continue;   // no gradient this step (no images, or an unused head): zeros
+        const auto [b, offset] = slots_[i];
+        buckets_[b].flat.slice(0, offset, offset + parameters_[i].numel()).zero_();
+        written_[i] = true;
+        ++buckets_[b].written;
+    }
+    while (next_launch_ < buckets_.size()) launch(next_launch_++);
+}
+
+void gradient_reducer::finish(long long total_images) {
+    if (!group_.distributed()) return;
+    launch_remaining();
+    torch::NoGradGuard no_grad;
+    for (auto & b : buckets_) group_.collective("averaging gradients", [&](c10d::ProcessGroup &) { b.work->wait(); });
+    const double scale = 1.0 / static_cast<double>(std::max(total_images, 1LL));
+    for (std::size_t i = 0; i < parameters_.size(); ++i) {
+        torch::Tensor & p = parameters_[i];
+        const auto [b, offset] = slots_[i];
+        const torch::Tensor average = buckets_[b].flat.slice(0, offset, offset + p.numel()).view(p.sizes());
+        if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+        p.mutable_grad().copy_(average).mul_(scale);
     }
 }
 

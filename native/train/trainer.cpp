@@ -369,6 +369,7 @@ train_outcome run_training(const train_config & config, const std::string & run_
     // Mixed precision: float16 on CUDA needs the loss scaled; bfloat16 on the CPU does not.
     loss_scaler scaler(config.train.amp && device.is_cuda());
     scaler.restore(state.loss_scale, state.loss_scale_finite_steps);
+    gradient_reducer reducer(group, *net);
 
     const auto train_ids = data::subset(data.index, data::split::train, config.data.train_images, config.train.seed);
     const auto val_ids = data::subset(data.index, data::split::val, config.data.val_images, config.train.seed);
@@ -407,6 +408,7 @@ train_outcome run_training(const train_config & config, const std::string & run_
             const bool have = batch && !batch->empty();
             optimizer->zero_grad();
             nn::loss_terms terms;
+            reducer.begin_step(have ? static_cast<long long>(batch->size()) : 0);
             if (have) {
                 const auto t = to_tensors(*batch, config.model.input_size, data.model.attributes > 0, data.loading.heatmaps, device);
                 {
@@ -417,11 +419,12 @@ train_outcome run_training(const train_config & config, const std::string & run_
             }
             const auto value = [](const torch::Tensor & v) { return v.defined() ? v.item<double>() : 0.0; };
             const double n = have ? static_cast<double>(batch->size()) : 0.0;
+            reducer.launch_remaining();   // the last gradient buckets go out before the small sum below
             // One small all-reduce: images, the loss terms weighted by them, and whether any rank was interrupted.
             const std::vector<double> pooled = group.sum({n, n * value(terms.total), n * value(terms.category), n * value(terms.attribute),
                                                          n * value(terms.landmark), stop_requested ? 1.0 : 0.0});
+            reducer.finish(static_cast<long long>(pooled[0]));
             if (pooled[0] == 0) continue;   // every image of this step was unreadable
-            group.average_gradients(*net, static_cast<long long>(n), static_cast<long long>(pooled[0]));
             // Every rank holds the same summed gradients, so every rank skips the same steps.
             const bool finite = scaler.unscale_and_check(net->parameters());
             if (finite) optimizer->step();
