@@ -94,17 +94,29 @@ TEST(runtime, predicts_categories_attributes_and_landmarks_in_photo_pixels) {
     }
 }
 
-TEST(runtime, int8_export_keeps_the_top_category_on_the_test_images) {
+TEST(runtime, int8_export_stays_close_to_fp32_on_the_test_images) {
     runtime::onnx_model full(model_dir("tiny-full").string());
     runtime::onnx_model int8(model_dir("tiny-full-int8").string());
     EXPECT_LT(int8.model_bytes() * 3, full.model_bytes());
     const auto images = test_images();
     ASSERT_FALSE(images.empty());
+    runtime::predict_options all;
+    all.top_categories = 1000;
+    // The fixture trained one epoch, so its categories are close to a tie and int8 rounding may
+    // swap the top two (the parity tests check top-1 on decisive networks). Wrong scales or
+    // zero points would move the probabilities far, though.
+    float worst = 0;
     for (const fs::path & image : images) {
-        const auto a = runtime::predict_file(full, image.string(), {});
-        const auto b = runtime::predict_file(int8, image.string(), {});
-        EXPECT_EQ(a.categories[0].index, b.categories[0].index) << image;
+        const auto a = runtime::predict_file(full, image.string(), all);
+        const auto b = runtime::predict_file(int8, image.string(), all);
+        ASSERT_EQ(a.categories.size(), b.categories.size());
+        std::vector<float> pa(a.categories.size()), pb(b.categories.size());
+        for (const auto & c : a.categories) pa[static_cast<std::size_t>(c.index)] = c.score;
+        for (const auto & c : b.categories) pb[static_cast<std::size_t>(c.index)] = c.score;
+        for (std::size_t k = 0; k < pa.size(); ++k) worst = std::max(worst, std::abs(pa[k] - pb[k]));
     }
+    EXPECT_LT(worst, 2e-3f) << "int8 moved a category probability by " << worst;
+    std::cout << "largest change of a category probability: " << worst << "\n";
 }
 
 TEST(runtime_bad_input, card_that_disagrees_with_the_graph) {

@@ -65,7 +65,9 @@ TEST(config, round_trips_through_yaml_and_hashes_what_changes_results) {
     EXPECT_EQ(config_hash(again), config_hash(c));
     EXPECT_EQ(config_hash(load_config(to_yaml(c), "x", {"data.workers=7", "train.threads=1"})), config_hash(c));
     EXPECT_NE(config_hash(load_config(to_yaml(c), "x", {"train.seed=2"})), config_hash(c));
-    EXPECT_EQ(config_keys().size(), 49u);
+    EXPECT_NE(config_hash(load_config(to_yaml(c), "x", {"model.heatmap_softmax=true"})), config_hash(c));
+    EXPECT_NE(config_hash(load_config(to_yaml(c), "x", {"model.landmark_batch_norm=true"})), config_hash(c));
+    EXPECT_EQ(config_keys().size(), 51u);
 }
 
 TEST(tensorboard, crc32c_matches_the_published_check_value) {
