@@ -57,6 +57,8 @@ std::vector<field> fields(train_config & c) {
         {"optimizer.momentum", &c.optimizer.momentum},
         {"optimizer.weight_decay", &c.optimizer.weight_decay},
         {"optimizer.lr_decay", &c.optimizer.lr_decay},
+        {"optimizer.schedule", &c.optimizer.schedule},
+        {"optimizer.warmup_epochs", &c.optimizer.warmup_epochs},
         {"plateau.enabled", &c.plateau.enabled},
         {"plateau.factor", &c.plateau.factor},
         {"plateau.patience", &c.plateau.patience},
@@ -224,6 +226,12 @@ void validate(const train_config & c) {
     require(c.optimizer.lr > 0 && c.optimizer.lr < 10, "optimizer.lr: expected a learning rate in (0, 10)");
     require(c.optimizer.lr_decay > 0 && c.optimizer.lr_decay <= 1, "optimizer.lr_decay: expected a factor in (0, 1]");
     require(c.optimizer.weight_decay >= 0, "optimizer.weight_decay: expected >= 0");
+    require(c.optimizer.schedule == "epoch_decay" || c.optimizer.schedule == "cosine",
+            "optimizer.schedule: expected epoch_decay or cosine, got '" + c.optimizer.schedule + "'");
+    require(c.optimizer.warmup_epochs >= 0 && c.optimizer.warmup_epochs < c.train.epochs,
+            "optimizer.warmup_epochs: expected >= 0 and fewer than train.epochs");
+    require(!(c.optimizer.schedule == "cosine" && c.plateau.enabled),
+            "plateau.enabled: ReduceLROnPlateau and optimizer.schedule cosine would both set the learning rate; choose one");
     require(c.plateau.factor > 0 && c.plateau.factor < 1, "plateau.factor: expected a factor in (0, 1)");
     require(c.plateau.patience >= 0 && c.plateau.cooldown >= 0, "plateau.patience, plateau.cooldown: expected >= 0");
     require(c.early_stopping.patience >= 0, "early_stopping.patience: expected >= 0");

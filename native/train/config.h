@@ -30,7 +30,9 @@ struct optimizer_config {
     double lr = 1e-4;
     double momentum = 0.9;           // sgd
     double weight_decay = 0.0;
-    double lr_decay = 0.8;           // multiplies the learning rate after every epoch (1 = off)
+    double lr_decay = 0.8;           // schedule epoch_decay: multiplies the learning rate after every epoch (1 = off)
+    std::string schedule = "epoch_decay";   // epoch_decay (the reference) or cosine (every step, to zero at the last epoch)
+    double warmup_epochs = 0;        // cosine: a linear rise to lr over this many epochs first
 };
 
 struct plateau_config {              // ReduceLROnPlateau on the validation loss

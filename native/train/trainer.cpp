@@ -8,6 +8,7 @@
 #include "nn/network.h"
 #include "nn/vgg_import.h"
 #include "train/distributed.h"
+#include "train/lr_schedule.h"
 #include "train/mixed_precision.h"
 #include "train/tensorboard.h"
 #include "vestis/version.h"
@@ -427,6 +428,11 @@ train_outcome run_training(const train_config & config, const std::string & run_
             if (pooled[0] == 0) continue;   // every image of this step was unreadable
             // Every rank holds the same summed gradients, so every rank skips the same steps.
             const bool finite = scaler.unscale_and_check(net->parameters());
+            if (schedules_every_step(config.optimizer)) {
+                state.lr = cosine_learning_rate(config.optimizer, {state.epoch, static_cast<double>(state.step_in_epoch) / static_cast<double>(batches_per_epoch)},
+                                                config.train.epochs);
+                set_learning_rate(*optimizer, state.lr);
+            }
             if (finite) optimizer->step();
             scaler.update(finite);
             state.loss_scale = scaler.current_scale();
@@ -496,7 +502,7 @@ train_outcome run_training(const train_config & config, const std::string & run_
             state.best_val_loss = v.loss;
             if (group.leader()) save_checkpoint(run / "best.pt", *net, *optimizer, {state.epoch + 1, 0, state.global_step, state.lr, state.best_val_loss, 0, 0, 0, 0}, hash);
         }
-        state.lr *= config.optimizer.lr_decay;
+        if (!schedules_every_step(config.optimizer)) state.lr *= config.optimizer.lr_decay;
         if (config.plateau.enabled) {
             if (state.plateau_cooldown > 0) --state.plateau_cooldown;
             state.plateau_bad = improved ? 0 : state.plateau_bad + 1;

@@ -1,9 +1,11 @@
 #include "train/config.h"
+#include "train/lr_schedule.h"
 #include "train/run_index.h"
 #include "train/tensorboard.h"
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -67,7 +69,31 @@ TEST(config, round_trips_through_yaml_and_hashes_what_changes_results) {
     EXPECT_NE(config_hash(load_config(to_yaml(c), "x", {"train.seed=2"})), config_hash(c));
     EXPECT_NE(config_hash(load_config(to_yaml(c), "x", {"model.heatmap_softmax=true"})), config_hash(c));
     EXPECT_NE(config_hash(load_config(to_yaml(c), "x", {"model.landmark_batch_norm=true"})), config_hash(c));
-    EXPECT_EQ(config_keys().size(), 51u);
+    EXPECT_EQ(config_keys().size(), 53u);
+}
+
+TEST(config, rejects_an_unknown_schedule_and_a_schedule_that_fights_the_plateau) {
+    EXPECT_EQ(error_of(std::string(minimal) + "optimizer:\n  schedule: linear\n"), "optimizer.schedule: expected epoch_decay or cosine, got 'linear'");
+    EXPECT_NE(error_of(std::string(minimal) + "optimizer:\n  schedule: cosine\nplateau:\n  enabled: true\n").find("plateau.enabled:"), std::string::npos);
+    EXPECT_NE(error_of(std::string(minimal) + "optimizer:\n  schedule: cosine\n  warmup_epochs: 30\n").find("optimizer.warmup_epochs:"), std::string::npos);
+}
+
+TEST(lr_schedule, cosine_warms_up_linearly_then_falls_to_zero_at_the_last_epoch) {
+    optimizer_config o;
+    o.schedule = "cosine";
+    o.lr = 0.2;
+    o.warmup_epochs = 1;
+    // 1 warm-up epoch of 5: linear to 0.2, then 0.1 * (1 + cos(pi * (t - 1) / 4)).
+    EXPECT_NEAR(cosine_learning_rate(o, {0, 0.5}, 5), 0.1, 1e-12);
+    EXPECT_NEAR(cosine_learning_rate(o, {1, 0.0}, 5), 0.2, 1e-12);
+    EXPECT_NEAR(cosine_learning_rate(o, {2, 0.0}, 5), 0.1 * (1 + std::sqrt(0.5)), 1e-12);   // a quarter of the way: cos(pi/4)
+    EXPECT_NEAR(cosine_learning_rate(o, {3, 0.0}, 5), 0.1, 1e-12);                          // half-way
+    EXPECT_NEAR(cosine_learning_rate(o, {4, 0.5}, 5), 0.1 * (1 - std::cos(M_PI / 8)), 1e-12);
+    EXPECT_NEAR(cosine_learning_rate(o, {5, 0.0}, 5), 0.0, 1e-12);
+    EXPECT_GT(cosine_learning_rate(o, {0, 0.0}, 5), 0.0);   // the first step still moves
+    o.warmup_epochs = 0;
+    EXPECT_NEAR(cosine_learning_rate(o, {0, 0.0}, 4), 0.2, 1e-12);
+    EXPECT_NEAR(cosine_learning_rate(o, {2, 0.0}, 4), 0.1, 1e-12);
 }
 
 TEST(tensorboard, crc32c_matches_the_published_check_value) {

@@ -5,8 +5,10 @@
 #include "train/trainer.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -113,6 +115,38 @@ TEST(training, an_interrupted_and_resumed_run_ends_with_the_same_weights) {
     // The resumed run's config.yaml says how it ran to the end (max_steps lifted), as the
     // straight run's does: export and the model manager read it.
     EXPECT_EQ(read_text(folder / "resumed" / "config.yaml"), read_text(folder / "straight" / "config.yaml"));
+}
+
+TEST(training, a_cosine_schedule_sets_every_step_on_its_curve_and_resumes_on_it) {
+    const auto folder = scratch("cosine");
+    std::ostringstream quiet;
+    train_config config = tiny_config();
+    config.optimizer.schedule = "cosine";
+    config.optimizer.lr = 1e-3;
+    config.train.log_every = 1;
+    run_training(config, (folder / "straight").string(), false, quiet);
+    // 6 steps an epoch, 2 epochs, no warm-up: step k (1-based) runs at 5e-4 * (1 + cos(pi * (k - 1) / 12)).
+    std::ifstream log(folder / "straight" / "metrics.jsonl");
+    int steps = 0;
+    for (std::string line; std::getline(log, line);) {
+        const auto step = nlohmann::json::parse(line);
+        if (step["kind"] != "step") continue;
+        const int k = step["step"].get<int>();
+        EXPECT_NEAR(step["lr"].get<double>(), 5e-4 * (1 + std::cos(M_PI * (k - 1) / 12.0)), 1e-12) << "step " << k;
+        ++steps;
+    }
+    EXPECT_EQ(steps, 12);
+
+    train_config stopping = config;
+    stopping.train.max_steps = 8;   // part-way through epoch 2
+    run_training(stopping, (folder / "resumed").string(), false, quiet);
+    run_training(config, (folder / "resumed").string(), true, quiet);
+    EXPECT_LT(largest_difference(weights_of(folder / "straight"), weights_of(folder / "resumed")), 1e-6);
+    // The same data at a constant rate ends elsewhere: the schedule was applied.
+    config.optimizer.schedule = "epoch_decay";
+    config.optimizer.lr_decay = 1;
+    run_training(config, (folder / "constant").string(), false, quiet);
+    EXPECT_GT(largest_difference(weights_of(folder / "straight"), weights_of(folder / "constant")), 1e-5);
 }
 
 TEST(training, mixed_precision_on_the_cpu_trains_in_bfloat16_and_resumes) {
