@@ -218,6 +218,8 @@ json report_json(const metrics_report & r) {
     }
     j["attribute_all_top3"] = number(r.attribute_all.top_k[0]);
     j["attribute_all_top5"] = number(r.attribute_all.top_k[1]);
+    j["attribute_all_top3_ceiling"] = number(r.attribute_all.ceiling[0]);   // a perfect ranking's score
+    j["attribute_all_top5_ceiling"] = number(r.attribute_all.ceiling[1]);
     j["attribute_error_rate"] = number(r.mean_attribute_error_rate);
     j["attribute_f1_micro"] = number(r.f1_micro);
     j["attribute_f1_macro"] = number(r.f1_macro);
@@ -607,6 +609,9 @@ std::string format_evaluation(const evaluation & e) {
     out << "top-3 / 5  " << pct(r.category_top_k[1]) << " " << pct(r.category_top_k[2]);
     for (int t = 0; t < attribute_type_count; ++t) out << " | " << pct(r.attribute_by_type[t].top_k[0]) << " " << pct(r.attribute_by_type[t].top_k[1]);
     out << " | " << pct(r.attribute_all.top_k[0]) << " " << pct(r.attribute_all.top_k[1]) << "\n";
+    out << "ceiling    " << "              ";   // a perfect ranking's recall: the most the data allows
+    for (int t = 0; t < attribute_type_count; ++t) out << " | " << pct(r.attribute_by_type[t].ceiling[0]) << " " << pct(r.attribute_by_type[t].ceiling[1]);
+    out << " | " << pct(r.attribute_all.ceiling[0]) << " " << pct(r.attribute_all.ceiling[1]) << "\n";
     out << "category top-1 " << pct(r.category_top_k[0]) << " %\n";
     out << "attributes: error rate " << pct(r.mean_attribute_error_rate) << " %, F1 micro " << pct(r.f1_micro) << " %, macro " << pct(r.f1_macro) << " %\n";
     out << "landmark normalised error:";

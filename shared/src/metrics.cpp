@@ -58,6 +58,7 @@ void metrics_accumulator::add_attributes(const float * scores, const float * pro
         for (std::size_t i = 0; i < attribute_ks.size(); ++i) {
             const int k = std::min<int>(attribute_ks[i], static_cast<int>(order_.size()));
             for (int r = 0; r < k; ++r) attribute_hits_[group][i] += truth[order_[r]] ? 1 : 0;
+            attribute_reachable_[group][i] += std::min<long long>(k, positives);
         }
     }
     for (int a = 0; a < count; ++a) {
@@ -89,6 +90,7 @@ metrics_report metrics_accumulator::finish() const {
         recall.positives = attribute_positives_[group];
         for (std::size_t i = 0; i < attribute_ks.size(); ++i) {
             recall.top_k[i] = ratio(attribute_hits_[group][i], attribute_positives_[group]);
+            recall.ceiling[i] = ratio(attribute_reachable_[group][i], attribute_positives_[group]);
         }
     }
     long long tp = 0, fp = 0, fn = 0;

@@ -41,6 +41,24 @@ TEST(metrics, attribute_recall_ranks_within_each_type_and_over_all) {
     EXPECT_TRUE(std::isnan(r.attribute_by_type[static_cast<int>(t::fabric)].top_k[0]));   // no fabric at all
     EXPECT_DOUBLE_EQ(r.attribute_all.top_k[0], 1.0 / 3);
     EXPECT_DOUBLE_EQ(r.attribute_all.top_k[1], 2.0 / 3);
+    // A perfect ranking finds every positive: at most 3 per image, and no image has more.
+    EXPECT_DOUBLE_EQ(r.attribute_all.ceiling[0], 1.0);
+    EXPECT_DOUBLE_EQ(r.attribute_by_type[static_cast<int>(t::texture)].ceiling[0], 1.0);
+}
+
+TEST(metrics, the_recall_ceiling_counts_what_a_perfect_ranking_can_reach) {
+    // Four textures, one image with all four positive and one with two: top-3 can hold at most
+    // 3 + 2 of the 6 positives, top-5 all of them.
+    metrics_accumulator m(std::vector<attribute_type>(4, attribute_type::texture), 0);
+    const float scores[4] = {0.4f, 0.3f, 0.2f, 0.1f};
+    const std::uint8_t all[4] = {1, 1, 1, 1}, two[4] = {0, 0, 1, 1};
+    m.add_attributes(scores, scores, all);
+    m.add_attributes(scores, scores, two);
+    const auto r = m.finish();
+    EXPECT_DOUBLE_EQ(r.attribute_all.ceiling[0], 5.0 / 6);
+    EXPECT_DOUBLE_EQ(r.attribute_all.ceiling[1], 1.0);
+    EXPECT_DOUBLE_EQ(r.attribute_all.top_k[0], 4.0 / 6);   // 3 hits, then 1 (attribute 2 ranks third)
+    EXPECT_DOUBLE_EQ(r.attribute_all.top_k[1], 1.0);
 }
 
 TEST(metrics, error_rate_precision_recall_and_f1_at_the_threshold) {

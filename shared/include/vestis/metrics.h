@@ -26,6 +26,9 @@ constexpr std::array<int, 2> attribute_ks = {3, 5};
 
 struct attribute_recall {
     std::array<double, 2> top_k{};   // recall at attribute_ks
+    // What a perfect ranking would score: an image with more than k positives cannot have them
+    // all in its top k, so recall at k cannot reach 1 on such data. Read top_k against it.
+    std::array<double, 2> ceiling{};
     long long positives = 0;
 };
 
@@ -68,6 +71,7 @@ private:
     long long category_images_ = 0;
     std::array<long long, 3> category_hits_{};
     std::array<std::array<long long, 2>, attribute_type_count + 1> attribute_hits_{};
+    std::array<std::array<long long, 2>, attribute_type_count + 1> attribute_reachable_{};   // sum of min(k, positives)
     std::array<long long, attribute_type_count + 1> attribute_positives_{};
     std::vector<long long> true_positive_, false_positive_, false_negative_, attribute_errors_;
     long long attribute_images_ = 0;
