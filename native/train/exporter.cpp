@@ -151,7 +151,9 @@ evaluation evaluate_model(const std::string & model_dir, const std::string & dat
     const auto ids = data::subset(index, part, 0, 0);
     if (ids.empty()) throw std::runtime_error(data_root + ": the " + split_name + " split is empty");
     const runtime::onnx_evaluation scored = runtime::evaluate_onnx(model, index, ids, 0.5f);
-    return {scored.report, NAN, split_name, card.landmarks.empty() ? deepfashion_landmark_names() : card.landmarks};
+    std::vector<std::string> category_names;
+    for (const auto & c : card.categories) category_names.push_back(c.name);
+    return {scored.report, NAN, split_name, card.landmarks.empty() ? deepfashion_landmark_names() : card.landmarks, category_names};
 }
 
 }  // namespace vestis::train

@@ -8,6 +8,7 @@
 #include "nn/network.h"
 #include "nn/vgg_import.h"
 #include "train/distributed.h"
+#include "train/evaluation_report.h"
 #include "train/lr_schedule.h"
 #include "train/mixed_precision.h"
 #include "train/tensorboard.h"
@@ -205,29 +206,6 @@ validation validate_model(nn::garment_network & net, const prepared_data & data,
     }
     net.train();
     return {totals[1] > 0 ? totals[0] / totals[1] : NAN, metrics.finish()};
-}
-
-json report_json(const metrics_report & r) {
-    const auto number = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
-    json j = {{"images", r.images}, {"category_top1", number(r.category_top_k[0])}, {"category_top3", number(r.category_top_k[1])},
-              {"category_top5", number(r.category_top_k[2])}};
-    for (int t = 0; t < attribute_type_count; ++t) {
-        const std::string name = attribute_type_name(static_cast<attribute_type>(t));
-        j["attribute_" + name + "_top3"] = number(r.attribute_by_type[t].top_k[0]);
-        j["attribute_" + name + "_top5"] = number(r.attribute_by_type[t].top_k[1]);
-    }
-    j["attribute_all_top3"] = number(r.attribute_all.top_k[0]);
-    j["attribute_all_top5"] = number(r.attribute_all.top_k[1]);
-    j["attribute_all_top3_ceiling"] = number(r.attribute_all.ceiling[0]);   // a perfect ranking's score
-    j["attribute_all_top5_ceiling"] = number(r.attribute_all.ceiling[1]);
-    j["attribute_error_rate"] = number(r.mean_attribute_error_rate);
-    j["attribute_f1_micro"] = number(r.f1_micro);
-    j["attribute_f1_macro"] = number(r.f1_macro);
-    j["landmark_error"] = number(r.mean_landmark_error);
-    json per = json::array();
-    for (double e : r.landmark_error) per.push_back(number(e));
-    j["landmark_error_per_slot"] = per;
-    return j;
 }
 
 // Everything a resumed run needs besides the weights, in one small tensor.
@@ -585,45 +563,9 @@ evaluation evaluate_run(const std::string & run_dir, const std::string & split_n
     if (ids.empty()) throw std::runtime_error(run_dir + ": the " + split_name + " split of " + config.data.root + " is empty");
     process_group single = process_group::single();
     const validation v = validate_model(*net, data, ids, config, device, single);
-    return {v.report, v.loss, split_name, deepfashion_landmark_names()};
-}
-
-std::string evaluation_json(const evaluation & e) {
-    json j = report_json(e.report);
-    j["split"] = e.split;
-    j["loss"] = std::isfinite(e.loss) ? json(e.loss) : json(nullptr);
-    return j.dump(2) + "\n";
-}
-
-std::string format_evaluation(const evaluation & e) {
-    const auto pct = [](double v) {
-        if (!std::isfinite(v)) return std::string("   n/a");
-        char text[16];
-        std::snprintf(text, sizeof text, "%6.2f", 100 * v);
-        return std::string(text);
-    };
-    const metrics_report & r = e.report;
-    std::ostringstream out;
-    out << e.split << " split, " << r.images << " images, loss " << e.loss << "\n\n";
-    out << "             category | texture       | fabric        | shape         | part          | style         | all attributes\n";
-    out << "top-3 / 5  " << pct(r.category_top_k[1]) << " " << pct(r.category_top_k[2]);
-    for (int t = 0; t < attribute_type_count; ++t) out << " | " << pct(r.attribute_by_type[t].top_k[0]) << " " << pct(r.attribute_by_type[t].top_k[1]);
-    out << " | " << pct(r.attribute_all.top_k[0]) << " " << pct(r.attribute_all.top_k[1]) << "\n";
-    out << "ceiling    " << "              ";   // a perfect ranking's recall: the most the data allows
-    for (int t = 0; t < attribute_type_count; ++t) out << " | " << pct(r.attribute_by_type[t].ceiling[0]) << " " << pct(r.attribute_by_type[t].ceiling[1]);
-    out << " | " << pct(r.attribute_all.ceiling[0]) << " " << pct(r.attribute_all.ceiling[1]) << "\n";
-    out << "category top-1 " << pct(r.category_top_k[0]) << " %\n";
-    out << "attributes: error rate " << pct(r.mean_attribute_error_rate) << " %, F1 micro " << pct(r.f1_micro) << " %, macro " << pct(r.f1_macro) << " %\n";
-    out << "landmark normalised error:";
-    for (std::size_t k = 0; k < r.landmark_error.size(); ++k) {
-        char text[48];
-        std::snprintf(text, sizeof text, " %s %.4f", e.landmark_names[k].c_str(), r.landmark_error[k]);
-        out << text;
-    }
-    char mean[32];
-    std::snprintf(mean, sizeof mean, "  mean %.4f\n", r.mean_landmark_error);
-    out << mean;
-    return out.str();
+    std::vector<std::string> category_names;
+    for (const auto & c : data.index.categories) category_names.push_back(c.name);
+    return {v.report, v.loss, split_name, deepfashion_landmark_names(), category_names};
 }
 
 }  // namespace vestis::train

@@ -28,6 +28,7 @@ struct evaluation {
     double loss = 0;
     std::string split;
     std::vector<std::string> landmark_names;
+    std::vector<std::string> category_names;   // names the confusion matrix's rows and columns
 };
 
 // Evaluates a run's `best` (or `last`) checkpoint on a split of its data set.

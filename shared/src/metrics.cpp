@@ -40,6 +40,25 @@ void metrics_accumulator::add_category(const float * scores, int category_count,
         if (scores[c] > scores[true_category] || (scores[c] == scores[true_category] && c < true_category)) ++better;
     }
     for (std::size_t i = 0; i < category_ks.size(); ++i) category_hits_[i] += better < category_ks[i] ? 1 : 0;
+    const std::size_t n = static_cast<std::size_t>(category_count);
+    if (confusion_.size() < n) {
+        confusion_.resize(n);
+        for (auto & row : confusion_) row.resize(n, 0);
+    }
+    const int predicted = static_cast<int>(std::max_element(scores, scores + category_count) - scores);   // the first of equals
+    ++confusion_[static_cast<std::size_t>(true_category)][static_cast<std::size_t>(predicted)];
+}
+
+std::vector<confused_pair> most_confused(const metrics_report & report, int count) {
+    std::vector<confused_pair> pairs;
+    for (std::size_t t = 0; t < report.category_confusion.size(); ++t) {
+        for (std::size_t p = 0; p < report.category_confusion[t].size(); ++p) {
+            if (t != p && report.category_confusion[t][p] > 0) pairs.push_back({static_cast<int>(t), static_cast<int>(p), report.category_confusion[t][p]});
+        }
+    }
+    std::stable_sort(pairs.begin(), pairs.end(), [](const confused_pair & a, const confused_pair & b) { return a.images > b.images; });
+    if (pairs.size() > static_cast<std::size_t>(std::max(count, 0))) pairs.resize(static_cast<std::size_t>(std::max(count, 0)));
+    return pairs;
 }
 
 void metrics_accumulator::add_attributes(const float * scores, const float * probabilities, const std::uint8_t * truth) {
@@ -84,6 +103,7 @@ metrics_report metrics_accumulator::finish() const {
     metrics_report r;
     r.images = std::max(category_images_, attribute_images_);
     for (std::size_t i = 0; i < category_ks.size(); ++i) r.category_top_k[i] = ratio(category_hits_[i], category_images_);
+    r.category_confusion = confusion_;
 
     for (int group = 0; group <= attribute_type_count; ++group) {
         attribute_recall & recall = group == attribute_type_count ? r.attribute_all : r.attribute_by_type[group];

@@ -21,6 +21,27 @@ TEST(metrics, category_top_k_counts_ties_in_index_order) {
     EXPECT_DOUBLE_EQ(r.category_top_k[2], 3.0 / 4);
 }
 
+TEST(metrics, the_confusion_matrix_counts_top1_against_truth_and_ranks_mistakes) {
+    metrics_accumulator m({}, 0);
+    const float says0[3] = {0.7f, 0.2f, 0.1f}, says1[3] = {0.1f, 0.8f, 0.1f}, tie12[3] = {0.1f, 0.45f, 0.45f};
+    m.add_category(says0, 3, 0);   // right
+    m.add_category(says1, 3, 0);   // 0 -> 1
+    m.add_category(says1, 3, 2);   // 2 -> 1
+    m.add_category(says1, 3, 2);   // 2 -> 1
+    m.add_category(tie12, 3, 2);   // a tie goes to the lower index: 2 -> 1
+    m.add_category(says0, 3, 1);   // 1 -> 0
+    const auto r = m.finish();
+    const std::vector<std::vector<long long>> expected = {{1, 1, 0}, {1, 0, 0}, {0, 3, 0}};
+    EXPECT_EQ(r.category_confusion, expected);
+    const auto worst = most_confused(r, 2);
+    ASSERT_EQ(worst.size(), 2u);
+    EXPECT_EQ(worst[0].true_category, 2);
+    EXPECT_EQ(worst[0].predicted_category, 1);
+    EXPECT_EQ(worst[0].images, 3);
+    EXPECT_EQ(worst[1].true_category, 0);   // 0 -> 1 and 1 -> 0 tie at 1: by true index
+    EXPECT_EQ(most_confused(r, 10).size(), 3u);   // only mistakes that happened
+}
+
 TEST(metrics, attribute_recall_ranks_within_each_type_and_over_all) {
     // Six attributes: four textures (0-3), two styles (4, 5).
     using t = attribute_type;

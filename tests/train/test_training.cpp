@@ -207,6 +207,21 @@ TEST(training, learns_the_synthetic_set_well_above_chance) {
     EXPECT_GT(e.report.attribute_all.top_k[0], 0.3) << format_evaluation(e);
     EXPECT_LT(e.report.mean_landmark_error, 0.5) << format_evaluation(e);
     EXPECT_NE(format_evaluation(e).find("top-3 / 5"), std::string::npos);
+    // The attribute recall is never above what a perfect ranking reaches, and the confusion
+    // matrix holds every image once, its diagonal the top-1 hits.
+    EXPECT_LE(e.report.attribute_all.top_k[0], e.report.attribute_all.ceiling[0]);
+    EXPECT_NE(format_evaluation(e).find("ceiling"), std::string::npos);
+    const auto reported = nlohmann::json::parse(evaluation_json(e));
+    long long images = 0, hits = 0;
+    const auto & matrix = reported["category_confusion"];
+    ASSERT_EQ(matrix.size(), 12u);
+    for (std::size_t t = 0; t < matrix.size(); ++t) {
+        for (std::size_t p = 0; p < matrix[t].size(); ++p) images += matrix[t][p].get<long long>();
+        hits += matrix[t][t].get<long long>();
+    }
+    EXPECT_EQ(images, e.report.images);
+    EXPECT_NEAR(static_cast<double>(hits) / static_cast<double>(images), e.report.category_top_k[0], 1e-12);
+    EXPECT_EQ(reported["category_names"].size(), 12u);
     EXPECT_TRUE(fs::exists(folder / "run" / "config.yaml"));
     EXPECT_TRUE(fs::exists(folder / "run" / "environment.json"));
     bool events = false;

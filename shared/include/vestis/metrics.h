@@ -43,11 +43,21 @@ struct metrics_report {
     double mean_attribute_error_rate = 0;
     double precision_micro = 0, recall_micro = 0, f1_micro = 0;
     double f1_macro = 0;   // mean over attributes whose F1 is defined (some positive, predicted or true)
+    // category_confusion[t][p]: images of true category t whose top-1 was p (ties: lower index).
+    std::vector<std::vector<long long>> category_confusion;
     // Landmarks
     std::vector<double> landmark_error;   // per landmark slot
     std::vector<long long> landmark_visible;
     double mean_landmark_error = 0;
 };
+
+struct confused_pair {
+    int true_category = 0, predicted_category = 0;
+    long long images = 0;
+};
+// The `count` most frequent mistakes of the confusion matrix, most frequent first (ties: by
+// true, then predicted index); pairs that never happened are left out.
+std::vector<confused_pair> most_confused(const metrics_report & report, int count);
 
 class metrics_accumulator {
 public:
@@ -70,6 +80,7 @@ private:
     float threshold_;
     long long category_images_ = 0;
     std::array<long long, 3> category_hits_{};
+    std::vector<std::vector<long long>> confusion_;
     std::array<std::array<long long, 2>, attribute_type_count + 1> attribute_hits_{};
     std::array<std::array<long long, 2>, attribute_type_count + 1> attribute_reachable_{};   // sum of min(k, positives)
     std::array<long long, attribute_type_count + 1> attribute_positives_{};

@@ -1,0 +1,85 @@
+#include "train/evaluation_report.h"
+
+#include "train/trainer.h"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace vestis::train {
+
+using json = nlohmann::json;
+
+json report_json(const metrics_report & r) {
+    const auto number = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
+    json j = {{"images", r.images}, {"category_top1", number(r.category_top_k[0])}, {"category_top3", number(r.category_top_k[1])},
+              {"category_top5", number(r.category_top_k[2])}};
+    for (int t = 0; t < attribute_type_count; ++t) {
+        const std::string name = attribute_type_name(static_cast<attribute_type>(t));
+        j["attribute_" + name + "_top3"] = number(r.attribute_by_type[t].top_k[0]);
+        j["attribute_" + name + "_top5"] = number(r.attribute_by_type[t].top_k[1]);
+    }
+    j["attribute_all_top3"] = number(r.attribute_all.top_k[0]);
+    j["attribute_all_top5"] = number(r.attribute_all.top_k[1]);
+    j["attribute_all_top3_ceiling"] = number(r.attribute_all.ceiling[0]);   // a perfect ranking's score
+    j["attribute_all_top5_ceiling"] = number(r.attribute_all.ceiling[1]);
+    j["attribute_error_rate"] = number(r.mean_attribute_error_rate);
+    j["attribute_f1_micro"] = number(r.f1_micro);
+    j["attribute_f1_macro"] = number(r.f1_macro);
+    j["landmark_error"] = number(r.mean_landmark_error);
+    json per = json::array();
+    for (double e : r.landmark_error) per.push_back(number(e));
+    j["landmark_error_per_slot"] = per;
+    return j;
+}
+
+std::string evaluation_json(const evaluation & e) {
+    json j = report_json(e.report);
+    j["split"] = e.split;
+    j["loss"] = std::isfinite(e.loss) ? json(e.loss) : json(nullptr);
+    j["category_names"] = e.category_names;
+    j["category_confusion"] = e.report.category_confusion;   // [true][predicted top-1]
+    return j.dump(2) + "\n";
+}
+
+std::string format_evaluation(const evaluation & e) {
+    const auto pct = [](double v) {
+        if (!std::isfinite(v)) return std::string("   n/a");
+        char text[16];
+        std::snprintf(text, sizeof text, "%6.2f", 100 * v);
+        return std::string(text);
+    };
+    const metrics_report & r = e.report;
+    std::ostringstream out;
+    out << e.split << " split, " << r.images << " images, loss " << e.loss << "\n\n";
+    out << "             category | texture       | fabric        | shape         | part          | style         | all attributes\n";
+    out << "top-3 / 5  " << pct(r.category_top_k[1]) << " " << pct(r.category_top_k[2]);
+    for (int t = 0; t < attribute_type_count; ++t) out << " | " << pct(r.attribute_by_type[t].top_k[0]) << " " << pct(r.attribute_by_type[t].top_k[1]);
+    out << " | " << pct(r.attribute_all.top_k[0]) << " " << pct(r.attribute_all.top_k[1]) << "\n";
+    out << "ceiling    " << "              ";   // a perfect ranking's recall: the most the data allows
+    for (int t = 0; t < attribute_type_count; ++t) out << " | " << pct(r.attribute_by_type[t].ceiling[0]) << " " << pct(r.attribute_by_type[t].ceiling[1]);
+    out << " | " << pct(r.attribute_all.ceiling[0]) << " " << pct(r.attribute_all.ceiling[1]) << "\n";
+    out << "category top-1 " << pct(r.category_top_k[0]) << " %\n";
+    if (!r.category_confusion.empty()) {
+        const auto mistakes = most_confused(r, 5);
+        out << (mistakes.empty() ? "no category mistakes" : "most confused (true -> predicted: images):");
+        const auto name = [&](int c) { return static_cast<std::size_t>(c) < e.category_names.size() ? e.category_names[static_cast<std::size_t>(c)] : std::to_string(c); };
+        for (std::size_t i = 0; i < mistakes.size(); ++i) {
+            out << (i ? ", " : " ") << name(mistakes[i].true_category) << " -> " << name(mistakes[i].predicted_category) << ": " << mistakes[i].images;
+        }
+        out << "\n";
+    }
+    out << "attributes: error rate " << pct(r.mean_attribute_error_rate) << " %, F1 micro " << pct(r.f1_micro) << " %, macro " << pct(r.f1_macro) << " %\n";
+    out << "landmark normalised error:";
+    for (std::size_t k = 0; k < r.landmark_error.size(); ++k) {
+        char text[48];
+        std::snprintf(text, sizeof text, " %s %.4f", e.landmark_names[k].c_str(), r.landmark_error[k]);
+        out << text;
+    }
+    char mean[32];
+    std::snprintf(mean, sizeof mean, "  mean %.4f\n", r.mean_landmark_error);
+    out << mean;
+    return out.str();
+}
+
+}  // namespace vestis::train
