@@ -113,6 +113,7 @@ example load_example(const dataset_index & index, std::size_t sample_index, cons
     const image_view view{rgb.data, rgb.cols, rgb.rows, static_cast<std::ptrdiff_t>(rgb.step), pixel_format::rgb8};
     const auto geometry = preprocess(view, &b, options.preprocess, ex.image.data());
     if (!geometry) throw data_error(path + ": " + geometry.error().message());
+    ex.content = geometry.value().content;
 
     if (options.heatmaps && index.has_landmarks) ex.heatmaps.assign(static_cast<std::size_t>(landmark_slots) * w * h, 0.0f);
     for (int k = 0; k < landmark_slots; ++k) {

@@ -42,6 +42,7 @@ struct example {
     int category = -1;
     std::vector<std::uint8_t> attributes;                // 0/1 per attribute
     std::array<point, landmark_slots> landmarks{};       // input pixels / (W - 1, H - 1)
+    pixel_rect content{};                                // where the crop lies in the input (crop_fraction)
     std::array<std::uint8_t, landmark_slots> visible{};  // 1: visible and inside the input
     std::vector<float> heatmaps;                         // landmark_slots x H x W, or empty
     bool flipped = false;

@@ -44,11 +44,14 @@ onnx_evaluation evaluate_onnx(onnx_model & model, const data::dataset_index & in
         if (landmark_count > 0) {
             const output_maps & h = o.heatmaps;
             const std::vector<landmark> found = decode_landmarks(h.values.data(), h.count, h.width, h.height, identity);
-            std::vector<point> predicted;
+            // Both measured in the crop's frame, as the published error is.
+            std::vector<point> predicted, actual;
             for (const landmark & l : found) {
-                predicted.push_back({l.input.x / static_cast<float>(std::max(width - 1, 1)), l.input.y / static_cast<float>(std::max(height - 1, 1))});
+                const point input{l.input.x / static_cast<float>(std::max(width - 1, 1)), l.input.y / static_cast<float>(std::max(height - 1, 1))};
+                predicted.push_back(crop_fraction(input, ex.content, width, height));
             }
-            metrics.add_landmarks(predicted.data(), ex.landmarks.data(), ex.visible.data());
+            for (const point & p : ex.landmarks) actual.push_back(crop_fraction(p, ex.content, width, height));
+            metrics.add_landmarks(predicted.data(), actual.data(), ex.visible.data());
         }
         if (progress) progress(done + 1, samples.size());
     }

@@ -87,6 +87,7 @@ struct batch_tensors {
     torch::Tensor images;
     nn::batch_targets targets;
     torch::Tensor landmarks;   // [B, 8, 2] normalised ground truth
+    torch::Tensor content;     // [B, 4] where each crop lies in the input: x, y, width, height
 };
 
 batch_tensors to_tensors(const std::vector<data::example> & batch, int size, bool attributes, bool heatmaps, torch::Device device) {
@@ -95,17 +96,21 @@ batch_tensors to_tensors(const std::vector<data::example> & batch, int size, boo
     t.images = torch::empty({n, 3, size, size});
     t.targets.category = torch::empty({n}, torch::kLong);
     t.landmarks = torch::empty({n, data::landmark_slots, 2});
+    t.content = torch::empty({n, 4});
     t.targets.landmark_visible = torch::empty({n, data::landmark_slots});
     const int64_t plane = static_cast<int64_t>(size) * size;
     if (attributes) t.targets.attributes = torch::empty({n, static_cast<int64_t>(batch[0].attributes.size())}, torch::kLong);
     if (heatmaps) t.targets.heatmaps = torch::empty({n, data::landmark_slots, size, size});
     auto category = t.targets.category.accessor<int64_t, 1>();
     auto landmarks = t.landmarks.accessor<float, 3>();
+    auto content = t.content.accessor<float, 2>();
     auto visible = t.targets.landmark_visible.accessor<float, 2>();
     for (int64_t i = 0; i < n; ++i) {
         const data::example & ex = batch[static_cast<std::size_t>(i)];
         std::memcpy(t.images.data_ptr<float>() + i * 3 * plane, ex.image.data(), sizeof(float) * 3 * static_cast<std::size_t>(plane));
         category[i] = ex.category;
+        content[i][0] = static_cast<float>(ex.content.x), content[i][1] = static_cast<float>(ex.content.y);
+        content[i][2] = static_cast<float>(ex.content.width), content[i][3] = static_cast<float>(ex.content.height);
         for (int k = 0; k < data::landmark_slots; ++k) {
             landmarks[i][k][0] = ex.landmarks[k].x;
             landmarks[i][k][1] = ex.landmarks[k].y;
@@ -140,10 +145,11 @@ struct validation {
 };
 
 // One validation image's outputs and truth as a row of floats, so ranks can pool them:
-// category | C logits | A scores, A probabilities, A truth | 2L predicted, 2L true, L visible.
+// category | C logits | A scores, A probabilities, A truth | 2L predicted, 2L true, L visible,
+// the crop's place in the input (4).
 struct validation_rows {
     int categories = 0, attributes = 0, landmarks = 0;
-    int width() const { return 1 + categories + 3 * attributes + 5 * landmarks; }
+    int width() const { return 1 + categories + 3 * attributes + 5 * landmarks + (landmarks > 0 ? 4 : 0); }
 };
 
 validation validate_model(nn::garment_network & net, const prepared_data & data, const std::vector<std::size_t> & ids,
@@ -176,6 +182,7 @@ validation validate_model(nn::garment_network & net, const prepared_data & data,
             columns.push_back(out.landmarks.to(torch::kCPU).reshape({n, -1}));
             columns.push_back(t.landmarks.reshape({n, -1}));
             columns.push_back(t.targets.landmark_visible.to(torch::kCPU));
+            columns.push_back(t.content);
         }
         local.push_back(torch::cat(columns, 1).to(torch::kFloat));
     }
@@ -195,10 +202,14 @@ validation validate_model(nn::garment_network & net, const prepared_data & data,
         }
         if (L > 0) {
             const float * p = attributes + 3 * A;
+            const float * c = p + 5 * L;
+            const pixel_rect content{static_cast<int>(c[0]), static_cast<int>(c[1]), static_cast<int>(c[2]), static_cast<int>(c[3])};
+            const int side = config.model.input_size;
+            // Both measured in the crop's frame, as the published error is (letterbox padding off).
             point predicted[data::landmark_slots], actual[data::landmark_slots];
             for (int k = 0; k < L; ++k) {
-                predicted[k] = {p[2 * k], p[2 * k + 1]};
-                actual[k] = {p[2 * L + 2 * k], p[2 * L + 2 * k + 1]};
+                predicted[k] = crop_fraction({p[2 * k], p[2 * k + 1]}, content, side, side);
+                actual[k] = crop_fraction({p[2 * L + 2 * k], p[2 * L + 2 * k + 1]}, content, side, side);
                 visible[static_cast<std::size_t>(k)] = p[4 * L + k] > 0.5f;
             }
             metrics.add_landmarks(predicted, actual, visible.data());

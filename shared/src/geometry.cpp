@@ -89,6 +89,14 @@ result<input_geometry> plan_input_geometry(int image_width, int image_height, co
     return g;
 }
 
+point crop_fraction(point f, const pixel_rect & content, int input_width, int input_height) {
+    const auto along = [](float fraction, int input_side, int offset, int side) {
+        const float pixel = fraction * static_cast<float>(std::max(input_side - 1, 1));
+        return (pixel - static_cast<float>(offset)) / static_cast<float>(std::max(side - 1, 1));
+    };
+    return {along(f.x, input_width, content.x, content.width), along(f.y, input_height, content.y, content.height)};
+}
+
 point map_to_input(point p, int map_width, int map_height, int input_width, int input_height) {
     const float sx = static_cast<float>(input_width) / static_cast<float>(map_width);
     const float sy = static_cast<float>(input_height) / static_cast<float>(map_height);

@@ -86,6 +86,24 @@ TEST(load_example, maps_landmarks_into_the_input_and_builds_their_heatmaps) {
     EXPECT_NEAR(ex.image[2 * 2500], (10 / 255.0f - 0.406f) / 0.225f, 1e-5);   // blue
 }
 
+TEST(load_example, letterboxed_landmarks_measure_in_the_crop_as_stretched_ones_do) {
+    // 100x80 into 50x50: stretch fills the input; letterbox scales by 2 on both axes into a
+    // 50x40 band at y = 5. In the crop's frame both give the landmark's place in the photo.
+    const auto root = vestis::test::fresh_folder("loader-letterbox");
+    const auto index = one_photo_index(root);
+    loader_options boxed = plain_options(50);
+    boxed.preprocess.policy = crop_policy::letterbox;
+    const example stretched = load_example(index, 0, plain_options(50), 1), letterboxed = load_example(index, 0, boxed, 1);
+    EXPECT_EQ(letterboxed.content.y, 5);
+    EXPECT_EQ(letterboxed.content.height, 40);
+    const point a = crop_fraction(stretched.landmarks[1], stretched.content, 50, 50);
+    const point b = crop_fraction(letterboxed.landmarks[1], letterboxed.content, 50, 50);
+    EXPECT_FLOAT_EQ(a.x, stretched.landmarks[1].x);   // stretch: the identity
+    EXPECT_NEAR(b.x, a.x, 1e-3);
+    EXPECT_NEAR(b.y, a.y, 1e-3);   // (30.5 / 2 - 0.5) / 39 against (30.5 / 1.6 - 0.5) / 49
+    EXPECT_GT(std::fabs(letterboxed.landmarks[1].y - a.y), 0.02);   // in input fractions the padding skews y
+}
+
 TEST(load_example, flipping_mirrors_the_photo_and_swaps_left_and_right) {
     const auto root = vestis::test::fresh_folder("loader-flip");
     const auto index = one_photo_index(root);

@@ -79,6 +79,22 @@ TEST(input_geometry, to_input_and_to_source_are_inverse) {
     }
 }
 
+TEST(crop_fraction, is_the_identity_under_stretch_and_takes_off_letterbox_padding) {
+    const pixel_rect whole{0, 0, 65, 65};
+    const point same = crop_fraction({0.25f, 0.75f}, whole, 65, 65);
+    EXPECT_FLOAT_EQ(same.x, 0.25f);
+    EXPECT_FLOAT_EQ(same.y, 0.75f);
+    // A 65x33 content band centred at y = 16 of a 65x65 input: input row 16 is the crop's top
+    // row, row 48 its bottom; the middle column is half-way across.
+    const pixel_rect band{0, 16, 65, 33};
+    const point top = crop_fraction({32.0f / 64, 16.0f / 64}, band, 65, 65);
+    EXPECT_FLOAT_EQ(top.x, 0.5f);
+    EXPECT_FLOAT_EQ(top.y, 0.0f);
+    EXPECT_FLOAT_EQ(crop_fraction({0, 48.0f / 64}, band, 65, 65).y, 1.0f);
+    // A distance across the band doubles when measured in the crop's height.
+    EXPECT_FLOAT_EQ(crop_fraction({0, 40.0f / 64}, band, 65, 65).y - crop_fraction({0, 24.0f / 64}, band, 65, 65).y, 0.5f);
+}
+
 TEST(map_to_input, scales_pixel_centres_of_a_smaller_map) {
     // A 56x56 heatmap over a 224x224 input: each map pixel covers 4 input pixels.
     const point p = map_to_input({0, 55}, 56, 56, 224, 224);

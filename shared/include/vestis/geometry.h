@@ -52,6 +52,12 @@ result<input_geometry> plan_input_geometry(int image_width, int image_height, co
                                            float margin, crop_policy policy, int input_width,
                                            int input_height);
 
+// A network-input point, given as input pixels / (W - 1, H - 1), as fractions of the crop
+// it shows: the frame of the published landmark error ("normalised by the crop's width and
+// height"). Under `stretch` the crop fills the input and nothing changes; under `letterbox`
+// the padding is taken off, so errors compare across crop policies.
+point crop_fraction(point input_fraction, const pixel_rect & content, int input_width, int input_height);
+
 // A point on a map of map_width x map_height laid over the whole network input (a heatmap
 // that may be smaller than the input), in pixel-centre coordinates of the input.
 point map_to_input(point map_pixel, int map_width, int map_height, int input_width, int input_height);
