@@ -56,7 +56,7 @@ std::string format_evaluation(const evaluation & e) {
     out << "top-3 / 5  " << pct(r.category_top_k[1]) << " " << pct(r.category_top_k[2]);
     for (int t = 0; t < attribute_type_count; ++t) out << " | " << pct(r.attribute_by_type[t].top_k[0]) << " " << pct(r.attribute_by_type[t].top_k[1]);
     out << " | " << pct(r.attribute_all.top_k[0]) << " " << pct(r.attribute_all.top_k[1]) << "\n";
-    out << "ceiling    " << "              ";   // a perfect ranking's recall: the most the data allows
+    out << "ceiling    " << std::string(13, ' ');   // a perfect ranking's recall, under each attribute column
     for (int t = 0; t < attribute_type_count; ++t) out << " | " << pct(r.attribute_by_type[t].ceiling[0]) << " " << pct(r.attribute_by_type[t].ceiling[1]);
     out << " | " << pct(r.attribute_all.ceiling[0]) << " " << pct(r.attribute_all.ceiling[1]) << "\n";
     out << "category top-1 " << pct(r.category_top_k[0]) << " %\n";
