@@ -1,8 +1,11 @@
 // One training step (forward, backward, Adam) of the full landmark-attention network at
 // 224x224, batch 8, on the CPU: the unit of work of `vestis train`. tools/bench runs the same
 // network written in PyTorch (native/bench/train_step_pytorch.py) beside it as the baseline.
+// The second case is the same step under `train.amp` (bfloat16 autocast on the CPU), whose
+// gain depends on the CPU having bfloat16 instructions (AVX512-BF16, AMX).
 #include "nn/losses.h"
 #include "nn/network.h"
+#include "train/mixed_precision.h"
 
 #include <benchmark/benchmark.h>
 
@@ -11,6 +14,7 @@
 
 static void full_network_train_step(benchmark::State & state) {
     constexpr int batch = 8;
+    const bool bfloat16 = state.range(0) != 0;
     // OpenMP may start with one thread here: use every core, as the PyTorch baseline does.
     torch::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     torch::manual_seed(0);
@@ -29,7 +33,11 @@ static void full_network_train_step(benchmark::State & state) {
 
     const auto step = [&] {
         adam.zero_grad();
-        const auto terms = vestis::nn::compute_loss(net->forward(images), targets, losses);
+        vestis::nn::loss_terms terms;
+        {
+            vestis::train::autocast_region autocast(torch::kCPU, bfloat16);   // as the trainer does
+            terms = vestis::nn::compute_loss(net->forward(images), targets, losses);
+        }
         terms.total.backward();
         adam.step();
         return terms.total.item<float>();
@@ -40,6 +48,6 @@ static void full_network_train_step(benchmark::State & state) {
     state.counters["threads"] = torch::get_num_threads();
 }
 
-BENCHMARK(full_network_train_step)->Unit(benchmark::kSecond)->Iterations(4)->UseRealTime();
+BENCHMARK(full_network_train_step)->ArgName("bfloat16")->Arg(0)->Arg(1)->Unit(benchmark::kSecond)->Iterations(4)->UseRealTime();
 
 BENCHMARK_MAIN();
