@@ -2,6 +2,7 @@
 // joined index is kept in a compact binary file beside the annotations and reused while the
 // sources keep their sizes and modification times.
 #include "data/dataset.h"
+#include "data/photo_sets.h"
 #include "io/atomic_file.h"
 
 #include <cstring>
@@ -158,6 +159,15 @@ dataset_index deserialize(std::string bytes, const std::string & key, const std:
 }  // namespace
 
 dataset_index load_dataset(const std::string & root_text, std::string * cache_note) {
+    if (is_photo_set(root_text)) {   // listed afresh each time: nothing is written among the user's photos
+        long long skipped = 0;
+        dataset_index index = read_photo_set(root_text, &skipped);
+        if (cache_note) {
+            *cache_note = "photos listed from " + root_text +
+                          (skipped ? " (" + std::to_string(skipped) + " listed photos do not exist and were skipped)" : "");
+        }
+        return index;
+    }
     const fs::path root(root_text);
     const fs::path cache = root / cache_name;
     const std::string key = source_key(root);

@@ -56,6 +56,26 @@ std::uint64_t mix(std::uint64_t x) {   // splitmix64: decorrelates per-sample se
 
 }  // namespace
 
+box random_resized_crop(const box & b, float min_area, float max_aspect, std::mt19937_64 & rng) {
+    const float width = b.width(), height = b.height(), area = width * height;
+    std::uniform_real_distribution<float> area_fraction(min_area, 1.0f);
+    std::uniform_real_distribution<float> log_aspect(-std::log(max_aspect), std::log(max_aspect));
+    std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+    for (int attempt = 0; attempt < 10; ++attempt) {
+        const float target = area * area_fraction(rng), aspect = std::exp(log_aspect(rng));
+        const float w = std::sqrt(target * aspect), h = std::sqrt(target / aspect);
+        if (w <= width && h <= height && w >= 1 && h >= 1) {
+            const float x = b.x1 + (width - w) * unit(rng), y = b.y1 + (height - h) * unit(rng);
+            return {x, y, x + w, y + h};
+        }
+    }
+    // Fallback: the whole box when its aspect is allowed, else its centre at the nearest one.
+    const float aspect = std::clamp(width / height, 1.0f / max_aspect, max_aspect);
+    const float w = std::min(width, height * aspect), h = std::min(height, width / aspect);
+    const float x = b.x1 + (width - w) / 2, y = b.y1 + (height - h) / 2;
+    return {x, y, x + w, y + h};
+}
+
 example load_example(const dataset_index & index, std::size_t sample_index, const loader_options & options,
                      std::uint64_t random_seed) {
     // Unreadable images are reported by Vestis, by name and count: OpenCV need not warn too.
@@ -87,13 +107,17 @@ example load_example(const dataset_index & index, std::size_t sample_index, cons
     std::array<point, landmark_slots> landmarks = s.landmarks;
     std::array<visibility, landmark_slots> visible = s.visible;
 
-    if (aug.enabled) {
+    if (aug.enabled && aug.random_resized_crop) {
+        b = random_resized_crop(b, aug.min_crop_area, aug.max_crop_aspect, rng);
+    } else if (aug.enabled) {
         const float sx = 1.0f + aug.box_scale * unit(rng), sy = 1.0f + aug.box_scale * unit(rng);
         const float cx = (b.x1 + b.x2) / 2 + aug.box_shift * b.width() * unit(rng);
         const float cy = (b.y1 + b.y2) / 2 + aug.box_shift * b.height() * unit(rng);
         const float hw = b.width() * sx / 2, hh = b.height() * sy / 2;
         const box jittered{std::max(cx - hw, 0.0f), std::max(cy - hh, 0.0f), std::min(cx + hw, width), std::min(cy + hh, height)};
         if (jittered.x2 - jittered.x1 >= 2 && jittered.y2 - jittered.y1 >= 2) b = jittered;
+    }
+    if (aug.enabled) {
         if ((unit(rng) + 1) / 2 < aug.flip_probability) {
             ex.flipped = true;
             cv::flip(rgb, rgb, 1);

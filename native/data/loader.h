@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -21,8 +22,13 @@ namespace vestis::data {
 struct augmentation {
     bool enabled = false;          // training only: evaluation never augments
     float flip_probability = 0.5f;
-    float box_scale = 0.1f;        // the box's sides scale by up to +-10 %
+    // Box jitter suits DeepFashion's tight garment boxes; a photo of a garment needs
+    // torchvision's RandomResizedCrop: a crop of a random area and aspect inside the box.
+    bool random_resized_crop = false;
+    float box_scale = 0.1f;        // box jitter: the box's sides scale by up to +-10 %
     float box_shift = 0.05f;       // ... and it moves by up to +-5 % of its size
+    float min_crop_area = 0.25f;   // random resized crop: area min_crop_area..1 of the box
+    float max_crop_aspect = 4.0f / 3.0f;   // ... and width / height from 1 / this to this
     float brightness = 0.2f;       // colour jitter, each up to +-20 %
     float contrast = 0.2f;
     float saturation = 0.2f;
@@ -48,6 +54,10 @@ struct example {
     bool flipped = false;
     bool box_clamped = false;                            // the annotated box left the image
 };
+
+// torchvision's RandomResizedCrop inside `b`: up to ten tries at a random area fraction and a
+// log-uniform aspect ratio, else the largest centred crop of an allowed aspect.
+box random_resized_crop(const box & b, float min_area, float max_aspect, std::mt19937_64 & rng);
 
 // Mirrors the landmark slots of a horizontal flip: left and right swap places.
 int mirrored_slot(int slot);

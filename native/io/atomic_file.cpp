@@ -30,4 +30,13 @@ void write_file_atomically(const std::string & path, std::string_view bytes) {
     }
 }
 
+std::string read_whole_file(const std::string & path) {
+    if (std::filesystem::is_directory(path)) throw std::runtime_error(path + ": is a folder, not a file");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error(path + ": cannot be opened (missing or unreadable)");
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    if (in.bad()) throw std::runtime_error(path + ": could not be read to the end");
+    return bytes;
+}
+
 }  // namespace vestis

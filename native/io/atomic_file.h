@@ -10,4 +10,8 @@ namespace vestis {
 // Throws std::runtime_error naming the file when it cannot be written.
 void write_file_atomically(const std::string & path, std::string_view bytes);
 
+// The whole file. Throws std::runtime_error naming the path when it is missing, a folder,
+// or unreadable.
+std::string read_whole_file(const std::string & path);
+
 }  // namespace vestis

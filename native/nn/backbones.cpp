@@ -8,6 +8,21 @@ namespace vestis::nn {
 
 namespace F = torch::nn::functional;
 
+void append_module(named_tensors & out, const std::string & prefix, const torch::nn::Module & module) {
+    for (const auto & p : module.named_parameters()) out.emplace_back(prefix + "." + p.key(), p.value());
+    for (const auto & b : module.named_buffers()) out.emplace_back(prefix + "." + b.key(), b.value());
+}
+
+namespace {
+
+void append_conv_bn(named_tensors & out, const std::string & conv_prefix, const torch::nn::Conv2d & conv,
+                    const std::string & norm_prefix, const torch::nn::BatchNorm2d & norm) {
+    append_module(out, conv_prefix, *conv);
+    append_module(out, norm_prefix, *norm);
+}
+
+}  // namespace
+
 // ---- VGG16 ---------------------------------------------------------------------------
 vgg16_features::vgg16_features(double width, bool with_conv5, bool batch_norm) : with_conv5_(with_conv5) {
     const int base[5] = {64, 128, 256, 512, 512};
@@ -62,6 +77,30 @@ backbone_values vgg16_features::emit_onnx(onnx_emitter & e, const std::string & 
     }
     if (with_conv5_) x = e.max_pool(x, 2, 2);
     out.final = x;
+    return out;
+}
+
+// torchvision's vgg16().features (or vgg16_bn().features) numbers every layer, ReLUs and
+// pools included: a convolution is followed by a ReLU (and a BatchNorm before it with BN).
+int vgg16_feature_index(int conv, bool batch_norm) {
+    const int convs_per_block[5] = {2, 2, 3, 3, 3};
+    int index = 0, seen = 0;
+    for (int block = 0; block < 5; ++block, ++index) {   // the pool ends each block
+        for (int i = 0; i < convs_per_block[block]; ++i, ++seen) {
+            if (seen == conv) return index;
+            index += batch_norm ? 3 : 2;
+        }
+    }
+    throw std::out_of_range("VGG16 has 13 convolutions");
+}
+
+named_tensors vgg16_features::torchvision_state() const {
+    named_tensors out;
+    for (std::size_t i = 0; i < convs_.size(); ++i) {
+        const int index = vgg16_feature_index(static_cast<int>(i), !norms_.empty());
+        append_module(out, "features." + std::to_string(index), *convs_[i].second);
+        if (!norms_.empty()) append_module(out, "features." + std::to_string(index + 1), *norms_[i]);
+    }
     return out;
 }
 
@@ -155,6 +194,25 @@ public:
     }
     int stride8_channels() const override { return stride8_; }
     int final_channels() const override { return final_; }
+    // torchvision's names: conv1 / bn1 for the stem, layerN.i.{convK, bnK, downsample.0/1}.
+    named_tensors torchvision_state() const override {
+        named_tensors out;
+        const auto stem = stem_->children();
+        append_module(out, "conv1", *stem[0]);
+        append_module(out, "bn1", *stem[1]);
+        for (std::size_t stage = 0; stage < layers_.size(); ++stage) {
+            const auto blocks = layers_[stage]->children();
+            for (std::size_t i = 0; i < blocks.size(); ++i) {
+                const std::string prefix = "layer" + std::to_string(stage + 1) + "." + std::to_string(i) + ".";
+                const auto & block = std::dynamic_pointer_cast<residual_block>(blocks[i]);
+                for (const auto & part : block->body->named_children()) {
+                    if (part.key().rfind("relu", 0) != 0) append_module(out, prefix + part.key(), *part.value());
+                }
+                if (block->downsample) append_module(out, prefix + "downsample", *block->downsample);
+            }
+        }
+        return out;
+    }
 
 private:
     torch::nn::Sequential stem_{nullptr};
@@ -193,23 +251,34 @@ struct inverted_residual : torch::nn::Module, onnx_emittable {
     }
 };
 
+// torchvision's _make_divisible: channels rounded to a multiple of 8, never below 90 % of
+// the exact product, so the 0.35 and 0.5 widths load Google's and torchvision's weights.
+int divisible_by_8(double channels) {
+    const int rounded = std::max(8, static_cast<int>(channels + 4) / 8 * 8);
+    return rounded < 0.9 * channels ? rounded + 8 : rounded;
+}
+
 class mobilenet_v2 : public backbone {
 public:
-    mobilenet_v2() {
+    explicit mobilenet_v2(double width) {
         struct setting { int expand, channels, repeats, stride; };
         const setting settings[] = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
                                     {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
         torch::nn::Sequential to_stride8, rest;
-        to_stride8->push_back(std::make_shared<conv_bn_relu6>(3, 32, 3, 2));
-        int in = 32;
-        for (const setting & s : settings) {
+        int in = divisible_by_8(32 * width);
+        to_stride8->push_back(std::make_shared<conv_bn_relu6>(3, in, 3, 2));
+        for (std::size_t stage = 0; stage < std::size(settings); ++stage) {
+            const setting & s = settings[stage];
+            const int out = divisible_by_8(s.channels * width);
             for (int i = 0; i < s.repeats; ++i) {
-                auto block = std::make_shared<inverted_residual>(in, s.channels, i == 0 ? s.stride : 1, s.expand);
-                (s.channels <= 32 ? to_stride8 : rest)->push_back(block);
-                in = s.channels;
+                auto block = std::make_shared<inverted_residual>(in, out, i == 0 ? s.stride : 1, s.expand);
+                (stage <= 2 ? to_stride8 : rest)->push_back(block);   // stages 0-2 end at stride 8
+                in = out;
             }
+            if (stage == 2) stride8_ = out;
         }
-        rest->push_back(std::make_shared<conv_bn_relu6>(in, 1280, 1, 1));
+        final_ = divisible_by_8(1280 * std::max(1.0, width));
+        rest->push_back(std::make_shared<conv_bn_relu6>(in, final_, 1, 1));
         to_stride8_ = register_module("features_to_stride8", to_stride8);
         rest_ = register_module("features", rest);
     }
@@ -227,11 +296,41 @@ public:
         out.final = e.sequential(rest_, out.stride8);
         return out;
     }
-    int stride8_channels() const override { return 32; }
-    int final_channels() const override { return 1280; }
+    int stride8_channels() const override { return stride8_; }
+    int final_channels() const override { return final_; }
+    // torchvision numbers the 19 feature layers in one Sequential: the stem, 17 inverted
+    // residuals (conv.N inside), the last 1x1 convolution.
+    named_tensors torchvision_state() const override {
+        named_tensors out;
+        std::vector<std::shared_ptr<torch::nn::Module>> layers;
+        for (const auto & part : {to_stride8_, rest_}) {
+            for (const auto & layer : part->children()) layers.push_back(layer);
+        }
+        for (std::size_t i = 0; i < layers.size(); ++i) {
+            const std::string prefix = "features." + std::to_string(i) + ".";
+            if (auto unit = std::dynamic_pointer_cast<conv_bn_relu6>(layers[i])) {
+                append_conv_bn(out, prefix + "0", unit->conv_, prefix + "1", unit->bn_);
+                continue;
+            }
+            const auto body = std::dynamic_pointer_cast<inverted_residual>(layers[i])->body;
+            int n = 0;   // torchvision's index inside the block's `conv` Sequential
+            for (const auto & part : body->children()) {
+                if (auto unit = std::dynamic_pointer_cast<conv_bn_relu6>(part)) {
+                    const std::string at = prefix + "conv." + std::to_string(n++) + ".";
+                    append_conv_bn(out, at + "0", unit->conv_, at + "1", unit->bn_);
+                } else if (auto * c = part->as<torch::nn::Conv2d>()) {
+                    append_module(out, prefix + "conv." + std::to_string(n++), *c);
+                } else {
+                    append_module(out, prefix + "conv." + std::to_string(n++), *part);
+                }
+            }
+        }
+        return out;
+    }
 
 private:
     torch::nn::Sequential to_stride8_{nullptr}, rest_{nullptr};
+    int stride8_ = 0, final_ = 0;
 };
 
 }  // namespace
@@ -240,7 +339,7 @@ std::shared_ptr<backbone> make_backbone(const std::string & name, bool vgg_batch
     if (name == "vgg16") return std::make_shared<vgg16_features>(1.0, /*with_conv5=*/true, vgg_batch_norm);
     if (name == "resnet18") return std::make_shared<resnet>(std::vector<int>{2, 2, 2, 2}, /*bottleneck=*/false, width, small_stem);
     if (name == "resnet50") return std::make_shared<resnet>(std::vector<int>{3, 4, 6, 3}, /*bottleneck=*/true, width, small_stem);
-    if (name == "mobilenet_v2") return std::make_shared<mobilenet_v2>();
+    if (name == "mobilenet_v2") return std::make_shared<mobilenet_v2>(width);
     throw std::invalid_argument("backbone '" + name + "' is not one of vgg16, resnet18, resnet50, mobilenet_v2");
 }
 

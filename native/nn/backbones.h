@@ -15,8 +15,14 @@ struct backbone_values {   // the same, as ONNX value names
     std::string stride8, final;
 };
 
+// Appends `module`'s parameters and buffers as "<prefix>.<name>".
+void append_module(named_tensors & out, const std::string & prefix, const torch::nn::Module & module);
+
 class backbone : public torch::nn::Module {
 public:
+    // The backbone's tensors as torchvision names them in the same network's state_dict, so
+    // ImageNet weight files load key by key (nn/imagenet_import.h).
+    virtual named_tensors torchvision_state() const = 0;
     virtual backbone_features forward(const torch::Tensor & images) = 0;
     virtual backbone_values emit_onnx(onnx_emitter & e, const std::string & images) const = 0;
     virtual int stride8_channels() const = 0;
@@ -32,6 +38,7 @@ public:
     backbone_values emit_onnx(onnx_emitter & e, const std::string & images) const override;
     int stride8_channels() const override { return channels_[3]; }
     int final_channels() const override { return channels_[4]; }
+    named_tensors torchvision_state() const override;
     // Named convolutions conv1_1 .. conv5_3 in order (conv5 only when built with it).
     std::vector<std::pair<std::string, torch::nn::Conv2d>> convolutions() const { return convs_; }
 
@@ -43,7 +50,11 @@ private:
     bool with_conv5_;
 };
 
-// `width` and `small_stem` apply to the ResNets (see network_config).
+// torchvision's index in vgg16().features (vgg16_bn().features with `batch_norm`) of
+// convolution `conv` (0 = conv1_1 .. 12 = conv5_3).
+int vgg16_feature_index(int conv, bool batch_norm);
+
+// `width` applies to the ResNets and MobileNetV2, `small_stem` to the ResNets (see network_config).
 std::shared_ptr<backbone> make_backbone(const std::string & name, bool vgg_batch_norm = false, double width = 1.0,
                                         bool small_stem = false);
 

@@ -152,6 +152,18 @@ std::vector<std::pair<std::string, torch::nn::Conv2d>> landmark_attention_networ
     return {{"conv5_1", conv5_1_}, {"conv5_2", conv5_2_}, {"conv5_3", conv5_3_}};
 }
 
+named_tensors landmark_attention_network::imagenet_state() const {
+    named_tensors out = vgg_->torchvision_state();
+    const bool batch_norm = !conv5_norms_.empty();
+    const auto convs = conv5();
+    for (std::size_t i = 0; i < convs.size(); ++i) {
+        const int index = vgg16_feature_index(10 + static_cast<int>(i), batch_norm);
+        append_module(out, "features." + std::to_string(index), *convs[i].second);
+        if (batch_norm) append_module(out, "features." + std::to_string(index + 1), *conv5_norms_[i]);
+    }
+    return out;
+}
+
 network_output landmark_attention_network::forward(const torch::Tensor & images) {
     network_output out;
     const torch::Tensor conv4_3 = vgg_->forward(images).stride8;

@@ -57,6 +57,8 @@ public:
     network_output forward(const torch::Tensor & images) override;
     bool two_class_attributes() const override { return true; }
     void emit_onnx(onnx_emitter & e, const std::string & image) const override;
+    // VGG16's 13 convolutions: conv1_1 .. conv4_3 from vgg(), conv5 from this network.
+    named_tensors imagenet_state() const override;
 
     std::shared_ptr<vgg16_features> vgg() const { return vgg_; }
     // conv5_1 .. conv5_3, which ImageNet weights also fill.

@@ -4,6 +4,7 @@
 #include "nn/simple_model.h"
 
 #include <cmath>
+#include <set>
 #include <stdexcept>
 
 namespace vestis::nn {
@@ -17,7 +18,7 @@ void validate(const network_config & c) {
     }
     if (!(c.width > 0.0 && c.width <= 4.0)) fail("model.width: expected a number in (0, 4], got " + std::to_string(c.width));
     const bool resnet = c.kind == "simple" && (c.backbone == "resnet18" || c.backbone == "resnet50");
-    if (c.kind == "simple" && !resnet && c.width != 1.0) fail("model.width: only the full network and the simple ResNets take a width, not " + c.backbone);
+    if (c.kind == "simple" && c.backbone == "vgg16" && c.width != 1.0) fail("model.width: the simple vgg16 backbone takes no width (the full network, the ResNets and mobilenet_v2 do)");
     // LibTorch 1.13's CPU convolution backward corrupts the heap on ResNet blocks of 8 channels
     // (seen at width 0.125, fine from 0.25): refuse rather than crash mid-run.
     if (resnet && c.width < 0.25) fail("model.width: the simple ResNets need a width of at least 0.25 (16 channels), got " + std::to_string(c.width));
@@ -25,6 +26,7 @@ void validate(const network_config & c) {
     if (c.small_input_stem && c.landmark_branch && c.landmarks > 0) {
         fail("model.small_input_stem: the landmark branch reads a stride-8 map, which this stem does not make (set model.landmark_branch: false)");
     }
+    if (c.frozen_layers < 0) fail("model.frozen_layers: expected a count >= 0, got " + std::to_string(c.frozen_layers));
     if (c.categories < 1 || c.categories > 100000) fail("model.categories: expected 1..100000, got " + std::to_string(c.categories));
     if (c.attributes < 0 || c.attributes > 100000) fail("model.attributes: expected 0..100000, got " + std::to_string(c.attributes));
     if (c.landmarks < 0 || c.landmarks > 64) fail("model.landmarks: expected 0..64, got " + std::to_string(c.landmarks));
@@ -69,7 +71,57 @@ std::shared_ptr<garment_network> make_network(const network_config & config) {
     if (config.kind == "full") network = std::make_shared<landmark_attention_network>(config);
     else network = std::make_shared<simple_network>(config);
     initialise(*network);
+    network->freeze_imagenet_parts();
     return network;
+}
+
+void garment_network::train(bool on) {
+    torch::nn::Module::train(on);
+    if (!on || !config_.freeze_batch_norm) return;
+    for (auto * norm : imagenet_batch_norms()) norm->eval();
+}
+
+namespace {
+
+// The layer a torchvision key belongs to: features.N -> N; a ResNet's conv1 / bn1 -> 0 and
+// layerK -> K.
+int torchvision_layer(const std::string & key) {
+    if (key.rfind("features.", 0) == 0) return std::stoi(key.substr(9));
+    if (key.rfind("layer", 0) == 0) return key[5] - '0';
+    return 0;
+}
+
+}  // namespace
+
+void garment_network::freeze_imagenet_parts() {
+    if (config_.freeze_batch_norm) {
+        for (auto * norm : imagenet_batch_norms()) {
+            norm->weight.set_requires_grad(false);
+            norm->bias.set_requires_grad(false);
+        }
+    }
+    if (config_.frozen_layers <= 0) return;
+    int layers = 0;
+    for (const auto & [key, tensor] : imagenet_state()) {
+        const int layer = torchvision_layer(key);
+        layers = std::max(layers, layer + 1);
+        if (layer < config_.frozen_layers && tensor.requires_grad()) torch::Tensor(tensor).set_requires_grad(false);
+    }
+    if (config_.frozen_layers > layers) {
+        throw std::invalid_argument("model.frozen_layers: the backbone has " + std::to_string(layers) + " layers, not " +
+                                    std::to_string(config_.frozen_layers));
+    }
+}
+
+std::vector<torch::nn::BatchNorm2dImpl *> garment_network::imagenet_batch_norms() {
+    std::set<const void *> imagenet;
+    for (const auto & [name, tensor] : imagenet_state()) imagenet.insert(tensor.unsafeGetTensorImpl());
+    std::vector<torch::nn::BatchNorm2dImpl *> norms;
+    for (auto & module : modules(/*include_self=*/false)) {
+        auto * norm = module->as<torch::nn::BatchNorm2d>();
+        if (norm && imagenet.count(norm->running_mean.unsafeGetTensorImpl())) norms.push_back(norm);
+    }
+    return norms;
 }
 
 int scaled(int channels, double width) {

@@ -24,9 +24,22 @@ struct network_output {
     torch::Tensor attention;          // full: [B, C4, h, w] tanh attention, else undefined
 };
 
+// Tensors (parameters and buffers) under the names torchvision's state_dict gives them.
+using named_tensors = std::vector<std::pair<std::string, torch::Tensor>>;
+
 class garment_network : public torch::nn::Module {
 public:
     virtual network_output forward(const torch::Tensor & images) = 0;
+    // The tensors an ImageNet classifier of torchvision's fills, under its names in that
+    // classifier's state_dict (nn/imagenet_import.h).
+    virtual named_tensors imagenet_state() const = 0;
+    // With config().freeze_batch_norm the BatchNorms that ImageNet weights fill stay in eval
+    // mode: they keep the statistics they were loaded with (see network_config).
+    void train(bool on = true) override;
+    // Those BatchNorms.
+    std::vector<torch::nn::BatchNorm2dImpl *> imagenet_batch_norms();
+    // Applies freeze_batch_norm and frozen_layers to the parameters (make_network does).
+    void freeze_imagenet_parts();
     virtual bool two_class_attributes() const = 0;
     // The same computation as ONNX nodes from `image` to the outputs named in onnx_output_names.
     virtual void emit_onnx(onnx_emitter & e, const std::string & image) const = 0;

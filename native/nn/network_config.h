@@ -8,7 +8,8 @@ namespace vestis::nn {
 struct network_config {
     std::string kind = "full";         // "full" (landmark-attention) or "simple"
     std::string backbone = "vgg16";    // simple: vgg16, resnet18, resnet50, mobilenet_v2
-    double width = 1.0;                // full, simple ResNets: scales every channel count (1 = faithful)
+    double width = 1.0;                // full, simple ResNets and MobileNetV2: scales every channel count (1 = faithful;
+                                       // MobileNetV2 rounds to multiples of 8 as torchvision does)
     bool landmark_branch = true;       // simple: add the landmark heatmap branch
     bool vgg_batch_norm = false;       // a simplification: BatchNorm after each VGG convolution
                                        // (vgg16_bn), so VGG trains from scratch without ImageNet weights
@@ -18,6 +19,11 @@ struct network_config {
                                        // (near each pixel), trained by cross-entropy rather than MSE
     bool small_input_stem = false;     // a simplification for simple ResNets on 28-64 px images: a 3x3
                                        // stride-1 first convolution and no max pool (CIFAR-style)
+    bool freeze_batch_norm = false;    // the backbone's BatchNorms stay in eval mode and untrained, as when
+                                       // fine-tuning from ImageNet weights whose statistics must be kept
+    int frozen_layers = 0;             // the backbone's first N layers, as torchvision numbers them (features.N for
+                                       // VGG16 and MobileNetV2; for ResNets the stem, then layer1 .. layer4), keep their
+                                       // weights: fine-tuning the rest only, as Keras' `layer.trainable = False`
     int categories = 48;
     int attributes = 1000;             // 0: no attribute head
     int landmarks = 8;

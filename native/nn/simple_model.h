@@ -15,6 +15,7 @@ public:
     network_output forward(const torch::Tensor & images) override;
     bool two_class_attributes() const override { return false; }
     void emit_onnx(onnx_emitter & e, const std::string & image) const override;
+    named_tensors imagenet_state() const override { return backbone_->torchvision_state(); }
     std::shared_ptr<backbone> features() const { return backbone_; }
 
 private:

@@ -35,6 +35,8 @@ std::vector<field> fields(train_config & c) {
         {"data.crop_margin", &c.data.crop_margin},
         {"data.heatmap_radius", &c.data.heatmap_radius},
         {"data.augment", &c.data.augment},
+        {"data.augment_crop", &c.data.augment_crop},
+        {"data.min_crop_area", &c.data.min_crop_area},
         {"model.kind", &c.model.kind},
         {"model.backbone", &c.model.backbone},
         {"model.width", &c.model.width},
@@ -43,6 +45,8 @@ std::vector<field> fields(train_config & c) {
         {"model.landmark_batch_norm", &c.model.landmark_batch_norm},
         {"model.heatmap_softmax", &c.model.heatmap_softmax},
         {"model.small_input_stem", &c.model.small_input_stem},
+        {"model.freeze_batch_norm", &c.model.freeze_batch_norm},
+        {"model.frozen_layers", &c.model.frozen_layers},
         {"model.input_size", &c.model.input_size},
         {"model.imagenet_weights", &c.imagenet_weights},
         {"loss.category_weight", &c.loss.category_weight},
@@ -216,12 +220,15 @@ void validate(const train_config & c) {
     const auto require = [](bool ok, const std::string & message) {
         if (!ok) throw config_error(message);
     };
-    require(!c.data.root.empty(), "data.root: is missing (a folder written by `vestis data synth`, `vestis data fmnist`, or DeepFashion)");
+    require(!c.data.root.empty(), "data.root: is missing (a folder written by `vestis data synth`, `vestis data fmnist`, DeepFashion, a folder of class folders or a CSV of photos)");
     require(c.data.train_images >= 0 && c.data.val_images >= 0 && c.data.test_images >= 0, "data.*_images: expected a count >= 0 (0: all)");
     require(c.data.workers >= 1 && c.data.workers <= 256, "data.workers: expected 1..256, got " + std::to_string(c.data.workers));
     require(c.data.crop == "stretch" || c.data.crop == "letterbox", "data.crop: expected stretch or letterbox, got '" + c.data.crop + "'");
     require(c.data.crop_margin >= 0 && c.data.crop_margin <= 10, "data.crop_margin: expected 0..10");
     require(c.data.heatmap_radius > 0, "data.heatmap_radius: expected a radius > 0");
+    require(c.data.augment_crop == "box_jitter" || c.data.augment_crop == "random_resized",
+            "data.augment_crop: expected box_jitter or random_resized, got '" + c.data.augment_crop + "'");
+    require(c.data.min_crop_area > 0 && c.data.min_crop_area <= 1, "data.min_crop_area: expected a fraction in (0, 1]");
     require(c.optimizer.name == "adam" || c.optimizer.name == "sgd", "optimizer.name: expected adam or sgd, got '" + c.optimizer.name + "'");
     require(c.optimizer.lr > 0 && c.optimizer.lr < 10, "optimizer.lr: expected a learning rate in (0, 10)");
     require(c.optimizer.lr_decay > 0 && c.optimizer.lr_decay <= 1, "optimizer.lr_decay: expected a factor in (0, 1]");

@@ -14,7 +14,8 @@
 namespace vestis::train {
 
 struct data_config {
-    std::string root;                // a DeepFashion-format folder (vestis data synth / fmnist write one)
+    std::string root;                // a DeepFashion-format folder (vestis data synth / fmnist write one), a
+                                     // folder of class folders, or a CSV of photos and labels (data/photo_sets.h)
     long long train_images = 0;      // N per split; 0 = all
     long long val_images = 0;
     long long test_images = 0;
@@ -23,6 +24,10 @@ struct data_config {
     double crop_margin = 0.0;
     double heatmap_radius = 8.0;
     bool augment = true;             // training batches only
+    std::string augment_crop = "box_jitter";   // box_jitter (DeepFashion's garment boxes) or random_resized
+                                     // (torchvision's RandomResizedCrop, for photos: area min_crop_area..1 of the box,
+                                     // aspect 3/4..4/3)
+    double min_crop_area = 0.25;
 };
 
 struct optimizer_config {
@@ -67,7 +72,8 @@ struct run_config {
 struct train_config {
     data_config data;
     nn::network_config model;
-    std::string imagenet_weights;    // torchvision vgg16-*.pth for the VGG layers, or empty
+    std::string imagenet_weights;    // a torchvision state_dict for the backbone (vgg16, vgg16_bn, resnet18,
+                                     // resnet50, mobilenet_v2), or empty
     nn::loss_config loss;
     optimizer_config optimizer;
     plateau_config plateau;

@@ -6,7 +6,7 @@
 #include "io/atomic_file.h"
 #include "nn/losses.h"
 #include "nn/network.h"
-#include "nn/vgg_import.h"
+#include "nn/imagenet_import.h"
 #include "train/distributed.h"
 #include "train/evaluation_report.h"
 #include "train/lr_schedule.h"
@@ -334,7 +334,7 @@ train_outcome run_training(const train_config & config, const std::string & run_
 
     const prepared_data data = prepare(config);
     auto net = nn::make_network(data.model);
-    if (!config.imagenet_weights.empty()) nn::import_vgg16_weights(*net, config.imagenet_weights);
+    if (!config.imagenet_weights.empty()) nn::import_imagenet_weights(*net, config.imagenet_weights);
     nn::use_channels_last(*net);
     net->to(device);
     net->train();
@@ -368,6 +368,8 @@ train_outcome run_training(const train_config & config, const std::string & run_
     if (train_ids.empty()) throw config_error("data.root: " + config.data.root + " has no training images");
     data::loader_options train_loading = data.loading;
     train_loading.augment.enabled = config.data.augment;
+    train_loading.augment.random_resized_crop = config.data.augment_crop == "random_resized";
+    train_loading.augment.min_crop_area = static_cast<float>(config.data.min_crop_area);
 
     std::ofstream metrics_log;
     if (group.leader()) metrics_log.open(run / "metrics.jsonl", std::ios::app);

@@ -1,9 +1,7 @@
-// Losses against hand-computed values, and the VGG16 import against torchvision itself.
+// Losses against hand-computed values.
 #include "nn/landmark_attention.h"
 #include "nn/losses.h"
 #include "nn/simple_model.h"
-#include "nn/vgg_import.h"
-#include "io/torch_save.h"
 
 #include <gtest/gtest.h>
 
@@ -92,73 +90,4 @@ TEST(losses, total_weights_each_term) {
     EXPECT_NEAR(terms.total.item<double>(), 0.5 * std::log(4.0) + 3 * std::log(2.0) + 7, 1e-5);
     c.attribute_loss = "softmax";
     EXPECT_THROW(validate(c), std::invalid_argument);
-}
-
-// ---- ImageNet VGG16 import, checked against torchvision's own forward pass -------------
-static std::string fixture(const char * name) {
-    const char * folder = std::getenv("VESTIS_TORCH_FIXTURES");
-    return std::string(folder ? folder : "torch-fixtures") + "/" + name;
-}
-
-static torch::Tensor saved(const std::map<std::string, vestis::saved_tensor> & file, const char * key) {
-    const auto & t = file.at(key);
-    return torch::from_blob(const_cast<float *>(t.values.data()), t.shape, torch::kFloat).clone();
-}
-
-TEST(vgg_import, full_network_computes_what_torchvision_computes) {
-    network_config c;   // faithful widths; the input size only matters for the FC heads
-    auto net = std::dynamic_pointer_cast<landmark_attention_network>(make_network(c));
-    EXPECT_EQ(import_vgg16_weights(*net, fixture("vgg16.pth")), 26);
-    const auto reference = vestis::read_torch_save(fixture("vgg16_outputs.pth"));
-    torch::NoGradGuard no_grad;
-    const auto conv4_3 = net->vgg()->forward(saved(reference, "input")).stride8;
-    EXPECT_LT((conv4_3 - saved(reference, "conv4_3")).abs().max().item<float>(), 1e-4);
-    // conv5 came from features.24/26/28.
-    EXPECT_TRUE(torch::equal(net->conv5()[2].second->bias, saved(vestis::read_torch_save(fixture("vgg16.pth")), "features.28.bias")));
-}
-
-TEST(vgg_import, simple_vgg16_backbone_computes_what_torchvision_computes) {
-    network_config c;
-    c.kind = "simple";
-    c.backbone = "vgg16";
-    auto net = std::dynamic_pointer_cast<simple_network>(make_network(c));
-    import_vgg16_weights(*net, fixture("vgg16.pth"));
-    const auto reference = vestis::read_torch_save(fixture("vgg16_outputs.pth"));
-    torch::NoGradGuard no_grad;
-    const auto pool5 = net->features()->forward(saved(reference, "input")).final;
-    EXPECT_LT((pool5 - saved(reference, "pool5")).abs().max().item<float>(), 1e-4);
-}
-
-static std::string import_error(garment_network & net, const std::string & path) {
-    try {
-        import_vgg16_weights(net, path);
-    } catch (const std::runtime_error & e) {
-        return e.what();
-    }
-    return "";
-}
-
-TEST(vgg_import, names_the_missing_key_and_the_mismatched_shape) {
-    network_config c;
-    c.width = 0.5;
-    auto narrow = make_network(c);
-    const std::string mismatch = import_error(*narrow, fixture("vgg16.pth"));
-    EXPECT_NE(mismatch.find("features.0.weight has shape [64, 3, 3, 3] but conv1_1.weight needs [32, 3, 3, 3] "
-                            "(ImageNet weights need width 1.0)"),
-              std::string::npos)
-        << mismatch;
-    auto faithful = make_network(network_config{});
-    const std::string missing = import_error(*faithful, fixture("vgg16_missing.pth"));
-    EXPECT_NE(missing.find("vgg16_missing.pth: key 'features.10.weight' (for conv3_1) is missing"), std::string::npos)
-        << missing;
-    c = network_config{};
-    c.vgg_batch_norm = true;
-    auto with_norms = make_network(c);
-    EXPECT_NE(import_error(*with_norms, fixture("vgg16.pth")).find("turn model.vgg_batch_norm off"), std::string::npos);
-    c = network_config{};
-    c.kind = "simple";
-    c.backbone = "resnet18";
-    auto resnet = make_network(c);
-    EXPECT_NE(import_error(*resnet, fixture("vgg16.pth")).find("fit the full network or the vgg16 backbone only"),
-              std::string::npos);
 }

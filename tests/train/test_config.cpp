@@ -52,7 +52,7 @@ TEST(config, names_the_key_and_suggests_the_nearest) {
     EXPECT_EQ(error_of(minimal, {"epochs"}), "--set epochs: expected key=value, e.g. --set train.epochs=3");
     EXPECT_EQ(error_of(std::string(minimal) + "model:\n  kind: huge\n"), "model.kind: expected 'full' or 'simple', got 'huge'");
     EXPECT_EQ(error_of("train:\n  epochs: 3\n"),
-              "data.root: is missing (a folder written by `vestis data synth`, `vestis data fmnist`, or DeepFashion)");
+              "data.root: is missing (a folder written by `vestis data synth`, `vestis data fmnist`, DeepFashion, a folder of class folders or a CSV of photos)");
     EXPECT_EQ(error_of(minimal, {"train.batch_size=0"}), "train.batch_size: expected 1..65536, got 0");
     EXPECT_NE(error_of("data: [1, 2\n").find("run.yaml:"), std::string::npos);
     EXPECT_NE(error_of("data: [1, 2\n").find("not valid YAML"), std::string::npos);
@@ -69,7 +69,7 @@ TEST(config, round_trips_through_yaml_and_hashes_what_changes_results) {
     EXPECT_NE(config_hash(load_config(to_yaml(c), "x", {"train.seed=2"})), config_hash(c));
     EXPECT_NE(config_hash(load_config(to_yaml(c), "x", {"model.heatmap_softmax=true"})), config_hash(c));
     EXPECT_NE(config_hash(load_config(to_yaml(c), "x", {"model.landmark_batch_norm=true"})), config_hash(c));
-    EXPECT_EQ(config_keys().size(), 53u);
+    EXPECT_EQ(config_keys().size(), 57u);
 }
 
 TEST(config, rejects_an_unknown_schedule_and_a_schedule_that_fights_the_plateau) {

@@ -1,0 +1,216 @@
+#include "data/photo_sets.h"
+
+#include "io/atomic_file.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+namespace vestis::data {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string lower(std::string text) {
+    for (char & c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+}
+
+bool is_csv(const fs::path & root) { return fs::is_regular_file(root) && lower(root.extension().string()) == ".csv"; }
+
+// The split folders a class-folder set may have; `validation` is Keras', `val` torchvision's.
+const std::pair<const char *, split> split_folders[] = {
+    {"train", split::train}, {"validation", split::val}, {"val", split::val}, {"test", split::test}};
+
+std::vector<fs::path> sorted_entries(const fs::path & folder, bool directories) {
+    std::vector<fs::path> out;
+    for (const auto & entry : fs::directory_iterator(folder)) {
+        const std::string name = entry.path().filename().string();
+        if (name.empty() || name[0] == '.') continue;   // .DS_Store, .ipynb_checkpoints, a cache
+        if (directories ? entry.is_directory() : (entry.is_regular_file() && is_photo_file(name))) out.push_back(entry.path());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+sample photo_sample(const std::string & relative, int category, split part) {
+    sample s;
+    s.image = relative;
+    s.category = category;
+    s.part = part;
+    s.visible.fill(visibility::absent);
+    return s;
+}
+
+dataset_index read_class_folders(const fs::path & root) {
+    dataset_index index;
+    index.root = root.string();
+    std::vector<std::pair<fs::path, std::optional<split>>> parts;   // folders of class folders
+    for (const auto & [name, part] : split_folders) {
+        if (fs::is_directory(root / name)) parts.emplace_back(root / name, part);
+    }
+    if (parts.empty()) parts.emplace_back(root, std::nullopt);
+    // The classes are train/'s; a set without train/ (test photos only, say) takes them from
+    // every split folder. Sorted by name, as ImageFolder numbers them.
+    const bool has_train = parts.front().first.filename() == "train" || !parts.front().second;
+    std::set<std::string> names;
+    for (const auto & [folder, part] : parts) {
+        if (has_train && folder != parts.front().first) break;
+        for (const fs::path & class_folder : sorted_entries(folder, /*directories=*/true)) names.insert(class_folder.filename().string());
+    }
+    std::map<std::string, int> category_of;
+    for (const std::string & name : names) {
+        category_of.emplace(name, static_cast<int>(category_of.size()));
+        index.categories.push_back({name, ""});
+    }
+    if (category_of.empty()) throw data_error(parts.front().first.string() + ": holds no class folders (expected one folder of photos per class)");
+    for (const auto & [folder, part] : parts) {
+        for (const fs::path & class_folder : sorted_entries(folder, /*directories=*/true)) {
+            const auto category = category_of.find(class_folder.filename().string());
+            if (category == category_of.end()) {
+                throw data_error(class_folder.string() + ": class '" + class_folder.filename().string() + "' is not among the training classes (" +
+                                 parts.front().first.string() + ")");
+            }
+            const auto photos = sorted_entries(class_folder, /*directories=*/false);
+            if (photos.empty() && (!part || *part == split::train)) throw data_error(class_folder.string() + ": class folder holds no photos");
+            for (const fs::path & photo : photos) {
+                const std::string relative = fs::relative(photo, root).generic_string();
+                index.samples.push_back(photo_sample(relative, category->second, part ? *part : hashed_split(relative)));
+            }
+        }
+    }
+    return index;
+}
+
+std::vector<std::string> csv_fields(const std::string & line) {
+    std::vector<std::string> fields(1);
+    bool quoted = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        const char c = line[i];
+        if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') fields.back() += '"', ++i;
+        else if (c == '"') quoted = !quoted;
+        else if (c == ',' && !quoted) fields.emplace_back();
+        else fields.back() += c;
+    }
+    for (auto & f : fields) {
+        while (!f.empty() && std::isspace(static_cast<unsigned char>(f.back()))) f.pop_back();
+        f.erase(0, f.find_first_not_of(" \t"));
+    }
+    return fields;
+}
+
+split parse_split(const std::string & text, const std::string & where) {
+    const std::string s = lower(text);
+    if (s == "train") return split::train;
+    if (s == "val" || s == "validation") return split::val;
+    if (s == "test") return split::test;
+    throw data_error(where + ": split '" + text + "' is not train, val (validation) or test");
+}
+
+float parse_coordinate(const std::string & text, const std::string & where, const char * column) {
+    try {
+        std::size_t used = 0;
+        const float v = std::stof(text, &used);
+        if (used == text.size()) return v;
+    } catch (const std::exception &) {
+    }
+    throw data_error(where + ": " + column + " '" + text + "' is not a number");
+}
+
+dataset_index read_photo_csv(const fs::path & csv, long long * skipped) {
+    dataset_index index;
+    index.root = csv.parent_path().string();
+    std::istringstream in(read_whole_file(csv.string()));
+    std::string line;
+    std::getline(in, line);
+    if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);   // the byte-order mark Windows editors write
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::vector<std::string> header = csv_fields(line);
+    std::map<std::string, std::size_t> column;
+    for (std::size_t i = 0; i < header.size(); ++i) column[lower(header[i])] = i;
+    const auto find = [&](std::initializer_list<const char *> names) -> std::optional<std::size_t> {
+        for (const char * n : names) {
+            if (column.count(n)) return column[n];
+        }
+        return std::nullopt;
+    };
+    const auto photo_column = find({"photo", "image", "filename", "file", "path"});
+    const auto label_column = find({"label", "class", "category"});
+    const auto split_column = find({"split"});
+    const std::string head = csv.string() + ":1";
+    if (!photo_column || !label_column) throw data_error(head + ": the header needs a photo column (photo, image or filename) and a label column (label, class or category), got '" + line + "'");
+    const auto x1 = find({"x1"}), y1 = find({"y1"}), x2 = find({"x2"}), y2 = find({"y2"});
+    const bool boxes = x1 || y1 || x2 || y2;
+    if (boxes && !(x1 && y1 && x2 && y2)) throw data_error(head + ": a box needs all four columns x1, y1, x2, y2");
+    index.has_bbox = boxes;
+
+    std::map<std::string, int> category_of;
+    std::map<std::string, int> line_of_photo;
+    for (int number = 2; std::getline(in, line); ++number) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.find_first_not_of(" \t") == std::string::npos) continue;
+        const std::string where = csv.string() + ":" + std::to_string(number);
+        const auto fields = csv_fields(line);
+        if (fields.size() != header.size()) {
+            throw data_error(where + ": " + std::to_string(fields.size()) + " columns, but the header has " + std::to_string(header.size()));
+        }
+        const std::string & photo = fields[*photo_column];
+        const std::string & label = fields[*label_column];
+        if (photo.empty() || label.empty()) throw data_error(where + ": the photo and its label must not be empty");
+        if (const auto [it, fresh] = line_of_photo.emplace(photo, number); !fresh) {
+            throw data_error(where + ": photo '" + photo + "' is listed twice (first on line " + std::to_string(it->second) + ")");
+        }
+        if (!fs::is_regular_file(csv.parent_path() / photo)) {
+            if (skipped) ++*skipped;
+            continue;
+        }
+        const auto [category, fresh] = category_of.emplace(label, static_cast<int>(category_of.size()));
+        if (fresh) index.categories.push_back({label, ""});
+        sample s = photo_sample(photo, category->second, split_column ? parse_split(fields[*split_column], where) : hashed_split(photo));
+        if (boxes) {
+            s.bbox = {parse_coordinate(fields[*x1], where, "x1"), parse_coordinate(fields[*y1], where, "y1"),
+                      parse_coordinate(fields[*x2], where, "x2"), parse_coordinate(fields[*y2], where, "y2")};
+            if (!(s.bbox.x2 > s.bbox.x1 && s.bbox.y2 > s.bbox.y1)) throw data_error(where + ": the box needs x2 > x1 and y2 > y1");
+            s.has_bbox = true;
+        }
+        index.samples.push_back(std::move(s));
+    }
+    if (index.samples.empty()) throw data_error(csv.string() + ": lists no photo that exists");
+    return index;
+}
+
+}  // namespace
+
+bool is_photo_file(const std::string & name) {
+    static const std::set<std::string> extensions = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"};
+    return extensions.count(lower(fs::path(name).extension().string())) > 0;
+}
+
+split hashed_split(const std::string & key) {
+    std::uint64_t hash = 14695981039346656037ull;
+    for (char c : key) hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    const int bucket = static_cast<int>(hash % 10);
+    return bucket == 0 ? split::val : bucket == 1 ? split::test : split::train;
+}
+
+bool is_photo_set(const std::string & root_text) {
+    const fs::path root(root_text);
+    if (is_csv(root)) return true;
+    return fs::is_directory(root) && !fs::exists(root / "Anno") && !fs::exists(root / "Eval");
+}
+
+dataset_index read_photo_set(const std::string & root_text, long long * skipped) {
+    const fs::path root(root_text);
+    if (is_csv(root)) return read_photo_csv(root, skipped);
+    if (!fs::is_directory(root)) throw data_error(root_text + ": is neither a folder nor a .csv file");
+    return read_class_folders(root);
+}
+
+}  // namespace vestis::data
