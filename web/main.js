@@ -4,7 +4,9 @@
 import { Engine, latestOnly } from './engine.js';
 import { fetchServedModel, loadManifest, readOwnModel } from './models.js';
 import { PhotoView } from './photo_view.js';
-import { renderAttributes, renderCard, renderCategories, renderLandmarks, renderTimings } from './results.js';
+import { cardOutputs, cardThreshold, renderAttributes, renderCard, renderCategories, renderLandmarks,
+         renderTimings } from './results.js';
+import { fetchExample, loadExamples, renderExamples } from './examples.js';
 import { setUpCamera } from './camera.js';
 
 const $ = (id) => document.getElementById(id);
@@ -20,9 +22,18 @@ const state = {
   loaded: new Map(),      // model key -> card (parsed), for models the worker holds
   photoCount: 0,
   predictionCount: 0,
+  modelRequest: 0,        // bumped by each model choice: a slower, older one never takes over
 };
 // For tests and measurements: what the page shows, and counters to wait on.
 window.vestisCounters = { results: 0, photoErrors: 0, modelsLoaded: 0, modelErrors: 0 };
+
+// The page's readiness, on <html data-ready>: 'loading' (index.html) until the engine has
+// started and the model list and examples are on the page, then 'ready' (or 'failed'), with a
+// 'vestis:ready' event. <html data-model> names the model in use. Tests wait on these.
+function markReady(readiness) {
+  document.documentElement.dataset.ready = readiness;
+  window.dispatchEvent(new CustomEvent('vestis:ready', { detail: { state: readiness } }));
+}
 
 // Messages end as sentences, whatever the library that wrote the first part.
 const sentence = (text) => (/[.?!)…]$/.test(text) ? text : `${text}.`);
@@ -37,6 +48,7 @@ const showModelStatus = (text, kind) => say($('model-status'), text, kind);
 const megabytes = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
 const threshold = () => Number($('threshold').value);
 const opacity = () => Number($('overlay-opacity').value);
+const defaultThreshold = Number($('threshold').defaultValue);   // for cards that give none
 
 const photoView = new PhotoView($('photo-canvas'), (box) => {
   state.box = box;
@@ -56,6 +68,8 @@ function addChoice(value, text, choice) {
 async function loadModel(value) {
   const choice = state.choices.get(value);
   if (!choice) return;
+  const request = ++state.modelRequest;
+  const superseded = () => request !== state.modelRequest;
   const progress = $('model-progress');
   const started = performance.now();
   try {
@@ -82,9 +96,15 @@ async function loadModel(value) {
       ({ key, name } = choice);
     }
     card = state.loaded.get(key);
+    // A model chosen since (in the picker, or files of your own) is the one to use: the worker
+    // takes requests in order, so skipping this use-model leaves it with the newer model.
+    if (superseded()) return;
     await engine.call('use-model', { key });
     state.model = { value, name };
+    document.documentElement.dataset.model = name;
     $('model-picker').value = value;
+    offerOutputs(card);
+    useThreshold(cardThreshold(card) ?? defaultThreshold);
     renderCard($('model-card'), card, note ? { loaded: note } : {});
     $('card-details').hidden = false;
     const ms = performance.now() - started;
@@ -96,8 +116,33 @@ async function loadModel(value) {
     showModelStatus(sentence(`Could not load ${choice.entry?.name ?? choice.name}: ${error.message}`) + stillUsing(), 'error');
     $('model-picker').value = state.model?.value ?? '';
   } finally {
-    progress.hidden = true;
+    if (!superseded()) progress.hidden = true;   // a newer download may be showing its progress
   }
+}
+
+// Only the overlays, tables and sections of outputs the card lists are offered. Before any
+// model is chosen nothing is known to be missing, so everything stays.
+function offerOutputs(card) {
+  const has = cardOutputs(card);
+  for (const name of ['landmarks', 'heatmaps', 'attention']) {
+    const box = $(`show-${name}`);
+    box.disabled = !has[name];
+    $(`${name}-control`).hidden = !has[name];
+    photoView.setShown(name, has[name] && box.checked);   // the box keeps its state for the next model
+  }
+  const maps = has.heatmaps || has.attention;
+  $('overlay-opacity').disabled = !maps;
+  $('opacity-control').hidden = !maps;
+  $('overlay-controls').hidden = !has.landmarks && !maps;
+  $('landmarks-section').hidden = !has.landmarks;
+  $('attributes-section').hidden = !has.attributes;
+  $('threshold').disabled = !has.attributes;
+}
+
+// The attribute threshold of the model in use (its card's, else the page's default).
+function useThreshold(value) {
+  $('threshold').value = String(value);
+  $('threshold-value').textContent = `${Math.round(100 * threshold())}%`;
 }
 
 async function loadOwnModel(files) {
@@ -144,6 +189,36 @@ async function setUpModels() {
     chooseModel(picker.value);
   }
 }
+
+// ---- example photos ----------------------------------------------------------------------
+
+// A host without examples/ (or with a broken list) simply shows no strip.
+async function setUpExamples() {
+  let examples;
+  try {
+    examples = await loadExamples();
+  } catch (error) {
+    console.warn(`No example photos: ${error.message}`);
+    return;
+  }
+  if (examples.length === 0) return;
+  renderExamples($('example-list'), $('examples-credit'), examples, (example) => openExample(example));
+  $('examples').hidden = false;
+}
+
+// An example is fetched, then opened exactly as a photo the person picked.
+const openExample = latestOnly(async (example) => {
+  showStatus(`Fetching the example '${example.file}'…`);
+  let file;
+  try {
+    file = await fetchExample(example);
+  } catch (error) {
+    window.vestisCounters.photoErrors++;
+    showStatus(sentence(`Could not fetch the example '${example.file}': ${error.message}`), 'error');
+    return;
+  }
+  openLatestPhoto(file);
+}, (error) => showStatus(error.message, 'error'));
 
 // ---- photos and predictions --------------------------------------------------------------
 
@@ -274,15 +349,20 @@ setUpCamera({ button: $('camera-button'), dialog: $('camera-dialog'), video: $('
 
 // ---- start -------------------------------------------------------------------------------
 
-// A photo chosen while the page's scripts were still loading had no listener yet.
+// Files chosen while the page's scripts were still loading had no listener yet.
 if ($('photo-input').files.length) openLatestPhoto($('photo-input').files[0]);
+if ($('own-model').files.length) loadOwnModel([...$('own-model').files]);
 
+const examplesShown = setUpExamples();   // fetched while the engine starts
 try {
   const info = await engineStarted;
   $('build').textContent = `Vestis ${info.build} · onnxruntime-web ${info.ort}, WebAssembly, ${info.threads} ` +
     `thread${info.threads === 1 ? '' : 's'} · ${info.isolated ? 'cross-origin isolated' : 'not cross-origin isolated (single-threaded)'}`;
   window.vestisEngine = info;
   await setUpModels();
+  await examplesShown;
+  markReady('ready');
 } catch (error) {
   say($('build'), `Vestis could not start: ${error.message}`, 'error');
+  markReady('failed');
 }

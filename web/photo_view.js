@@ -2,6 +2,7 @@
 // with their names and confidences, the crop; and box drawing, to crop to the garment.
 // Coordinates: results are in photo pixels with pixel centres at integers (shared/'s
 // convention), so a point p lands at (p + 0.5) * scale on the canvas.
+import { insidePhoto } from './landmarks.js';
 
 const maxCssWidth = 720, maxCssHeight = 640;
 const colours = ['#e6194b', '#3cb44b', '#ffe119', '#4363d8', '#f58231', '#911eb4', '#46f0f0', '#f032e6'];
@@ -94,6 +95,8 @@ export class PhotoView {
     context.font = `${Math.round(9 * lineWidth)}px system-ui, sans-serif`;
     context.textBaseline = 'middle';
     landmarks.forEach((l, i) => {
+      // The worker judged each point (landmarks.js): none off the photo, none the garment lacks.
+      if (l.drawn === false || !insidePhoto(l, this.photo.width, this.photo.height)) return;
       const x = (l.x + 0.5) * s, y = (l.y + 0.5) * s;
       context.globalAlpha = 0.35 + 0.65 * Math.min(1, l.confidence * 2);   // faint when unsure
       context.fillStyle = colours[i % colours.length];

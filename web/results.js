@@ -35,11 +35,18 @@ export function renderAttributes(container, groups, threshold) {
   }));
 }
 
+// Every landmark the network gives, as `vestis predict` lists them; the ones not drawn on the
+// photo (outside it, or a point the garment type lacks) are greyed and say why.
 export function renderLandmarks(body, landmarks) {
-  body.replaceChildren(...(landmarks ?? []).map((l) =>
-    element('tr', { 'data-name': l.name, 'data-x': l.x, 'data-y': l.y, 'data-confidence': l.confidence },
-            element('th', { scope: 'row' }, label(l.name)), element('td', {}, l.x.toFixed(1)),
-            element('td', {}, l.y.toFixed(1)), element('td', {}, l.confidence.toFixed(2)))));
+  body.replaceChildren(...(landmarks ?? []).map((l) => {
+    const drawn = l.drawn !== false;
+    const name = element('th', { scope: 'row' }, label(l.name));
+    if (!drawn) name.append(' ', element('span', { class: 'why' }, `(not drawn${l.hiddenBecause ? `: ${l.hiddenBecause}` : ''})`));
+    return element('tr', { 'data-name': l.name, 'data-x': l.x, 'data-y': l.y, 'data-confidence': l.confidence,
+                           'data-drawn': drawn, ...(drawn ? {} : { class: 'not-drawn' }) },
+                   name, element('td', {}, l.x.toFixed(1)), element('td', {}, l.y.toFixed(1)),
+                   element('td', {}, l.confidence.toFixed(2)));
+  }));
 }
 
 export function renderTimings(list, timings) {
@@ -82,3 +89,18 @@ export function renderCard(list, card, extra = {}) {
   for (const [term, value] of Object.entries(extra)) add(term, value);
   list.replaceChildren(...rows.flatMap(([term, value]) => [element('dt', {}, term), element('dd', {}, value)]));
 }
+
+// The attribute threshold a card gives, or null. model_card.h has no such field yet (its parser
+// refuses unknown top-level keys), so an exporter can only record one in the free-form
+// "training" record; a top-level "threshold" is read too, for when the card format gains one.
+export function cardThreshold(card) {
+  const value = card?.threshold ?? card?.training?.threshold;
+  return typeof value === 'number' && value >= 0 && value <= 1 ? value : null;
+}
+
+// Which outputs a card lists (an empty output name means the model lacks it, as in model_card.h).
+export const cardOutputs = (card) => {
+  const outputs = card?.outputs ?? {};
+  return { attributes: Boolean(outputs.attribute_logits), landmarks: Boolean(outputs.landmark_heatmaps),
+           heatmaps: Boolean(outputs.landmark_heatmaps), attention: Boolean(outputs.attention) };
+};

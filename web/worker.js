@@ -7,6 +7,7 @@ import createVestis from '/wasm/vestis_web.mjs';
 import * as ort from '/ort/ort.wasm.min.mjs';
 import { decodePhoto, PhotoError } from './photo.js';
 import { checkGraph, ModelError } from './graph_check.js';
+import { judgeLandmarks } from './landmarks.js';
 
 const topCategories = 5, attributesPerType = 5;   // as `vestis predict` by default
 
@@ -140,7 +141,10 @@ async function predict({ box, threshold, opacity }) {
            attention: output(card.outputs.attention) };
   result.categories = pipeline.categories(output(card.outputs.category_logits).data, topCategories);
   result.attributes = attributeGroups(threshold);
-  result.landmarks = last.heatmaps ? pipeline.landmarks(last.heatmaps.data, last.heatmaps.dims[3], last.heatmaps.dims[2]) : [];
+  // The top category's garment type decides which landmarks it has (upper-body: no waistline...).
+  result.garmentType = card.categories?.[result.categories[0]?.index]?.type ?? '';
+  const landmarks = last.heatmaps ? pipeline.landmarks(last.heatmaps.data, last.heatmaps.dims[3], last.heatmaps.dims[2]) : [];
+  result.landmarks = judgeLandmarks(landmarks ?? [], result.garmentType, photo.width, photo.height);
   result.overlays = overlays(opacity);
   timings.postprocess = elapsed(start);
   const transfer = [input.data.buffer, ...Object.values(result.overlays).filter(Boolean).map((image) => image.data.buffer)];

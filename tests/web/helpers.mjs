@@ -6,26 +6,65 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchBrowser, startServer } from './browser.mjs';
 
-// The demo served with `serverArgs`, in a fresh browser context. Every request the page (its
-// workers included) makes is recorded; any to another origin is also blocked.
-export async function openDemo({ serverArgs = [], browserArgs = [], query = '', waitForModel = false } = {}) {
+// Waits on the page's own readiness signal (<html data-ready>, set by main.js once the engine
+// has started and the model list and examples are on the page); with `waitForModel`, also until
+// a model is in use (<html data-model>). A page that could not start fails here, with its words.
+export async function waitUntilReady(page, { waitForModel = false } = {}) {
+  const state = await (await page.waitForFunction(() => {
+    const { ready } = document.documentElement.dataset;
+    return ready === 'ready' || ready === 'failed' ? ready : null;
+  })).jsonValue();
+  if (state === 'failed') throw new Error(`the page did not start: ${await page.textContent('#build')}`);
+  if (waitForModel) {
+    await page.waitForFunction(() => document.documentElement.dataset.model || window.vestisCounters.modelErrors > 0);
+    const problem = await page.evaluate(() => (document.documentElement.dataset.model ? null
+                                                 : document.getElementById('model-status').textContent));
+    if (problem) throw new Error(`no model loaded: ${problem}`);
+  }
+}
+
+// The machine may be shared with a training run: waits end on the page's own signals, and this
+// is only how long one may take before the test gives up.
+const waitLimitMs = 120000;
+
+// The demo served with `serverArgs`, and a browser. `openPage()` opens the page in a fresh
+// context of its own (empty Cache API, nothing left by another case); `openDemo` opens a first
+// one as `page` (and `context`) unless `firstPage` is false. Every request any page (its
+// workers included) makes is recorded, per page and in all; any to another origin is blocked.
+export async function openDemo({ serverArgs = [], browserArgs = [], query = '', waitForModel = false, firstPage = true } = {}) {
   const server = await startServer(serverArgs);
   const browser = await launchBrowser(browserArgs);
-  const context = await browser.newContext();
-  const requests = [];
-  context.on('request', (request) => requests.push(request.url()));
-  await context.route((url) => url.origin !== server.origin, (route) => route.abort('blockedbyclient'));
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${server.origin}/${query}`);
-  await page.waitForFunction(() => !document.getElementById('build').textContent.startsWith('loading'));
-  if (waitForModel) await page.waitForFunction(() => window.vestisCounters.modelsLoaded > 0, null, { timeout: 60000 });
-  return {
-    server, browser, context, page, requests, errors,
-    foreignRequests: () => requests.filter((url) => !url.startsWith(`${server.origin}/`) && !/^(data|blob):/.test(url)),
+  const local = (url) => url.startsWith(`${server.origin}/`) || /^(data|blob):/.test(url);
+  const demo = {
+    server, browser, requests: [], errors: [],
+    foreignRequests: () => demo.requests.filter((url) => !local(url)),
     close: async () => { await browser.close(); server.stop(); },
+    openPage: async (options = {}) => {
+      const context = await browser.newContext();
+      const requests = [], errors = [];
+      context.on('request', (request) => { requests.push(request.url()); demo.requests.push(request.url()); });
+      await context.route((url) => url.origin !== server.origin, (route) => route.abort('blockedbyclient'));
+      context.setDefaultTimeout(waitLimitMs);
+      const page = await context.newPage();
+      const problem = (message) => { errors.push(message); demo.errors.push(message); };
+      page.on('pageerror', (error) => problem(error.message));
+      page.on('crash', () => problem('the page crashed'));   // else only a wait would time out, much later
+      await page.goto(`${server.origin}/${options.query ?? ''}`);
+      await waitUntilReady(page, options);
+      return { context, page, requests, errors, foreignRequests: () => requests.filter((url) => !local(url)),
+               close: () => context.close() };
+    },
   };
+  if (firstPage) {
+    try {
+      const { context, page } = await demo.openPage({ query, waitForModel });
+      Object.assign(demo, { context, page });
+    } catch (error) {
+      await demo.close();
+      throw error;
+    }
+  }
+  return demo;
 }
 
 export const counters = (page) => page.evaluate(() => ({ ...window.vestisCounters }));

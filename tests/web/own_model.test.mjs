@@ -1,9 +1,9 @@
 // "Use your own model" with the exported test models (ctest fixture exported_models): a model
 // and card the person picks run like a served one; wrong files get clear messages and the
-// page keeps the model it had.
+// page keeps the model it had. Each case runs on a fresh page; none leaves the page's origin.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterCounter, assertSameAsNative, chooseModel, datasetPhotos, nativePredict, openDemo, shownResult, statusText, toPng,
@@ -14,75 +14,96 @@ const work = mkdtempSync(join(tmpdir(), 'vestis-web-'));
 const photoPath = join(work, 'photo.png');
 toPng(datasetPhotos(1)[0], photoPath);
 const photoFile = { name: 'photo.png', mimeType: 'image/png', buffer: readFileSync(photoPath) };
-const file = (model, name) => ({ name, mimeType: 'application/octet-stream', buffer: readFileSync(join(modelsDir, model, name)) });
-const text = (name, content) => ({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(content) });
-let demo, page;
+// Model files go to the page as paths, never as buffers: Playwright sends a buffer under 50 MB
+// base64 through the DevTools protocol and decodes it in the page, which for tiny-resnet18's
+// 46 MB model.onnx took about 30 s on a busy machine, Playwright's whole default timeout for
+// page.setInputFiles ("waiting for #own-model"). A path lets Chromium read the file itself.
+const file = (model, name) => join(modelsDir, model, name);
+let fakes = 0;
+const text = (name, content) => {   // a file of that name and content, for the wrong-file cases
+  const folder = join(work, `fake-${++fakes}`);
+  mkdirSync(folder);
+  writeFileSync(join(folder, name), content);
+  return join(folder, name);
+};
+let demo;
 
 const noModels = mkdtempSync(join(tmpdir(), 'vestis-no-models-'));   // nothing served: only the person's own
 
-before(async () => {
-  demo = await openDemo({ serverArgs: ['--models', noModels] });
-  page = demo.page;
-});
+// One server and browser; each case opens the page afresh (a context of its own) and sets up
+// the models and photo it needs, so no case depends on what another left behind.
+before(async () => { demo = await openDemo({ serverArgs: ['--models', noModels], firstPage: false }); });
 after(async () => {
   await demo?.close();
-  rmSync(noModels, { recursive: true, force: true });
+  for (const folder of [noModels, work]) rmSync(folder, { recursive: true, force: true });
 });
 
+async function withFreshPage(body) {
+  const session = await demo.openPage();
+  try {
+    await body(session.page);
+    assert.deepEqual(session.foreignRequests(), [], 'no request leaves the page\'s origin');
+    assert.deepEqual(session.errors, []);
+  } finally {
+    await session.close();
+  }
+}
+
 // Picks model files; with a photo on the page, a loaded model's result is waited for too.
-async function useOwn(files) {
+async function useOwn(page, files) {
   const results = await page.evaluate(() => window.vestisCounters.results);
   const outcome = await afterCounter(page, ['modelsLoaded', 'modelErrors'], () => page.setInputFiles('#own-model', files));
   if (outcome === 'modelsLoaded' && results > 0) await page.waitForFunction((n) => window.vestisCounters.results > n, results);
   return outcome;
 }
 
-async function refused(files, pattern) {
-  assert.equal(await useOwn(files), 'modelErrors');
+async function refused(page, files, pattern) {
+  assert.equal(await useOwn(page, files), 'modelErrors');
   const status = await statusText(page, 'model-status');
   assert.ok(status.error);
   assert.match(status.text, pattern);
   return status.text;
 }
 
-test('your own model and card run like a served model', async () => {
-  assert.equal(await useOwn([file('tiny-resnet18', 'model.onnx'), file('tiny-resnet18', 'card.json')]), 'modelsLoaded');
+const ownModel = (name) => [file(name, 'model.onnx'), file(name, 'card.json')];
+
+test('your own model and card run like a served model', () => withFreshPage(async (page) => {
+  assert.equal(await useOwn(page, ownModel('tiny-resnet18')), 'modelsLoaded');
   assert.equal(await page.$eval('#model-picker', (p) => p.selectedOptions[0].textContent), 'your model: tiny-resnet18');
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.model), 'tiny-resnet18');
   assert.match(await page.textContent('#model-card'), /12 categories, 22 attributes \(sigmoid\), 8 landmarks/);
   assert.equal(await uploadPhoto(page, photoFile), 'results');
   assertSameAsNative(await shownResult(page), nativePredict(join(modelsDir, 'tiny-resnet18'), photoPath));
-});
+}));
 
-test('wrong model files get clear messages and the page keeps its model', async () => {
-  await refused([file('tiny-full', 'model.onnx')],
+test('wrong model files get clear messages and the page keeps its model', () => withFreshPage(async (page) => {
+  assert.equal(await useOwn(page, ownModel('tiny-resnet18')), 'modelsLoaded');
+  await refused(page, [file('tiny-full', 'model.onnx')],
                 /^Choose two files together: the model \(\.onnx\) and its card \(card\.json\), as `vestis export` writes them\. Got 'model\.onnx'\. Still using tiny-resnet18\.$/);
-  await refused([text('model.onnx', 'this is not an ONNX model'), file('tiny-full', 'card.json')],
+  await refused(page, [text('model.onnx', 'this is not an ONNX model'), file('tiny-full', 'card.json')],
                 /^Could not use your model: 'model\.onnx' is not an ONNX model onnxruntime-web can load \(.+\) Still using tiny-resnet18\.$/);
-  await refused([text('model.onnx', ''), file('tiny-full', 'card.json')], /^'model\.onnx' is empty, not an ONNX model\. Still using tiny-resnet18\.$/);
-  await refused([file('tiny-full', 'model.onnx'), text('card.json', '{"format": "vestis-model-card"')],
+  await refused(page, [text('model.onnx', ''), file('tiny-full', 'card.json')], /^'model\.onnx' is empty, not an ONNX model\. Still using tiny-resnet18\.$/);
+  await refused(page, [file('tiny-full', 'model.onnx'), text('card.json', '{"format": "vestis-model-card"')],
                 /^Could not use your model: card\.json: .*(JSON|parse|unexpected|end of input)/i);
-  await refused([file('tiny-full', 'model.onnx'), text('card.json', '{"format": "vestis-model-card", "version": 1}')],
+  await refused(page, [file('tiny-full', 'model.onnx'), text('card.json', '{"format": "vestis-model-card", "version": 1}')],
                 /^Could not use your model: card\.json: /);
-  const mismatch = await refused([file('tiny-full', 'model.onnx'), file('tiny-resnet18', 'card.json')],
+  const mismatch = await refused(page, [file('tiny-full', 'model.onnx'), file('tiny-resnet18', 'card.json')],
                                  /card and model\.onnx disagree: were they exported together\?/);
   assert.match(mismatch, /card\.json: outputs\.attribute_logits: expected \[\?, 22\], the graph gives \[\?, 2, 22\]/);
   // Still usable, with the model it had.
   assert.equal(await uploadPhoto(page, photoFile), 'results');
   assert.equal(await page.evaluate(() => window.vestisLastResult.model), 'tiny-resnet18');
   assertSameAsNative(await shownResult(page), nativePredict(join(modelsDir, 'tiny-resnet18'), photoPath));
-});
+}));
 
-test('a second model of your own, then back to the first without loading it again', async () => {
-  assert.equal(await useOwn([file('tiny-full-int8', 'model.onnx'), file('tiny-full-int8', 'card.json')]), 'modelsLoaded');
+test('a second model of your own, then back to the first without loading it again', () => withFreshPage(async (page) => {
+  assert.equal(await useOwn(page, ownModel('tiny-resnet18')), 'modelsLoaded');
+  assert.equal(await uploadPhoto(page, photoFile), 'results');
+  assert.equal(await useOwn(page, ownModel('tiny-full-int8')), 'modelsLoaded');
   assert.deepEqual(await page.$$eval('#model-picker option', (list) => list.map((o) => o.textContent)),
                    ['no models here: use your own', 'your model: tiny-resnet18', 'your model: tiny-full-int8']);
   assertSameAsNative(await shownResult(page), nativePredict(join(modelsDir, 'tiny-full-int8'), photoPath));
   assert.equal(await chooseModel(page, 'your model: tiny-resnet18'), 'modelsLoaded');
   assert.equal(await page.evaluate(() => window.vestisLastResult.model), 'tiny-resnet18');
   assertSameAsNative(await shownResult(page), nativePredict(join(modelsDir, 'tiny-resnet18'), photoPath));
-});
-
-test('no request leaves the page\'s origin', () => {
-  assert.deepEqual(demo.foreignRequests(), []);
-  assert.deepEqual(demo.errors, []);
-});
+}));
