@@ -17,7 +17,7 @@ void add_data_commands(CLI::App & app) {
 
     auto root = std::make_shared<std::string>();
     auto * index = data->add_subcommand("index", "Read a data set's annotations, cache the joined index, print its counts");
-    index->add_option("--root", *root, "Data set folder (with Anno/ and Eval/)")->required()->check(CLI::ExistingDirectory);
+    index->add_option("--root", *root, "Data set: a DeepFashion-format folder, a folder of class folders, or a CSV of photos")->required()->check(CLI::ExistingPath);
     index->callback([root] {
         std::string note;
         const auto dataset = data::load_dataset(*root, &note);
@@ -33,7 +33,7 @@ void add_data_commands(CLI::App & app) {
     };
     auto check = std::make_shared<check_options>();
     auto * check_command = data->add_subcommand("check", "Load every image through the training loader; report unreadable images and boxes outside the image");
-    check_command->add_option("--root", check->root, "Data set folder (with Anno/ and Eval/)")->required()->check(CLI::ExistingDirectory);
+    check_command->add_option("--root", check->root, "Data set: a DeepFashion-format folder, a folder of class folders, or a CSV of photos")->required()->check(CLI::ExistingPath);
     check_command->add_flag("--strict,!--no-strict", check->strict, "Stop at the first unreadable image");
     check_command->add_option("--workers", check->workers, "Loader threads")->capture_default_str()->check(CLI::Range(1, 256));
     check_command->add_option("--input-size", check->input_size, "Network input side")->capture_default_str()->check(CLI::Range(8, 4096));

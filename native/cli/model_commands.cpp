@@ -32,6 +32,7 @@ void add_model_commands(CLI::App & app, int argc, char ** argv) {
     struct export_args {
         std::string run, checkpoint = "best", out, weights = "fp32";
         long long eval_images = -1;
+        int input_size = 0;
     };
     auto e = std::make_shared<export_args>();
     auto * export_command = app.add_subcommand("export", "Export a run's checkpoint to ONNX with its model card (models/NAME/)");
@@ -43,6 +44,10 @@ void add_model_commands(CLI::App & app, int argc, char ** argv) {
     export_command->add_option("--out", e->out, "Model folder to write, e.g. models/NAME")->required();
     export_command->add_option("--eval-images", e->eval_images,
                                "Test images to score the export on (-1: the run's test split, 0: skip)")->capture_default_str();
+    export_command->add_option("--input-size", e->input_size,
+                               "Input size of the exported model, if not the trained one (a larger one can score better after "
+                               "random resized crops; compare with vestis eval --run RUN --input-size N)")
+        ->check(CLI::Range(16, 2048));
     const std::string command = joined_arguments(argc, argv);
     export_command->callback([e, command] {
         train::export_request request;
@@ -51,6 +56,7 @@ void add_model_commands(CLI::App & app, int argc, char ** argv) {
         request.out_dir = e->out;
         request.storage = onnx_export::parse_weight_storage(e->weights);
         request.eval_images = e->eval_images;
+        request.input_size = e->input_size;
         request.command = command;
         std::cout << train::export_model(request, std::cerr).summary;
     });

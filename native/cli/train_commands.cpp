@@ -94,20 +94,23 @@ void add_train_commands(CLI::App & app) {
     struct eval_args {
         std::string run, model, data, split = "test", checkpoint = "best";
         bool json = false;
+        int input_size = 0;
     };
     auto eargs = std::make_shared<eval_args>();
     auto * eval = app.add_subcommand("eval", "Evaluate a run's checkpoint (--run) or an exported model (--model, --data): the published metrics");
     eval->add_option("--run", eargs->run, "Run folder (LibTorch, its own data set)")->check(CLI::ExistingDirectory);
     eval->add_option("--model", eargs->model, "Exported model folder (OpenCV DNN, as vestis predict runs it)")->check(CLI::ExistingDirectory);
-    eval->add_option("--data", eargs->data, "Data set folder for --model")->check(CLI::ExistingDirectory);
+    eval->add_option("--data", eargs->data, "Data set for --model (a folder or a CSV of photos, as data.root)")->check(CLI::ExistingPath);
     eval->add_option("--split", eargs->split, "train, val or test")->capture_default_str()->check(CLI::IsMember({"train", "val", "test"}));
     eval->add_option("--checkpoint", eargs->checkpoint, "best or last (--run)")->capture_default_str()->check(CLI::IsMember({"best", "last"}));
     eval->add_flag("--json", eargs->json, "Print JSON instead of the table");
+    eval->add_option("--input-size", eargs->input_size, "--run: score at this input size instead of the trained one")->check(CLI::Range(16, 2048));
     eval->callback([eargs] {
         if (eargs->run.empty() == eargs->model.empty()) throw train::config_error("give --run RUN_DIR, or --model MODEL_DIR with --data DATA_DIR");
         if (!eargs->model.empty() && eargs->data.empty()) throw train::config_error("--model: give the data set to score it on with --data");
+        if (!eargs->model.empty() && eargs->input_size > 0) throw train::config_error("--input-size: an exported model has its size; it applies to --run");
         const auto e = eargs->run.empty() ? train::evaluate_model(eargs->model, eargs->data, eargs->split)
-                                          : train::evaluate_run(eargs->run, eargs->split, eargs->checkpoint);
+                                          : train::evaluate_run(eargs->run, eargs->split, eargs->checkpoint, eargs->input_size);
         std::cout << (eargs->json ? train::evaluation_json(e) : train::format_evaluation(e));
     });
 }

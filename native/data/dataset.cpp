@@ -342,7 +342,7 @@ std::string summarize(const dataset_index & index) {
     if (!index.categories.empty()) {
         out << "\n  categories (train / val / test):";
         for (std::size_t c = 0; c < index.categories.size(); ++c) {
-            out << "\n    " << index.categories[c].name << " (" << index.categories[c].type << "): " << per_category[c][0] << " / "
+            out << "\n    " << index.categories[c].name << (index.categories[c].type.empty() ? "" : " (" + index.categories[c].type + ")") << ": " << per_category[c][0] << " / "
                 << per_category[c][1] << " / " << per_category[c][2];
         }
     }

@@ -26,18 +26,32 @@ nn::onnx_export_result export_graph(const trained_model & t, onnx_export::weight
                            t.network.attributes > 0 ? t.index.attributes : std::vector<attribute_info>{}, storage, name);
 }
 
+// A path as a card may hold it: relative to the working folder when under it, else only its
+// last part. Cards travel; the exporting machine's folders mean nothing elsewhere.
+std::string portable_path(const std::string & path) {
+    if (path.empty()) return path;
+    const fs::path absolute = fs::absolute(path).lexically_normal();
+    const fs::path relative = absolute.lexically_relative(fs::current_path());
+    if (!relative.empty() && *relative.begin() != "..") return relative.generic_string();
+    return absolute.filename().empty() ? absolute.parent_path().filename().string() : absolute.filename().string();
+}
+
 // The card's records for people: how the model was trained and produced.
 void describe_provenance(model_card & card, const trained_model & t, const export_request & request) {
     json training;
-    training["run"] = fs::absolute(request.run_dir).lexically_normal().string();
+    training["run"] = portable_path(request.run_dir);
     training["checkpoint"] = request.checkpoint;
     training["config_hash"] = config_hash(t.config);
-    training["data"] = t.config.data.root;
+    training["data"] = portable_path(t.config.data.root);
+    if (!t.config.imagenet_weights.empty()) training["imagenet_weights"] = portable_path(t.config.imagenet_weights);
     training["model"] = {{"kind", t.network.kind}, {"backbone", t.network.kind == "simple" ? t.network.backbone : "vgg16"},
                          {"width", t.network.width}, {"input_size", t.network.input_size}, {"vgg_batch_norm", t.network.vgg_batch_norm},
                          {"landmark_batch_norm", t.network.landmark_batch_norm}, {"heatmap_softmax", t.network.heatmap_softmax},
-                         {"small_input_stem", t.network.small_input_stem}};
+                         {"small_input_stem", t.network.small_input_stem}, {"freeze_batch_norm", t.network.freeze_batch_norm},
+                         {"frozen_layers", t.network.frozen_layers}};
+    training["augment"] = t.config.data.augment ? t.config.data.augment_crop : "none";
     training["epochs"] = t.config.train.epochs;
+    if (t.network.input_size != t.config.model.input_size) training["trained_input_size"] = t.config.model.input_size;
     card.training_json = training.dump();
 
     char date[32];
@@ -76,7 +90,7 @@ export_report export_model(const export_request & request, std::ostream & progre
     if (request.out_dir.empty()) throw std::runtime_error("--out: give the model folder to write, e.g. models/NAME");
     const std::string name = fs::path(request.out_dir).lexically_normal().filename().string();
     progress << "loading " << request.run_dir << " (" << request.checkpoint << ")\n";
-    const trained_model t = load_trained_model(request.run_dir, request.checkpoint);
+    const trained_model t = load_trained_model(request.run_dir, request.checkpoint, request.input_size);
 
     progress << "building the ONNX graph (" << onnx_export::storage_name(request.storage) << " weights)\n";
     nn::onnx_export_result graph = export_graph(t, request.storage, name);

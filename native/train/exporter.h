@@ -17,6 +17,7 @@ struct export_request {
     std::string out_dir;                  // models/NAME: created; NAME becomes the card's name
     onnx_export::weight_storage storage = onnx_export::weight_storage::fp32;
     long long eval_images = -1;           // test images to score the export on (-1: the run's test split, 0: none)
+    int input_size = 0;                   // > 0: the exported input size, if not the trained one (load_trained_model)
     std::string command;                  // how export was invoked, for the card
 };
 

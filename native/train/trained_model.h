@@ -20,7 +20,11 @@ struct trained_model {
 };
 
 // Loads RUN_DIR/config.yaml, its data set and RUN_DIR/<checkpoint>.pt. Throws std::runtime_error
-// naming the missing or unreadable file.
-trained_model load_trained_model(const std::string & run_dir, const std::string & checkpoint);
+// naming the missing or unreadable file. `input_size` > 0 serves the network at another input
+// size than it was trained at (`config` keeps the trained one): a convolutional backbone with
+// global pooling takes any size, and one trained on random resized crops sees garments larger
+// than whole photos show them, so a larger test size can score better ("FixRes", Touvron et
+// al., NeurIPS 2019).
+trained_model load_trained_model(const std::string & run_dir, const std::string & checkpoint, int input_size = 0);
 
 }  // namespace vestis::train

@@ -544,10 +544,12 @@ void load_weights(const fs::path & run, const std::string & checkpoint, nn::garm
 
 }  // namespace
 
-trained_model load_trained_model(const std::string & run_dir, const std::string & checkpoint) {
+trained_model load_trained_model(const std::string & run_dir, const std::string & checkpoint, int input_size) {
     trained_model t;
     t.config = read_run_config(run_dir);
-    prepared_data data = prepare(t.config);
+    train_config served = t.config;
+    if (input_size > 0) served.model.input_size = input_size;
+    prepared_data data = prepare(served);
     t.index = std::move(data.index);
     t.network = data.model;
     t.loading = data.loading;
@@ -557,9 +559,10 @@ trained_model load_trained_model(const std::string & run_dir, const std::string 
     return t;
 }
 
-evaluation evaluate_run(const std::string & run_dir, const std::string & split_name, const std::string & checkpoint) {
+evaluation evaluate_run(const std::string & run_dir, const std::string & split_name, const std::string & checkpoint, int input_size) {
     const fs::path run(run_dir);
-    const train_config config = read_run_config(run);
+    train_config config = read_run_config(run);
+    if (input_size > 0) config.model.input_size = input_size;
     data::split part;
     if (split_name == "train") part = data::split::train;
     else if (split_name == "val") part = data::split::val;

@@ -32,7 +32,8 @@ struct evaluation {
 };
 
 // Evaluates a run's `best` (or `last`) checkpoint on a split of its data set.
-evaluation evaluate_run(const std::string & run_dir, const std::string & split, const std::string & checkpoint);
+// `input_size` > 0: at another input size than the run trained at (see load_trained_model).
+evaluation evaluate_run(const std::string & run_dir, const std::string & split, const std::string & checkpoint, int input_size = 0);
 // Evaluates an exported model (MODEL_DIR/model.onnx + card.json) through the native runtime,
 // on a split of a data set whose names must match the card's.
 evaluation evaluate_model(const std::string & model_dir, const std::string & data_root, const std::string & split);

@@ -2,9 +2,52 @@
 #include "viewer_options.h"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// The checkout the viewer runs from: the working folder when it holds models/manifest.json,
+// else the one the executable was built in (build/bin/vestis-viewer).
+fs::path find_checkout(const char * argv0) {
+    if (fs::exists("models/manifest.json")) return fs::current_path();
+    std::error_code ignored;
+    const fs::path exe = fs::canonical(argv0, ignored);
+    for (fs::path up = exe.parent_path(); !up.empty() && up != up.root_path(); up = up.parent_path()) {
+        if (fs::exists(up / "models/manifest.json")) return up;
+    }
+    return {};
+}
+
+// With no --model, the first model of the manifest, as the browser demo opens it; with no
+// photos, the demo's example photos. Returns a sentence saying what was chosen, or nothing.
+std::string choose_defaults(vestis::viewer::viewer_options & options, const char * argv0) {
+    const fs::path checkout = find_checkout(argv0);
+    if (checkout.empty()) return "";
+    std::string said;
+    if (options.model.empty()) {
+        std::ifstream in(checkout / "models/manifest.json");
+        const nlohmann::json manifest = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+        if (manifest.is_object() && manifest.contains("models") && manifest["models"].is_array() && !manifest["models"].empty() &&
+            manifest["models"][0].value("path", "") != "") {
+            options.model = (checkout / "models" / manifest["models"][0].value("path", "")).string();
+            said += "model " + options.model + " (the first of models/manifest.json; --model chooses another)";
+        }
+    }
+    if (options.inputs.empty() && fs::is_directory(checkout / "web/examples")) {
+        options.inputs.push_back((checkout / "web/examples").string());
+        said += std::string(said.empty() ? "" : "; ") + "the example photos of " + (checkout / "web/examples").string();
+    }
+    return said;
+}
+
+}  // namespace
 
 int main(int argc, char ** argv) {
     using vestis::viewer::viewer_options;
@@ -17,9 +60,9 @@ int main(int argc, char ** argv) {
                  "L landmarks, N names, H heatmap, A attention, G ground truth. Drop photos, folders or a model\n"
                  "folder (model.onnx + card.json) on the window.",
                  "vestis-viewer"};
-    app.add_option("--model", options.model, "Model folder (model.onnx + card.json)");
+    app.add_option("--model", options.model, "Model folder (model.onnx + card.json); default: the first of models/manifest.json");
     app.add_option("--compare", options.compare, "A second model folder, shown side by side");
-    app.add_option("PHOTOS", options.inputs, "Photos and folders of photos");
+    app.add_option("PHOTOS", options.inputs, "Photos and folders of photos; default: the demo's examples (web/examples)");
     app.add_option("--size", size, "Window size WIDTHxHEIGHT")->capture_default_str();
     app.add_flag("--present", options.presentation, "Start in presentation mode (full screen, large fonts)");
     app.add_option("--threshold", options.threshold, "Smallest attribute probability shown")->capture_default_str()->check(CLI::Range(0.0, 1.0));
@@ -52,5 +95,6 @@ int main(int argc, char ** argv) {
         std::fprintf(stderr, "vestis-viewer: --size %s: expected WIDTHxHEIGHT, at least 200x150\n", size.c_str());
         return 2;
     }
+    if (const std::string chosen = choose_defaults(options, argv[0]); !chosen.empty()) std::fprintf(stderr, "vestis-viewer: %s\n", chosen.c_str());
     return vestis::viewer::run_viewer(options);
 }

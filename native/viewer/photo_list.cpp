@@ -1,7 +1,8 @@
 #include "photo_list.h"
 
+#include "data/photo_sets.h"
+
 #include <algorithm>
-#include <cctype>
 #include <filesystem>
 #include <system_error>
 
@@ -16,12 +17,7 @@ constexpr std::size_t max_photos_per_folder = 500'000;
 
 }  // namespace
 
-bool looks_like_image(const std::string & path) {
-    std::string extension = fs::path(path).extension().string();
-    std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    static const char * const known[] = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"};
-    return std::find(std::begin(known), std::end(known), extension) != std::end(known);
-}
+bool looks_like_image(const std::string & path) { return data::is_photo_file(path); }
 
 bool is_model_folder(const std::string & path) {
     std::error_code error;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -68,25 +69,39 @@ TEST(distributed, two_ranks_end_with_the_weights_of_one_process_on_the_combined_
     const auto two = train::load_trained_model((dir / "two").string(), "last");
     const auto one = train::load_trained_model((dir / "one").string(), "last");
     const auto a = two.net->named_parameters(), b = one.net->named_parameters();
-    ASSERT_EQ(a.size(), b.size());
-    double worst = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, (a[i].value() - b[i].value()).abs().max().item<double>());
-    EXPECT_LT(worst, 1e-5);
-    // ... and the training actually moved them.
-    torch::manual_seed(1);
+    torch::manual_seed(1);   // the initial weights, as both runs drew them
     auto fresh = nn::make_network(one.network);
-    double moved = 0;
     const auto c = fresh->named_parameters();
-    for (std::size_t i = 0; i < c.size(); ++i) moved = std::max(moved, (c[i].value() - b[i].value()).abs().max().item<double>());
-    EXPECT_GT(moved, 1e-3);
-    // A control: one rank's share alone (batch 2) ends measurably elsewhere, so the equality
+    ASSERT_EQ(a.size(), b.size());
+    // Each rank sums its gradients in another order than the single process does, so the two
+    // differ by float32 rounding: a conv weight's gradient sums B*H*W <= 4*32*32 products, whose
+    // rounding differs by about sqrt(4096) * 2^-24 = 4e-6 of the gradient; four steps of SGD with
+    // momentum add it up (and the network amplifies it a little). So the gap is judged against how
+    // far each tensor moved, with a bound of 1e-3 (a margin of ~250 over that estimate), on the
+    // tensors that moved beyond rounding.
+    double worst = 0, moved = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const double movement = (c[i].value() - b[i].value()).abs().max().item<double>();
+        moved = std::max(moved, movement);
+        if (movement < 1e-6) continue;
+        const double gap = (a[i].value() - b[i].value()).abs().max().item<double>();
+        worst = std::max(worst, gap / movement);
+    }
+    EXPECT_LT(worst, 1e-3);
+    EXPECT_GT(moved, 1e-3);   // ... and the training actually moved them
+    // A control: one rank's share alone (batch 2) ends measurably elsewhere, so the agreement
     // above is the all-reduce's doing.
     ASSERT_EQ(run(std::string(vestis_binary()) + common + " --set train.batch_size=2 --set train.threads=1 --out " + (dir / "half").string()), 130);
     const auto half = train::load_trained_model((dir / "half").string(), "last");
     const auto h = half.net->named_parameters();
     double apart = 0;
-    for (std::size_t i = 0; i < h.size(); ++i) apart = std::max(apart, (h[i].value() - b[i].value()).abs().max().item<double>());
-    EXPECT_GT(apart, 100 * worst + 1e-4);
+    for (std::size_t i = 0; i < h.size(); ++i) {
+        const double movement = (c[i].value() - b[i].value()).abs().max().item<double>();
+        if (movement >= 1e-6) apart = std::max(apart, (h[i].value() - b[i].value()).abs().max().item<double>() / movement);
+    }
+    EXPECT_GT(apart, 30 * worst);
+    EXPECT_GT(apart, 1e-2);
+    std::printf("relative gap: two ranks %.3g, one rank's share alone %.3g\n", worst, apart);
 }
 
 TEST(distributed, validation_pooled_over_ranks_equals_a_single_process) {
