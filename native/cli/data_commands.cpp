@@ -64,6 +64,7 @@ void add_data_commands(CLI::App & app) {
     auto synth = std::make_shared<data::synth_options>();
     auto * synth_command = data->add_subcommand("synth", "Write a synthetic data set of drawn garments in DeepFashion's files");
     synth_command->add_option("--out", synth->out, "New or empty folder")->required();
+    synth_command->add_flag("--force", synth->force, "Replace a set `data synth` wrote in --out before");
     synth_command->add_option("--images", synth->images, "Number of images")->capture_default_str()->check(CLI::Range(1, 10'000'000));
     synth_command->add_option("--seed", synth->seed, "Random seed: the same seed writes the same set")->capture_default_str();
     synth_command->add_option("--val", synth->val_fraction, "Fraction of images for validation")->capture_default_str()->check(CLI::Range(0.0, 0.5));
@@ -77,6 +78,7 @@ void add_data_commands(CLI::App & app) {
     auto fmnist = std::make_shared<data::fmnist_options>();
     auto * fmnist_command = data->add_subcommand("fmnist", "Convert Debian's Fashion-MNIST into DeepFashion's layout (category only)");
     fmnist_command->add_option("--out", fmnist->out, "New or empty folder")->required();
+    fmnist_command->add_flag("--force", fmnist->force, "Replace a set `data fmnist` wrote in --out before");
     fmnist_command->add_option("--source", fmnist->source, "Folder of the IDX .gz files")->capture_default_str();
     fmnist_command->callback([fmnist] {
         progress_bar bar("fmnist");

@@ -38,6 +38,8 @@ public:
         std::ifstream in(path, std::ios::binary);
         if (!in) throw data_error(display_ + ": cannot open");
         text_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        // Windows editors start UTF-8 files with a byte-order mark: it is not part of line 1.
+        if (text_.rfind("\xEF\xBB\xBF", 0) == 0) text_.erase(0, 3);
         at_ = text_.data();
         end_ = text_.data() + text_.size();
         std::vector<std::string_view> first;

@@ -68,8 +68,10 @@ std::vector<unsigned char> read_idx(const std::string & path, std::uint32_t magi
 void import_fashion_mnist(const fmnist_options & options, const std::function<void(int, int)> & progress) {
 
     const fs::path out(options.out);
-    if (fs::exists(out) && !fs::is_empty(out) && !fs::exists(out / ".vestis-fmnist")) {
-        throw data_error(options.out + ": exists and holds other files; give a new or empty folder");
+    try {
+        prepare_output_folder(options.out, ".vestis-fmnist", options.force, "vestis data fmnist");
+    } catch (const std::runtime_error & e) {
+        throw data_error(e.what());
     }
     fs::create_directories(out / "Anno");
     fs::create_directories(out / "Eval");

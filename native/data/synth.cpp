@@ -346,8 +346,10 @@ void write_synthetic_dataset(const synth_options & options, const std::function<
     }
     const fs::path out(options.out);
     const fs::path marker = out / ".vestis-synth";
-    if (fs::exists(out) && !fs::is_empty(out) && !fs::exists(marker)) {
-        throw data_error(options.out + ": exists and holds other files; give a new or empty folder");
+    try {
+        prepare_output_folder(options.out, ".vestis-synth", options.force, "vestis data synth");
+    } catch (const std::runtime_error & e) {
+        throw data_error(e.what());
     }
     fs::create_directories(out / "Anno");
     fs::create_directories(out / "Eval");

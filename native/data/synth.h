@@ -10,7 +10,8 @@
 namespace vestis::data {
 
 struct synth_options {
-    std::string out;             // a new or empty folder (or one this command wrote before)
+    std::string out;             // a new or empty folder
+    bool force = false;          // replace a set this command wrote there before
     int images = 1000;
     std::uint64_t seed = 1;
     double val_fraction = 0.1;

@@ -30,6 +30,22 @@ void write_file_atomically(const std::string & path, std::string_view bytes) {
     }
 }
 
+void prepare_output_folder(const std::string & folder, const std::string & marker, bool force, const std::string & command) {
+    namespace fs = std::filesystem;
+    const fs::path out(folder);
+    if (fs::exists(out) && !fs::is_directory(out)) throw std::runtime_error(folder + ": exists and is not a folder");
+    if (fs::exists(out) && !fs::is_empty(out)) {
+        if (!fs::exists(out / marker)) {
+            throw std::runtime_error(folder + ": holds files that `" + command + "` did not write; give a new or empty folder");
+        }
+        if (!force) {
+            throw std::runtime_error(folder + ": holds what `" + command + "` wrote before; give a new or empty folder, or --force to replace it");
+        }
+        fs::remove_all(out);
+    }
+    fs::create_directories(out);
+}
+
 std::string read_whole_file(const std::string & path) {
     if (std::filesystem::is_directory(path)) throw std::runtime_error(path + ": is a folder, not a file");
     std::ifstream in(path, std::ios::binary);

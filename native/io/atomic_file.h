@@ -10,6 +10,13 @@ namespace vestis {
 // Throws std::runtime_error naming the file when it cannot be written.
 void write_file_atomically(const std::string & path, std::string_view bytes);
 
+// Makes `folder` ready for a command that writes a whole folder: a new or empty folder is
+// created; one that holds files is refused unless `force`, and even then only when `marker`
+// (a file the command leaves in what it writes) shows the command wrote it, in which case the
+// old contents are removed first so nothing of them lingers. Throws std::runtime_error
+// naming the folder and how to proceed; `command` names the command in that message.
+void prepare_output_folder(const std::string & folder, const std::string & marker, bool force, const std::string & command);
+
 // The whole file. Throws std::runtime_error naming the path when it is missing, a folder,
 // or unreadable.
 std::string read_whole_file(const std::string & path);

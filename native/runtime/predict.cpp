@@ -57,6 +57,7 @@ std::string megapixels(long long pixels) {
 }  // namespace
 
 decoded_photo read_photo(const std::string & path, long long max_pixels) {
+    if (std::filesystem::is_directory(path)) throw image_error(path + ": is a folder, not a photo");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw image_error(path + ": " + (std::filesystem::exists(path) ? "cannot be read" : "no such file"));
     const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});

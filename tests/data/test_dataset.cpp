@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 using namespace vestis;
@@ -117,6 +119,17 @@ TEST(read_dataset, names_file_line_and_expectation_on_bad_input) {
         const std::string message = error_reading(root);
         EXPECT_NE(message.find(c.expected), std::string::npos) << "got:      " << message << "\nexpected: " << c.expected;
     }
+}
+
+TEST(read_dataset, takes_files_that_start_with_a_byte_order_mark) {
+    const auto root = category_attribute_fixture("bom");
+    const auto plain = read_dataset(root.string());
+    std::ifstream in(root / "Eval/list_eval_partition.txt", std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    write_file(root / "Eval/list_eval_partition.txt", "\xEF\xBB\xBF" + text);   // as Windows' Notepad saves it
+    const auto marked = read_dataset(root.string());
+    ASSERT_EQ(marked.samples.size(), plain.samples.size());
+    for (std::size_t i = 0; i < plain.samples.size(); ++i) EXPECT_EQ(marked.samples[i].part, plain.samples[i].part);
 }
 
 TEST(load_dataset, caches_the_index_and_notices_changed_sources) {

@@ -167,6 +167,35 @@ TEST(synthetic_set, is_the_same_for_the_same_seed) {
     o.out = (folder / "other").string();
     vestis::test::write_file(folder / "other/notes.txt", "mine");
     EXPECT_THROW(write_synthetic_dataset(o, nullptr), data_error);   // never writes into someone's folder
+    o.force = true;
+    EXPECT_THROW(write_synthetic_dataset(o, nullptr), data_error);   // not even when forced
+    EXPECT_TRUE(fs::exists(folder / "other/notes.txt"));
+}
+
+TEST(synthetic_set, replaces_its_own_set_only_when_forced_and_then_whole) {
+    const auto folder = vestis::test::fresh_folder("synth-force");
+    synth_options o;
+    o.out = (folder / "set").string();
+    o.images = 30;
+    write_synthetic_dataset(o, nullptr);
+    const auto count_images = [&] {
+        int n = 0;
+        for (const auto & entry : fs::recursive_directory_iterator(folder / "set" / "img")) n += entry.is_regular_file();
+        return n;
+    };
+    ASSERT_EQ(count_images(), 30);
+    o.images = 5;
+    try {
+        write_synthetic_dataset(o, nullptr);
+        ADD_FAILURE() << "wrote over the first set";
+    } catch (const data_error & e) {
+        EXPECT_NE(std::string(e.what()).find("or --force to replace it"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(read_dataset(o.out).samples.size(), 30u);   // untouched
+    o.force = true;
+    write_synthetic_dataset(o, nullptr);
+    EXPECT_EQ(read_dataset(o.out).samples.size(), 5u);
+    EXPECT_EQ(count_images(), 5);   // no image of the old set is left behind
 }
 
 TEST(batch_loader, gives_the_same_batches_whatever_the_number_of_workers) {

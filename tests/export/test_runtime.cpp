@@ -157,6 +157,8 @@ TEST(runtime_bad_input, photos_that_cannot_be_used) {
     EXPECT_NE(error_of<runtime::image_error>([&] { runtime::predict_file(model, empty.string(), {}); }).find("empty file"), std::string::npos);
     EXPECT_NE(error_of<runtime::image_error>([&] { runtime::predict_file(model, "/no/such/photo.jpg", {}); }).find("no such file"),
               std::string::npos);
+    const std::string folder = fs::temp_directory_path().string();
+    EXPECT_EQ(error_of<runtime::image_error>([&] { runtime::predict_file(model, folder, {}); }), folder + ": is a folder, not a photo");
 
     // A PNG header announcing 20000 x 20000: refused from the header, before any decoding (the
     // file holds no pixels, so a decode attempt would report something else).
