@@ -33,6 +33,7 @@ void add_model_commands(CLI::App & app, int argc, char ** argv) {
         std::string run, checkpoint = "best", out, weights = "fp32";
         long long eval_images = -1;
         int input_size = 0;
+        bool force = false;
     };
     auto e = std::make_shared<export_args>();
     auto * export_command = app.add_subcommand("export", "Export a run's checkpoint to ONNX with its model card (models/NAME/)");
@@ -48,6 +49,7 @@ void add_model_commands(CLI::App & app, int argc, char ** argv) {
                                "Input size of the exported model, if not the trained one (a larger one can score better after "
                                "random resized crops; compare with vestis eval --run RUN --input-size N)")
         ->check(CLI::Range(16, 2048));
+    export_command->add_flag("--force", e->force, "Replace the model already in --out (both files at once)");
     const std::string command = joined_arguments(argc, argv);
     export_command->callback([e, command] {
         train::export_request request;
@@ -57,6 +59,7 @@ void add_model_commands(CLI::App & app, int argc, char ** argv) {
         request.storage = onnx_export::parse_weight_storage(e->weights);
         request.eval_images = e->eval_images;
         request.input_size = e->input_size;
+        request.force = e->force;
         request.command = command;
         std::cout << train::export_model(request, std::cerr).summary;
     });

@@ -26,6 +26,35 @@ nn::onnx_export_result export_graph(const trained_model & t, onnx_export::weight
                            t.network.attributes > 0 ? t.index.attributes : std::vector<attribute_info>{}, storage, name);
 }
 
+// An export writes a new folder, or with `force` replaces a model folder (model.onnx and
+// card.json, nothing else); anything else there is refused.
+void check_model_folder_is_free(const std::string & folder, bool force) {
+    if (!fs::exists(folder) || (fs::is_directory(folder) && fs::is_empty(folder))) return;
+    const bool model = fs::is_directory(folder) && fs::exists(fs::path(folder) / "model.onnx") && fs::exists(fs::path(folder) / "card.json");
+    if (!model) throw std::runtime_error(folder + ": exists and is not a model folder (model.onnx + card.json); give a new --out");
+    for (const auto & entry : fs::directory_iterator(folder)) {
+        const std::string name = entry.path().filename().string();
+        if (name != "model.onnx" && name != "card.json") throw std::runtime_error(folder + ": holds " + name + " besides the model; give a new --out");
+    }
+    if (!force) throw std::runtime_error(folder + ": holds a model already; give a new --out, or --force to replace it");
+}
+
+// Both files go into a sibling folder first, which then takes the old one's place: a reader
+// sees the old model or the new one, never a new model with an old card.
+void replace_model_folder(const std::string & folder, const std::string & model_bytes, const std::string & card_json) {
+    const fs::path out = fs::path(folder).lexically_normal();
+    const fs::path staging = out.parent_path() / ("." + out.filename().string() + ".export-tmp");
+    const fs::path previous = out.parent_path() / ("." + out.filename().string() + ".export-old");
+    fs::remove_all(staging);
+    fs::remove_all(previous);
+    fs::create_directories(staging);
+    write_file_atomically((staging / "model.onnx").string(), model_bytes);
+    write_file_atomically((staging / "card.json").string(), card_json);
+    if (fs::exists(out)) fs::rename(out, previous);
+    fs::rename(staging, out);
+    fs::remove_all(previous);
+}
+
 // A path as a card may hold it: relative to the working folder when under it, else only its
 // last part. Cards travel; the exporting machine's folders mean nothing elsewhere.
 std::string portable_path(const std::string & path) {
@@ -88,6 +117,7 @@ std::string megabytes(long long bytes) {
 
 export_report export_model(const export_request & request, std::ostream & progress) {
     if (request.out_dir.empty()) throw std::runtime_error("--out: give the model folder to write, e.g. models/NAME");
+    check_model_folder_is_free(request.out_dir, request.force);   // before the minutes of scoring
     const std::string name = fs::path(request.out_dir).lexically_normal().filename().string();
     progress << "loading " << request.run_dir << " (" << request.checkpoint << ")\n";
     const trained_model t = load_trained_model(request.run_dir, request.checkpoint, request.input_size);
@@ -129,12 +159,10 @@ export_report export_model(const export_request & request, std::ostream & progre
     }
     card.metrics_json = metrics.dump();
 
-    fs::create_directories(request.out_dir);
     export_report report;
     report.model_path = (fs::path(request.out_dir) / "model.onnx").string();
     report.card_path = (fs::path(request.out_dir) / "card.json").string();
-    write_file_atomically(report.model_path, bytes);
-    write_file_atomically(report.card_path, to_json(card));
+    replace_model_folder(request.out_dir, bytes, to_json(card));
     report.parameters = parameters;
     report.model_bytes = static_cast<long long>(bytes.size());
     report.summary = "wrote " + report.model_path + " (" + megabytes(report.model_bytes) + ", " + std::to_string(parameters) +

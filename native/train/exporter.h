@@ -18,6 +18,7 @@ struct export_request {
     onnx_export::weight_storage storage = onnx_export::weight_storage::fp32;
     long long eval_images = -1;           // test images to score the export on (-1: the run's test split, 0: none)
     int input_size = 0;                   // > 0: the exported input size, if not the trained one (load_trained_model)
+    bool force = false;                   // replace a model already in out_dir (whole, or not at all)
     std::string command;                  // how export was invoked, for the card
 };
 

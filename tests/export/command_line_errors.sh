@@ -49,9 +49,23 @@ if [[ -e $scratch/models/broken ]]; then echo "FAIL: a failed export left $scrat
 # A good export then a failed one to the same folder: the first export's files survive whole.
 "$vestis" export --run "$fixture/runs/full" --out "$scratch/models/kept" --eval-images 0 >/dev/null 2>&1
 before=$(sha256sum "$scratch/models/kept/model.onnx" "$scratch/models/kept/card.json")
-expect_failure "no-data" "$vestis" export --run "$scratch/run" --out "$scratch/models/kept"
+expect_failure "no-data" "$vestis" export --run "$scratch/run" --force --out "$scratch/models/kept"
 after=$(sha256sum "$scratch/models/kept/model.onnx" "$scratch/models/kept/card.json")
 if [[ $before != "$after" ]]; then echo "FAIL: a failed export changed an existing model"; failures=$((failures + 1)); fi
-if ls "$scratch/models/kept" | grep -q tmp; then echo "FAIL: temporary files left"; failures=$((failures + 1)); fi
+if ls -a "$scratch/models/kept" "$scratch/models" | grep -q tmp; then echo "FAIL: temporary files left"; failures=$((failures + 1)); fi
+
+# Over an existing model only when asked, and then whole; never over a folder of other files.
+expect_failure "holds a model already; give a new --out, or --force to replace it" \
+  "$vestis" export --run "$fixture/runs/full" --out "$scratch/models/kept" --eval-images 0
+mkdir -p "$scratch/notes" && echo mine > "$scratch/notes/notes.txt"
+expect_failure "is not a model folder" "$vestis" export --run "$fixture/runs/full" --force --out "$scratch/notes" --eval-images 0
+if [[ ! -e $scratch/notes/notes.txt ]]; then echo "FAIL: export removed someone's file"; failures=$((failures + 1)); fi
+if "$vestis" export --run "$fixture/runs/resnet18" --force --out "$scratch/models/kept" --eval-images 0 >/dev/null 2>&1 &&
+   grep -Eq '"backbone": *"resnet18"' "$scratch/models/kept/card.json" && [[ -s $scratch/models/kept/model.onnx ]] &&
+   ! ls -a "$scratch/models" | grep -q export-; then
+  echo "ok: --force replaced the model whole"
+else
+  echo "FAIL: export --force did not replace the model whole"; failures=$((failures + 1))
+fi
 
 exit $((failures > 0))
