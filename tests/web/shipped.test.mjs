@@ -1,5 +1,6 @@
 // The page with the models Vestis ships (models/): each loads and shows what `vestis predict`
-// says on the same photo, whatever heads its card lists (Fashion-MNIST has categories only).
+// says on the same photo, whatever heads its card lists (the garment-photo and Fashion-MNIST
+// models have categories only).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -15,7 +16,8 @@ let demo;
 before(async () => { demo = await openDemo({ serverArgs: ['--models', shipped], waitForModel: true }); });
 after(async () => { await demo?.close(); });
 
-for (const name of ['synthetic-full', 'fashion-mnist']) {
+const names = JSON.parse(readFileSync(join(shipped, 'manifest.json'), 'utf8')).models.map((m) => m.name);
+for (const name of names) {
   test(`${name} runs in the page as vestis predict runs it`, async () => {
     const { page } = demo;
     assert.equal(await chooseModel(page, name), 'modelsLoaded');
