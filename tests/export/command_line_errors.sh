@@ -52,7 +52,7 @@ before=$(sha256sum "$scratch/models/kept/model.onnx" "$scratch/models/kept/card.
 expect_failure "no-data" "$vestis" export --run "$scratch/run" --force --out "$scratch/models/kept"
 after=$(sha256sum "$scratch/models/kept/model.onnx" "$scratch/models/kept/card.json")
 if [[ $before != "$after" ]]; then echo "FAIL: a failed export changed an existing model"; failures=$((failures + 1)); fi
-if ls -a "$scratch/models/kept" "$scratch/models" | grep -q tmp; then echo "FAIL: temporary files left"; failures=$((failures + 1)); fi
+if [[ -n $(find "$scratch/models" -mindepth 1 -name '*tmp*') ]]; then echo "FAIL: temporary files left"; failures=$((failures + 1)); fi
 
 # Over an existing model only when asked, and then whole; never over a folder of other files.
 expect_failure "holds a model already; give a new --out, or --force to replace it" \
@@ -62,7 +62,7 @@ expect_failure "is not a model folder" "$vestis" export --run "$fixture/runs/ful
 if [[ ! -e $scratch/notes/notes.txt ]]; then echo "FAIL: export removed someone's file"; failures=$((failures + 1)); fi
 if "$vestis" export --run "$fixture/runs/resnet18" --force --out "$scratch/models/kept" --eval-images 0 >/dev/null 2>&1 &&
    grep -Eq '"backbone": *"resnet18"' "$scratch/models/kept/card.json" && [[ -s $scratch/models/kept/model.onnx ]] &&
-   ! ls -a "$scratch/models" | grep -q export-; then
+   [[ -z $(find "$scratch/models" -mindepth 1 -name '*export-*') ]]; then
   echo "ok: --force replaced the model whole"
 else
   echo "FAIL: export --force did not replace the model whole"; failures=$((failures + 1))

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -75,32 +76,34 @@ TEST(distributed, two_ranks_end_with_the_weights_of_one_process_on_the_combined_
     ASSERT_EQ(a.size(), b.size());
     // Each rank sums its gradients in another order than the single process does, so the two
     // differ by float32 rounding: a conv weight's gradient sums B*H*W <= 4*32*32 products, whose
-    // rounding differs by about sqrt(4096) * 2^-24 = 4e-6 of the gradient; four steps of SGD with
-    // momentum add it up (and the network amplifies it a little). So the gap is judged against how
-    // far each tensor moved, with a bound of 1e-3 (a margin of ~250 over that estimate), on the
-    // tensors that moved beyond rounding.
-    double worst = 0, moved = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const double movement = (c[i].value() - b[i].value()).abs().max().item<double>();
-        moved = std::max(moved, movement);
-        if (movement < 1e-6) continue;
-        const double gap = (a[i].value() - b[i].value()).abs().max().item<double>();
-        worst = std::max(worst, gap / movement);
-    }
-    EXPECT_LT(worst, 1e-3);
+    // rounding differs by about sqrt(4096) * 2^-24 = 4e-6 of the gradient. Through four SGD steps
+    // with momentum (lr 0.05, an unnormalised VGG from scratch) the network feeds each step's
+    // difference into the next gradients and amplifies it: 6.4e-4 of the movement was measured
+    // (AMD EPYC, AVX-512), about 150 times the one-step figure. So the gap is judged against how
+    // far the weights moved, over all of them at once (L2; a tensor that barely moved would make
+    // a per-tensor ratio measure its own noise), with a bound of 1e-2: 15 times that measurement,
+    // and 50 times under what a wrong reduction gives (the control below: 0.54).
+    const auto l2_ratio = [&](const auto & x) {
+        double gap = 0, movement = 0;
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            gap += (x[i].value() - b[i].value()).pow(2).sum().template item<double>();
+            movement += (c[i].value() - b[i].value()).pow(2).sum().template item<double>();
+        }
+        return std::sqrt(gap / movement);
+    };
+    double moved = 0;
+    for (std::size_t i = 0; i < c.size(); ++i) moved = std::max(moved, (c[i].value() - b[i].value()).abs().max().item<double>());
+    const double worst = l2_ratio(a);
+    EXPECT_LT(worst, 1e-2);
     EXPECT_GT(moved, 1e-3);   // ... and the training actually moved them
     // A control: one rank's share alone (batch 2) ends measurably elsewhere, so the agreement
     // above is the all-reduce's doing.
     ASSERT_EQ(run(std::string(vestis_binary()) + common + " --set train.batch_size=2 --set train.threads=1 --out " + (dir / "half").string()), 130);
     const auto half = train::load_trained_model((dir / "half").string(), "last");
     const auto h = half.net->named_parameters();
-    double apart = 0;
-    for (std::size_t i = 0; i < h.size(); ++i) {
-        const double movement = (c[i].value() - b[i].value()).abs().max().item<double>();
-        if (movement >= 1e-6) apart = std::max(apart, (h[i].value() - b[i].value()).abs().max().item<double>() / movement);
-    }
-    EXPECT_GT(apart, 30 * worst);
-    EXPECT_GT(apart, 1e-2);
+    const double apart = l2_ratio(h);
+    EXPECT_GT(apart, 20 * worst);
+    EXPECT_GT(apart, 0.1);
     std::printf("relative gap: two ranks %.3g, one rank's share alone %.3g\n", worst, apart);
 }
 
