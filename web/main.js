@@ -136,6 +136,7 @@ function offerOutputs(card) {
   $('overlay-controls').hidden = !has.landmarks && !maps;
   $('landmarks-section').hidden = !has.landmarks;
   $('attributes-section').hidden = !has.attributes;
+  $('categories-section').hidden = !has.categories;
   $('threshold').disabled = !has.attributes;
 }
 

@@ -65,7 +65,7 @@ export function renderCard(list, card, extra = {}) {
   add('input', `${input.width}×${input.height}, crop ${input.crop?.policy ?? 'stretch'}` +
                (input.crop?.margin ? ` with ${input.crop.margin} margin` : ''));
   const outputs = card.outputs ?? {};
-  add('heads', [`${card.categories?.length ?? 0} categories`,
+  add('heads', [card.categories?.length ? `${card.categories.length} categories` : null,
                 outputs.attribute_logits ? `${card.attributes.length} attributes (${outputs.attribute_encoding ?? 'two_class'})` : null,
                 outputs.landmark_heatmaps ? `${card.landmarks.length} landmarks` : null,
                 outputs.attention ? 'attention map' : null].filter(Boolean).join(', '));
@@ -79,6 +79,8 @@ export function renderCard(list, card, extra = {}) {
     add('test set', [test.images !== undefined ? `${test.images} images` : null,
                      score('category_top1') && `top-1 ${score('category_top1')}`,
                      score('category_top3') && `top-3 ${score('category_top3')}`,
+                     score('attribute_map') && `tag mAP ${score('attribute_map')}`,
+                     score('attribute_f1_micro') && `micro-F1 ${score('attribute_f1_micro')}`,
                      score('attribute_top5_recall') && `attribute recall@5 ${score('attribute_top5_recall')}`,
                      typeof test.landmark_error === 'number' ? `landmark error ${test.landmark_error.toFixed(3)}` : null]
       .filter(Boolean).join(', '));
@@ -90,17 +92,16 @@ export function renderCard(list, card, extra = {}) {
   list.replaceChildren(...rows.flatMap(([term, value]) => [element('dt', {}, term), element('dd', {}, value)]));
 }
 
-// The attribute threshold a card gives, or null. model_card.h has no such field yet (its parser
-// refuses unknown top-level keys), so an exporter can only record one in the free-form
-// "training" record; a top-level "threshold" is read too, for when the card format gains one.
+// The attribute threshold a card gives (chosen on validation at export), or null.
 export function cardThreshold(card) {
-  const value = card?.threshold ?? card?.training?.threshold;
+  const value = card?.threshold;
   return typeof value === 'number' && value >= 0 && value <= 1 ? value : null;
 }
 
 // Which outputs a card lists (an empty output name means the model lacks it, as in model_card.h).
 export const cardOutputs = (card) => {
   const outputs = card?.outputs ?? {};
-  return { attributes: Boolean(outputs.attribute_logits), landmarks: Boolean(outputs.landmark_heatmaps),
+  return { categories: Boolean(outputs.category_logits), attributes: Boolean(outputs.attribute_logits),
+           landmarks: Boolean(outputs.landmark_heatmaps),
            heatmaps: Boolean(outputs.landmark_heatmaps), attention: Boolean(outputs.attention) };
 };

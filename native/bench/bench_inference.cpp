@@ -44,7 +44,7 @@ prepared & network(const std::string & name) {
     p.net = nn::make_network(config);
     p.net->eval();
     std::vector<category_info> categories(static_cast<std::size_t>(config.categories), {"c", ""});
-    std::vector<attribute_info> attributes(static_cast<std::size_t>(config.attributes), {"a", attribute_type::texture});
+    std::vector<attribute_info> attributes(static_cast<std::size_t>(config.attributes), {"a", "texture"});
     const nn::onnx_export_result exported =
         nn::export_onnx(*p.net, preprocess_options{}, categories, attributes, onnx_export::weight_storage::fp32, name);
     p.model = std::make_unique<runtime::onnx_model>(exported.card, exported.model, name);

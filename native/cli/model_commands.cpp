@@ -82,7 +82,7 @@ void add_model_commands(CLI::App & app, int argc, char ** argv) {
     predict->add_option("--top-attributes", p->options.attributes_per_type, "Attributes to list per type (0: all)")
         ->capture_default_str()
         ->check(CLI::Range(0, 100000));
-    predict->add_option("--threshold", p->options.threshold, "Smallest attribute probability to list")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+    predict->add_option("--threshold", p->options.threshold, "Smallest attribute probability to list (default: the card's, else 0)")->check(CLI::Range(0.0, 1.0));
     predict->add_option("--max-megapixels", p->max_megapixels, "Refuse photos larger than this")->capture_default_str()->check(CLI::Range(0.01, 10000.0));
     predict->callback([p] {
         if (!p->bbox.empty()) p->options.bbox = parse_box(p->bbox);

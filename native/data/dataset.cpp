@@ -194,10 +194,11 @@ void read_attributes(const fs::path & root, joiner & j) {
         while (file.next(f)) {
             if (f.size() < 2) file.fail("expected attribute_name attribute_type");
             const int type = file.integer(f.back(), "attribute_type");
-            if (type < 1 || type > attribute_type_count) file.fail("attribute_type: expected 1..5, got " + std::to_string(type));
+            const auto & types = deepfashion_attribute_types();
+            if (type < 1 || type > static_cast<int>(types.size())) file.fail("attribute_type: expected 1..5, got " + std::to_string(type));
             std::string name(f[0]);   // names may contain spaces; the type is the last token
             for (std::size_t i = 1; i + 1 < f.size(); ++i) name += " " + std::string(f[i]);
-            j.index.attributes.push_back({name, static_cast<attribute_type>(type - 1)});
+            j.index.attributes.push_back({name, types[static_cast<std::size_t>(type - 1)]});
         }
     }
     table_file file(root / "Anno/list_attr_img.txt", "Anno/list_attr_img.txt");
@@ -349,10 +350,12 @@ std::string summarize(const dataset_index & index) {
         }
     }
     if (index.has_attributes) {
-        long long by_type[attribute_type_count] = {};
-        for (const auto & a : index.attributes) ++by_type[static_cast<int>(a.type)];
         out << "\n  attributes: " << index.attributes.size() << " (";
-        for (int t = 0; t < attribute_type_count; ++t) out << (t ? ", " : "") << attribute_type_name(static_cast<attribute_type>(t)) << " " << by_type[t];
+        const auto types = attribute_type_order(index.attributes);
+        for (std::size_t t = 0; t < types.size(); ++t) {
+            const auto of_type = std::count_if(index.attributes.begin(), index.attributes.end(), [&](const attribute_info & a) { return a.type == types[t]; });
+            out << (t ? ", " : "") << types[t] << " " << of_type;
+        }
         out << ")";
     }
     out << "\n";

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr char cache_name[] = ".vestis-index";
-constexpr char magic[] = "vestis-index/1";
+constexpr char magic[] = "vestis-index/2";   // 2: attribute types as text
 
 const char * const sources[] = {"Eval/list_eval_partition.txt", "Anno/list_category_cloth.txt", "Anno/list_category_img.txt",
                                 "Anno/list_attr_cloth.txt",     "Anno/list_attr_img.txt",       "Anno/list_bbox.txt",
@@ -104,7 +104,7 @@ std::string serialize(const dataset_index & index, const std::string & key) {
     w.pod<std::uint32_t>(static_cast<std::uint32_t>(index.attributes.size()));
     for (const auto & a : index.attributes) {
         w.text(a.name);
-        w.pod<std::uint8_t>(static_cast<std::uint8_t>(a.type));
+        w.text(a.type);
     }
     w.pod<std::uint64_t>(index.samples.size());
     for (const sample & s : index.samples) {
@@ -139,7 +139,7 @@ dataset_index deserialize(std::string bytes, const std::string & key, const std:
     index.attributes.resize(r.pod<std::uint32_t>());
     for (auto & a : index.attributes) {
         a.name = r.text();
-        a.type = static_cast<attribute_type>(r.pod<std::uint8_t>());
+        a.type = r.text();
     }
     index.samples.resize(r.pod<std::uint64_t>());
     for (sample & s : index.samples) {

@@ -106,6 +106,79 @@ std::vector<std::string> csv_fields(const std::string & line) {
     return fields;
 }
 
+// Tags are separated by ';' or '|' when the field holds one (so a tag may have spaces), else by spaces.
+std::vector<std::string> split_tags(const std::string & field) {
+    const char separator = field.find(';') != std::string::npos ? ';' : field.find('|') != std::string::npos ? '|' : ' ';
+    std::vector<std::string> tags;
+    std::string tag;
+    std::istringstream in(field);
+    while (std::getline(in, tag, separator)) {
+        tag.erase(0, tag.find_first_not_of(" \t"));
+        tag.erase(tag.find_last_not_of(" \t") + 1);
+        if (!tag.empty() && std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(tag);
+    }
+    return tags;
+}
+
+struct tag_kinds {
+    std::map<std::string, std::string> kind_of;   // tag -> kind
+    std::vector<std::string> kinds;               // in the order the file first names them
+};
+
+// `tag,kind` rows; every tag of the set must have one.
+tag_kinds read_tag_kinds(const fs::path & file) {
+    tag_kinds out;
+    auto & kind_of = out.kind_of;
+    std::istringstream in(read_whole_file(file.string()));
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+        if (number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.find_first_not_of(" \t") == std::string::npos) continue;
+        const std::string where = file.string() + ":" + std::to_string(number);
+        const auto fields = csv_fields(line);
+        if (fields.size() != 2 || fields[0].empty() || fields[1].empty()) throw data_error(where + ": expected 'tag,kind', got '" + line + "'");
+        if (number == 1 && lower(fields[0]) == "tag" && lower(fields[1]) == "kind") continue;   // the header
+        if (const auto [it, fresh] = kind_of.emplace(fields[0], fields[1]); !fresh) {
+            throw data_error(where + ": tag '" + fields[0] + "' is given a kind twice");
+        }
+        if (std::find(out.kinds.begin(), out.kinds.end(), fields[1]) == out.kinds.end()) out.kinds.push_back(fields[1]);
+    }
+    return out;
+}
+
+// The tags become the index's attributes, of the kind `kinds_file` gives them (when it exists)
+// or of the one kind "tags"; ordered by kind as the file first names them, then by name. The
+// kinds file's tags belong to the set even where no photo shows them, so a test CSV with
+// fewer tags has the same attributes as the training one.
+void set_tags(dataset_index & index, const std::vector<std::vector<std::string>> & tags_of_sample, const fs::path & csv,
+              const fs::path & kinds_file) {
+    std::set<std::string> names;
+    for (const auto & tags : tags_of_sample) names.insert(tags.begin(), tags.end());
+    const bool kinds = fs::exists(kinds_file);
+    const tag_kinds file = kinds ? read_tag_kinds(kinds_file) : tag_kinds{{}, {"tags"}};
+    for (const auto & [tag, kind] : file.kind_of) names.insert(tag);
+    if (names.empty()) throw data_error(csv.string() + ": the tags column names no tag");
+    for (const std::string & name : names) {
+        const auto kind = file.kind_of.find(name);
+        if (kinds && kind == file.kind_of.end()) throw data_error(kinds_file.string() + ": gives tag '" + name + "' no kind");
+        index.attributes.push_back({name, kinds ? kind->second : "tags"});
+    }
+    const auto rank = [&](const attribute_info & a) { return std::find(file.kinds.begin(), file.kinds.end(), a.type) - file.kinds.begin(); };
+    std::stable_sort(index.attributes.begin(), index.attributes.end(), [&](const attribute_info & a, const attribute_info & b) { return rank(a) < rank(b); });
+    std::map<std::string, int> attribute_of;
+    for (const attribute_info & a : index.attributes) attribute_of.emplace(a.name, static_cast<int>(attribute_of.size()));
+    index.has_attributes = true;
+    const int words = index.attribute_words();
+    index.attribute_bits.assign(tags_of_sample.size() * static_cast<std::size_t>(words), 0);
+    for (std::size_t i = 0; i < tags_of_sample.size(); ++i) {
+        for (const std::string & tag : tags_of_sample[i]) {
+            const int a = attribute_of.at(tag);
+            index.attribute_bits[i * static_cast<std::size_t>(words) + static_cast<std::size_t>(a / 64)] |= std::uint64_t{1} << (a % 64);
+        }
+    }
+}
+
 split parse_split(const std::string & text, const std::string & where) {
     const std::string s = lower(text);
     if (s == "train") return split::train;
@@ -143,9 +216,13 @@ dataset_index read_photo_csv(const fs::path & csv, long long * skipped) {
     };
     const auto photo_column = find({"photo", "image", "filename", "file", "path"});
     const auto label_column = find({"label", "class", "category"});
+    const auto tags_column = find({"tags", "labels"});
     const auto split_column = find({"split"});
     const std::string head = csv.string() + ":1";
-    if (!photo_column || !label_column) throw data_error(head + ": the header needs a photo column (photo, image or filename) and a label column (label, class or category), got '" + line + "'");
+    if (!photo_column || !(label_column || tags_column)) {
+        throw data_error(head + ": the header needs a photo column (photo, image or filename) and a label column (label, class or category), "
+                         "a tags column (tags or labels), or both, got '" + line + "'");
+    }
     const auto x1 = find({"x1"}), y1 = find({"y1"}), x2 = find({"x2"}), y2 = find({"y2"});
     const bool boxes = x1 || y1 || x2 || y2;
     if (boxes && !(x1 && y1 && x2 && y2)) throw data_error(head + ": a box needs all four columns x1, y1, x2, y2");
@@ -153,6 +230,7 @@ dataset_index read_photo_csv(const fs::path & csv, long long * skipped) {
 
     std::map<std::string, int> category_of;
     std::map<std::string, int> line_of_photo;
+    std::vector<std::vector<std::string>> tags_of_sample;
     for (int number = 2; std::getline(in, line); ++number) {
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (line.find_first_not_of(" \t") == std::string::npos) continue;
@@ -162,8 +240,8 @@ dataset_index read_photo_csv(const fs::path & csv, long long * skipped) {
             throw data_error(where + ": " + std::to_string(fields.size()) + " columns, but the header has " + std::to_string(header.size()));
         }
         const std::string & photo = fields[*photo_column];
-        const std::string & label = fields[*label_column];
-        if (photo.empty() || label.empty()) throw data_error(where + ": the photo and its label must not be empty");
+        const std::string label = label_column ? fields[*label_column] : std::string();
+        if (photo.empty() || (label_column && label.empty())) throw data_error(where + ": the photo and its label must not be empty");
         if (const auto [it, fresh] = line_of_photo.emplace(photo, number); !fresh) {
             throw data_error(where + ": photo '" + photo + "' is listed twice (first on line " + std::to_string(it->second) + ")");
         }
@@ -171,9 +249,14 @@ dataset_index read_photo_csv(const fs::path & csv, long long * skipped) {
             if (skipped) ++*skipped;
             continue;
         }
-        const auto [category, fresh] = category_of.emplace(label, static_cast<int>(category_of.size()));
-        if (fresh) index.categories.push_back({label, ""});
-        sample s = photo_sample(photo, category->second, split_column ? parse_split(fields[*split_column], where) : hashed_split(photo));
+        int category = -1;
+        if (label_column) {
+            const auto [known, fresh] = category_of.emplace(label, static_cast<int>(category_of.size()));
+            if (fresh) index.categories.push_back({label, ""});
+            category = known->second;
+        }
+        if (tags_column) tags_of_sample.push_back(split_tags(fields[*tags_column]));
+        sample s = photo_sample(photo, category, split_column ? parse_split(fields[*split_column], where) : hashed_split(photo));
         if (boxes) {
             s.bbox = {parse_coordinate(fields[*x1], where, "x1"), parse_coordinate(fields[*y1], where, "y1"),
                       parse_coordinate(fields[*x2], where, "x2"), parse_coordinate(fields[*y2], where, "y2")};
@@ -183,6 +266,7 @@ dataset_index read_photo_csv(const fs::path & csv, long long * skipped) {
         index.samples.push_back(std::move(s));
     }
     if (index.samples.empty()) throw data_error(csv.string() + ": lists no photo that exists");
+    if (tags_column) set_tags(index, tags_of_sample, csv, csv.parent_path() / tag_kinds_file);
     return index;
 }
 

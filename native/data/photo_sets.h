@@ -4,6 +4,11 @@
 //   either ROOT/<class>/<photo> or ROOT/{train, validation | val, test}/<class>/<photo>;
 // - a CSV file with a header: `photo,label`, optionally `x1,y1,x2,y2` (a garment box in
 //   pixels) and `split` (train, val or validation, test). Photo paths are relative to the CSV.
+//   A `tags` column instead of (or beside) `label` makes the set multi-label: the tags a photo
+//   shows, separated by spaces (or by ';' or '|', so that a tag may hold spaces). A file
+//   `tag_kinds.csv` beside it (`tag,kind` rows) groups the tags by kind (footwear,
+//   accessories ...) for the page and the metrics, and lists the tags (also those no photo of
+//   this CSV shows); without it every tag is of kind "tags".
 // Without split folders or a split column, photos are split 80/10/10 by a hash of their path:
 // the same split every time, for every command, and a photo added later does not move others.
 #pragma once
@@ -28,5 +33,8 @@ bool is_photo_file(const std::string & name);
 
 // The split a photo without one falls in: 80 % train, 10 % val, 10 % test, by FNV-1a of `key`.
 split hashed_split(const std::string & key);
+
+// The file beside a tags CSV that gives each tag its kind.
+constexpr char tag_kinds_file[] = "tag_kinds.csv";
 
 }  // namespace vestis::data

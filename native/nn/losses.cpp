@@ -63,8 +63,12 @@ torch::Tensor landmark_target_heatmap(int width, int height, float x, float y, f
 
 loss_terms compute_loss(const network_output & output, const batch_targets & targets, const loss_config & config) {
     loss_terms terms;
-    terms.category = F::cross_entropy(output.category_logits, targets.category);
-    terms.total = config.category_weight * terms.category;
+    // A network without a category head (tags only) has no category term.
+    const auto add = [&terms](const torch::Tensor & weighted) { terms.total = terms.total.defined() ? terms.total + weighted : weighted; };
+    if (output.category_logits.defined()) {
+        terms.category = F::cross_entropy(output.category_logits, targets.category);
+        add(config.category_weight * terms.category);
+    }
     if (output.attribute_logits.defined() && targets.attributes.defined()) {
         const bool two_class = output.attribute_logits.dim() == 3;
         const std::string kind = config.attribute_loss == "auto" ? (two_class ? "two_class" : "bce") : config.attribute_loss;
@@ -82,13 +86,13 @@ loss_terms compute_loss(const network_output & output, const batch_targets & tar
             terms.attribute = weighted_bce_loss(logits, targets.attributes, config.attribute_negative_weight,
                                                 config.attribute_positive_weight);
         }
-        terms.total = terms.total + config.attribute_weight * terms.attribute;
+        add(config.attribute_weight * terms.attribute);
     }
     if (output.heatmaps.defined() && targets.heatmaps.defined()) {
         terms.landmark = output.heatmap_logits.defined()
                              ? spatial_softmax_cross_entropy(output.heatmap_logits, targets.heatmaps, targets.landmark_visible)
                              : masked_heatmap_mse(output.heatmaps, targets.heatmaps, targets.landmark_visible);
-        terms.total = terms.total + config.landmark_weight * terms.landmark;
+        add(config.landmark_weight * terms.landmark);
     }
     return terms;
 }

@@ -27,7 +27,11 @@ void validate(const network_config & c) {
         fail("model.small_input_stem: the landmark branch reads a stride-8 map, which this stem does not make (set model.landmark_branch: false)");
     }
     if (c.frozen_layers < 0) fail("model.frozen_layers: expected a count >= 0, got " + std::to_string(c.frozen_layers));
-    if (c.categories < 1 || c.categories > 100000) fail("model.categories: expected 1..100000, got " + std::to_string(c.categories));
+    // A tags-only set (multi-label photos) has no categories: the simple model then has no category head.
+    const int fewest_categories = c.kind == "simple" && c.attributes > 0 ? 0 : 1;
+    if (c.categories < fewest_categories || c.categories > 100000) {
+        fail("model.categories: expected " + std::to_string(fewest_categories) + "..100000, got " + std::to_string(c.categories));
+    }
     if (c.attributes < 0 || c.attributes > 100000) fail("model.attributes: expected 0..100000, got " + std::to_string(c.attributes));
     if (c.landmarks < 0 || c.landmarks > 64) fail("model.landmarks: expected 0..64, got " + std::to_string(c.landmarks));
     const int smallest = c.small_input_stem ? 16 : 32;   // the small stem does not divide by 32

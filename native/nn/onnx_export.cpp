@@ -29,7 +29,7 @@ onnx_export_result export_onnx(garment_network & net, const preprocess_options &
     graph.add_input("image", {-1, 3, config.input_size, config.input_size});
     onnx_emitter emitter(graph, net);
     net.emit_onnx(emitter, "image");
-    graph.add_output(names::category_logits);
+    if (config.categories > 0) graph.add_output(names::category_logits);
     if (config.attributes > 0) graph.add_output(names::attribute_logits);
     if (heatmaps) graph.add_output(names::landmark_heatmaps);
     if (config.kind == "full") graph.add_output(names::attention);
@@ -41,7 +41,7 @@ onnx_export_result export_onnx(garment_network & net, const preprocess_options &
     card.name = name;
     card.input_name = "image";
     card.preprocess = preprocess;
-    card.outputs.category_logits = names::category_logits;
+    if (config.categories > 0) card.outputs.category_logits = names::category_logits;
     if (config.attributes > 0) card.outputs.attribute_logits = names::attribute_logits;
     card.outputs.attributes = net.two_class_attributes() ? attribute_encoding::two_class : attribute_encoding::sigmoid;
     if (heatmaps) {

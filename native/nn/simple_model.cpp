@@ -12,7 +12,9 @@ simple_network::simple_network(const network_config & config) : garment_network(
                                                                       config.landmark_batch_norm,
                                                                       config.heatmap_softmax ? heatmap_window_radius(config.input_size) : 0));
     }
-    category_head_ = register_module("category_head", torch::nn::Linear(backbone_->final_channels(), config.categories));
+    if (config.categories > 0) {
+        category_head_ = register_module("category_head", torch::nn::Linear(backbone_->final_channels(), config.categories));
+    }
     if (config.attributes > 0) {
         attribute_head_ = register_module("attribute_head", torch::nn::Linear(backbone_->final_channels(), config.attributes));
     }
@@ -30,8 +32,10 @@ network_output simple_network::forward(const torch::Tensor & images) {
     }
     const torch::Tensor pooled = features.final.mean({2, 3});
     record_stage("global_pool", pooled);
-    out.category_logits = category_head_->forward(pooled);
-    record_stage("category_logits", out.category_logits);
+    if (category_head_) {
+        out.category_logits = category_head_->forward(pooled);
+        record_stage("category_logits", out.category_logits);
+    }
     if (attribute_head_) {
         out.attribute_logits = attribute_head_->forward(pooled);
         record_stage("attribute_logits", out.attribute_logits);
@@ -44,7 +48,7 @@ void simple_network::emit_onnx(onnx_emitter & e, const std::string & image) cons
     const backbone_values features = backbone_->emit_onnx(e, image);
     if (landmarks_) e.identity(landmarks_->emit_onnx(e, features.stride8, config_.input_size, config_.input_size), names::landmark_heatmaps);
     const std::string pooled = e.global_average_pool_flat(features.final);
-    e.linear(category_head_, pooled, names::category_logits);
+    if (category_head_) e.linear(category_head_, pooled, names::category_logits);
     if (attribute_head_) e.linear(attribute_head_, pooled, names::attribute_logits);
 }
 

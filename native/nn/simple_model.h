@@ -1,5 +1,6 @@
 // The simplified multi-label model: a backbone chosen by name, global average pooling, a
-// category head (softmax) and an attribute head (independent sigmoids), optionally the
+// category head (softmax; none for a tags-only set) and an attribute head (independent
+// sigmoids; none for a set without attributes), optionally the
 // landmark heatmap branch on the backbone's stride-8 features. Any input size the
 // backbone can take (at least 32 pixels).
 #pragma once

@@ -9,10 +9,8 @@ namespace vestis::runtime {
 onnx_evaluation evaluate_onnx(onnx_model & model, const data::dataset_index & index, const std::vector<std::size_t> & samples,
                               float threshold, const std::function<void(std::size_t, std::size_t)> & progress) {
     const model_card & card = model.card();
-    std::vector<attribute_type> types;
-    for (const attribute_info & a : card.attributes) types.push_back(a.type);
     const int landmark_count = card.outputs.landmark_heatmaps.empty() ? 0 : static_cast<int>(card.landmarks.size());
-    metrics_accumulator metrics(card.outputs.attribute_logits.empty() ? std::vector<attribute_type>{} : types, landmark_count, threshold);
+    metrics_accumulator metrics(card.outputs.attribute_logits.empty() ? std::vector<attribute_info>{} : card.attributes, landmark_count, threshold);
 
     data::loader_options loading;
     loading.preprocess = card.preprocess;   // the card's pipeline, not the trainer's memory of it
@@ -33,7 +31,7 @@ onnx_evaluation evaluate_onnx(onnx_model & model, const data::dataset_index & in
             continue;
         }
         const raw_outputs o = model.run(ex.image.data());
-        metrics.add_category(o.category_logits.data(), static_cast<int>(o.category_logits.size()), ex.category);
+        if (!o.category_logits.empty()) metrics.add_category(o.category_logits.data(), static_cast<int>(o.category_logits.size()), ex.category);
         if (!o.attribute_logits.empty() && !ex.attributes.empty()) {
             // Ranked by the positive logit, as the trainer's validation ranks them.
             const bool pairs = card.outputs.attributes == attribute_encoding::two_class;
@@ -56,6 +54,27 @@ onnx_evaluation evaluate_onnx(onnx_model & model, const data::dataset_index & in
         if (progress) progress(done + 1, samples.size());
     }
     out.report = metrics.finish();
+    out.best_micro_f1_threshold = metrics.best_micro_f1_threshold();
+    return out;
+}
+
+onnx_evaluation evaluate_prior(const data::dataset_index & index, const std::vector<std::size_t> & reference,
+                               const std::vector<std::size_t> & samples, float threshold) {
+    const int count = static_cast<int>(index.attributes.size());
+    std::vector<float> frequency(static_cast<std::size_t>(count), 0.0f);
+    for (std::size_t i : reference) {
+        for (int a = 0; a < count; ++a) frequency[static_cast<std::size_t>(a)] += index.attribute(i, a) ? 1.0f : 0.0f;
+    }
+    for (float & f : frequency) f /= static_cast<float>(std::max<std::size_t>(reference.size(), 1));
+    metrics_accumulator metrics(index.attributes, 0, threshold);
+    std::vector<std::uint8_t> truth(static_cast<std::size_t>(count));
+    for (std::size_t i : samples) {
+        for (int a = 0; a < count; ++a) truth[static_cast<std::size_t>(a)] = index.attribute(i, a) ? 1 : 0;
+        metrics.add_attributes(frequency.data(), frequency.data(), truth.data());
+    }
+    onnx_evaluation out;
+    out.report = metrics.finish();
+    out.best_micro_f1_threshold = metrics.best_micro_f1_threshold();
     return out;
 }
 

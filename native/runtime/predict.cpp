@@ -117,7 +117,7 @@ prediction predict_photo(onnx_model & model, const decoded_photo & photo, const 
     if (!p.outputs.attribute_logits.empty()) {
         const std::vector<float> probabilities = attribute_probabilities(
             p.outputs.attribute_logits.data(), static_cast<int>(card.attributes.size()), card.outputs.attributes);
-        p.attributes = group_attributes(probabilities, card.attributes, options.attributes_per_type, options.threshold);
+        p.attributes = group_attributes(probabilities, card.attributes, options.attributes_per_type, options.threshold.value_or(card.threshold));
     }
     if (!p.outputs.heatmaps.values.empty()) {
         const output_maps & h = p.outputs.heatmaps;
@@ -158,7 +158,7 @@ std::string prediction_json(const std::vector<prediction> & predictions, const o
             for (const scored_index & t : g.tags) {
                 tags.push_back({{"index", t.index}, {"name", card.attributes[static_cast<std::size_t>(t.index)].name}, {"probability", t.score}});
             }
-            attributes[attribute_type_name(g.type)] = tags;
+            attributes[g.type] = tags;
         }
         j["attributes"] = attributes;
         json landmarks = json::array();
@@ -183,13 +183,14 @@ std::string prediction_json(const std::vector<prediction> & predictions, const o
 std::string prediction_text(const prediction & p, const model_card & card) {
     std::ostringstream out;
     char line[256];
-    out << p.image << " (" << p.width << "x" << p.height << ")\n  category\n";
+    out << p.image << " (" << p.width << "x" << p.height << ")\n";
+    if (!p.categories.empty()) out << "  category\n";
     for (const scored_index & c : p.categories) {
         std::snprintf(line, sizeof line, "    %-24s %6.1f%%\n", card.categories[static_cast<std::size_t>(c.index)].name.c_str(), 100.0 * c.score);
         out << line;
     }
     for (const attribute_group & g : p.attributes) {
-        out << "  " << attribute_type_name(g.type) << ":";
+        out << "  " << g.type << ":";
         for (const scored_index & t : g.tags) {
             std::snprintf(line, sizeof line, " %s %.0f%%", card.attributes[static_cast<std::size_t>(t.index)].name.c_str(), 100.0 * t.score);
             out << line;

@@ -21,7 +21,7 @@ public:
 struct predict_options {
     int top_categories = 5;
     int attributes_per_type = 5;     // at most this many tags per attribute type (0: all)
-    float threshold = 0.0f;          // ... with at least this probability
+    std::optional<float> threshold;  // ... with at least this probability (absent: the card's, else 0)
     std::optional<box> bbox;         // the garment's box in photo pixels; whole photo when absent
     long long max_pixels = 100'000'000;
 };

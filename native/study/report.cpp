@@ -72,13 +72,16 @@ std::string experiment_chart(const experiment_result & r) {
 std::string metrics_table(const std::vector<experiment_result> & results) {
     std::ostringstream t;
     t << "<table><caption>Test split: top-3 | top-5 (%), landmark normalised error (lower is better)</caption>\n<tr><th>experiment</th><th>images</th><th>category</th>";
-    for (int type = 0; type < attribute_type_count; ++type) t << "<th>" << attribute_type_name(static_cast<attribute_type>(type)) << "</th>";
+    for (const std::string & type : deepfashion_attribute_types()) t << "<th>" << type << "</th>";
     t << "<th>all attributes</th><th>landmark NE</th></tr>\n";
     for (const experiment_result & r : results) {
         const metrics_report & m = r.test;
         t << "<tr><td>" << escape_html(r.name) << "</td><td>" << m.images << "</td><td>" << figure(m.category_top_k[1]) << " | "
           << figure(m.category_top_k[2]) << "</td>";
-        for (const attribute_recall & a : m.attribute_by_type) t << "<td>" << figure(a.top_k[0]) << " | " << figure(a.top_k[1]) << "</td>";
+        for (const std::string & type : deepfashion_attribute_types()) {
+            const attribute_recall a = m.recall_of_type(type);
+            t << "<td>" << figure(a.top_k[0]) << " | " << figure(a.top_k[1]) << "</td>";
+        }
         t << "<td>" << figure(m.attribute_all.top_k[0]) << " | " << figure(m.attribute_all.top_k[1]) << "</td><td>"
           << figure(m.mean_landmark_error, 4, 1.0) << "</td></tr>\n";
     }

@@ -63,6 +63,7 @@ std::vector<field> fields(train_config & c) {
         {"optimizer.lr_decay", &c.optimizer.lr_decay},
         {"optimizer.schedule", &c.optimizer.schedule},
         {"optimizer.warmup_epochs", &c.optimizer.warmup_epochs},
+        {"optimizer.head_lr_scale", &c.optimizer.head_lr_scale},
         {"plateau.enabled", &c.plateau.enabled},
         {"plateau.factor", &c.plateau.factor},
         {"plateau.patience", &c.plateau.patience},
@@ -233,6 +234,7 @@ void validate(const train_config & c) {
     require(c.optimizer.lr > 0 && c.optimizer.lr < 10, "optimizer.lr: expected a learning rate in (0, 10)");
     require(c.optimizer.lr_decay > 0 && c.optimizer.lr_decay <= 1, "optimizer.lr_decay: expected a factor in (0, 1]");
     require(c.optimizer.weight_decay >= 0, "optimizer.weight_decay: expected >= 0");
+    require(c.optimizer.head_lr_scale > 0 && c.optimizer.head_lr_scale <= 1000, "optimizer.head_lr_scale: expected a factor in (0, 1000]");
     require(c.optimizer.schedule == "epoch_decay" || c.optimizer.schedule == "cosine",
             "optimizer.schedule: expected epoch_decay or cosine, got '" + c.optimizer.schedule + "'");
     require(c.optimizer.warmup_epochs >= 0 && c.optimizer.warmup_epochs < c.train.epochs,

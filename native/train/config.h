@@ -38,6 +38,9 @@ struct optimizer_config {
     double lr_decay = 0.8;           // schedule epoch_decay: multiplies the learning rate after every epoch (1 = off)
     std::string schedule = "epoch_decay";   // epoch_decay (the reference) or cosine (every step, to zero at the last epoch)
     double warmup_epochs = 0;        // cosine: a linear rise to lr over this many epochs first
+    // The layers ImageNet weights do not fill (the heads, from scratch) learn at lr x this: a
+    // new head needs larger steps than a backbone that only adapts (1: one rate for all).
+    double head_lr_scale = 1.0;
 };
 
 struct plateau_config {              // ReduceLROnPlateau on the validation loss

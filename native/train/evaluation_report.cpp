@@ -14,10 +14,9 @@ json report_json(const metrics_report & r) {
     const auto number = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
     json j = {{"images", r.images}, {"category_top1", number(r.category_top_k[0])}, {"category_top3", number(r.category_top_k[1])},
               {"category_top5", number(r.category_top_k[2])}};
-    for (int t = 0; t < attribute_type_count; ++t) {
-        const std::string name = attribute_type_name(static_cast<attribute_type>(t));
-        j["attribute_" + name + "_top3"] = number(r.attribute_by_type[t].top_k[0]);
-        j["attribute_" + name + "_top5"] = number(r.attribute_by_type[t].top_k[1]);
+    for (std::size_t t = 0; t < r.attribute_types.size(); ++t) {
+        j["attribute_" + r.attribute_types[t] + "_top3"] = number(r.attribute_by_type[t].top_k[0]);
+        j["attribute_" + r.attribute_types[t] + "_top5"] = number(r.attribute_by_type[t].top_k[1]);
     }
     j["attribute_all_top3"] = number(r.attribute_all.top_k[0]);
     j["attribute_all_top5"] = number(r.attribute_all.top_k[1]);
@@ -26,6 +25,10 @@ json report_json(const metrics_report & r) {
     j["attribute_error_rate"] = number(r.mean_attribute_error_rate);
     j["attribute_f1_micro"] = number(r.f1_micro);
     j["attribute_f1_macro"] = number(r.f1_macro);
+    j["attribute_precision_micro"] = number(r.precision_micro);
+    j["attribute_recall_micro"] = number(r.recall_micro);
+    j["attribute_map"] = number(r.mean_average_precision);
+    j["attribute_map_attributes"] = r.map_attributes;   // those with at least map_min_positives positives
     j["landmark_error"] = number(r.mean_landmark_error);
     json per = json::array();
     for (double e : r.landmark_error) per.push_back(number(e));
@@ -39,6 +42,15 @@ std::string evaluation_json(const evaluation & e) {
     j["loss"] = std::isfinite(e.loss) ? json(e.loss) : json(nullptr);
     j["category_names"] = e.category_names;
     j["category_confusion"] = e.report.category_confusion;   // [true][predicted top-1]
+    if (!e.attribute_names.empty()) {
+        json per = json::object();
+        for (std::size_t a = 0; a < e.attribute_names.size() && a < e.report.average_precision.size(); ++a) {
+            const double ap = e.report.average_precision[a];
+            per[e.attribute_names[a]] = {{"average_precision", std::isfinite(ap) ? json(ap) : json(nullptr)},
+                                         {"positives", e.report.attribute_positives[a]}};
+        }
+        j["attributes"] = per;
+    }
     return j.dump(2) + "\n";
 }
 
@@ -52,12 +64,19 @@ std::string format_evaluation(const evaluation & e) {
     const metrics_report & r = e.report;
     std::ostringstream out;
     out << e.split << " split, " << r.images << " images, loss " << e.loss << "\n\n";
-    out << "             category | texture       | fabric        | shape         | part          | style         | all attributes\n";
+    // One column per attribute type, as wide as the two figures under it.
+    out << "             category";
+    for (const std::string & type : r.attribute_types) {
+        char column[32];
+        std::snprintf(column, sizeof column, " | %-13.13s", type.c_str());
+        out << column;
+    }
+    out << " | all attributes\n";
     out << "top-3 / 5  " << pct(r.category_top_k[1]) << " " << pct(r.category_top_k[2]);
-    for (int t = 0; t < attribute_type_count; ++t) out << " | " << pct(r.attribute_by_type[t].top_k[0]) << " " << pct(r.attribute_by_type[t].top_k[1]);
+    for (const attribute_recall & a : r.attribute_by_type) out << " | " << pct(a.top_k[0]) << " " << pct(a.top_k[1]);
     out << " | " << pct(r.attribute_all.top_k[0]) << " " << pct(r.attribute_all.top_k[1]) << "\n";
     out << "ceiling    " << std::string(13, ' ');   // a perfect ranking's recall, under each attribute column
-    for (int t = 0; t < attribute_type_count; ++t) out << " | " << pct(r.attribute_by_type[t].ceiling[0]) << " " << pct(r.attribute_by_type[t].ceiling[1]);
+    for (const attribute_recall & a : r.attribute_by_type) out << " | " << pct(a.ceiling[0]) << " " << pct(a.ceiling[1]);
     out << " | " << pct(r.attribute_all.ceiling[0]) << " " << pct(r.attribute_all.ceiling[1]) << "\n";
     out << "category top-1 " << pct(r.category_top_k[0]) << " %\n";
     if (!r.category_confusion.empty()) {
@@ -69,7 +88,8 @@ std::string format_evaluation(const evaluation & e) {
         }
         out << "\n";
     }
-    out << "attributes: error rate " << pct(r.mean_attribute_error_rate) << " %, F1 micro " << pct(r.f1_micro) << " %, macro " << pct(r.f1_macro) << " %\n";
+    out << "attributes: error rate " << pct(r.mean_attribute_error_rate) << " %, F1 micro " << pct(r.f1_micro) << " %, macro " << pct(r.f1_macro)
+        << " %, mAP " << pct(r.mean_average_precision) << " % over " << r.map_attributes << " with >= " << map_min_positives << " positives\n";
     out << "landmark normalised error:";
     for (std::size_t k = 0; k < r.landmark_error.size(); ++k) {
         char text[48];

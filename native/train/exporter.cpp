@@ -98,13 +98,32 @@ void describe_provenance(model_card & card, const trained_model & t, const expor
 json finite(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 json headline(const metrics_report & r) {
-    return {{"images", r.images},
-            {"category_top1", finite(r.category_top_k[0])},
-            {"category_top3", finite(r.category_top_k[1])},
-            {"category_top5", finite(r.category_top_k[2])},
-            {"attribute_top3_recall", finite(r.attribute_all.top_k[0])},
-            {"attribute_top5_recall", finite(r.attribute_all.top_k[1])},
-            {"landmark_error", finite(r.mean_landmark_error)}};
+    json j = {{"images", r.images},
+              {"category_top1", finite(r.category_top_k[0])},
+              {"category_top3", finite(r.category_top_k[1])},
+              {"category_top5", finite(r.category_top_k[2])},
+              {"attribute_top3_recall", finite(r.attribute_all.top_k[0])},
+              {"attribute_top5_recall", finite(r.attribute_all.top_k[1])},
+              {"landmark_error", finite(r.mean_landmark_error)}};
+    if (!r.average_precision.empty()) {   // a tagger's figures, at the card's threshold
+        j["attribute_map"] = finite(r.mean_average_precision);
+        j["attribute_map_attributes"] = r.map_attributes;
+        j["attribute_f1_micro"] = finite(r.f1_micro);
+        j["attribute_f1_macro"] = finite(r.f1_macro);
+        j["attribute_precision_micro"] = finite(r.precision_micro);
+        j["attribute_recall_micro"] = finite(r.recall_micro);
+    }
+    return j;
+}
+
+// Average precision and positives of each attribute, by name.
+json per_attribute(const metrics_report & r, const std::vector<attribute_info> & attributes) {
+    json j = json::object();
+    for (std::size_t a = 0; a < attributes.size() && a < r.average_precision.size(); ++a) {
+        j[attributes[a].name] = {{"type", attributes[a].type}, {"average_precision", finite(r.average_precision[a])},
+                                 {"positives", r.attribute_positives[a]}};
+    }
+    return j;
 }
 
 std::string megabytes(long long bytes) {
@@ -137,7 +156,16 @@ export_report export_model(const export_request & request, std::ostream & progre
     const long long limit = request.eval_images >= 0 ? request.eval_images : t.config.data.test_images;
     if (request.eval_images != 0) {
         const auto ids = data::subset(t.index, data::split::test, limit, t.config.train.seed);
-        const float threshold = static_cast<float>(t.config.train.threshold);
+        const auto val_ids = data::subset(t.index, data::split::val, t.config.data.val_images, t.config.train.seed);
+        float threshold = static_cast<float>(t.config.train.threshold);
+        if (!card.attributes.empty()) {
+            // The threshold people see tags from: the one with the best micro F1 on validation
+            // photos, for the file that ships. The test split only measures it.
+            progress << "choosing the tag threshold on " << val_ids.size() << " validation images\n";
+            threshold = runtime::evaluate_onnx(exported, t.index, val_ids, threshold).best_micro_f1_threshold;
+            card.threshold = threshold;
+            metrics["threshold"] = {{"value", threshold}, {"chosen_by", "best micro F1 on the validation split"}, {"images", val_ids.size()}};
+        }
         const auto score = [&](runtime::onnx_model & model, const char * label) {
             progress << "scoring " << label << " on " << ids.size() << " test images\n";
             return runtime::evaluate_onnx(model, t.index, ids, threshold).report;
@@ -145,6 +173,18 @@ export_report export_model(const export_request & request, std::ostream & progre
         const metrics_report stored = score(exported, onnx_export::storage_name(request.storage));
         metrics["test"] = headline(stored);
         metrics["test"]["weights"] = onnx_export::storage_name(request.storage);
+        if (!card.attributes.empty()) {
+            metrics["test_per_attribute"] = per_attribute(stored, card.attributes);
+            // The prior, measured the same way: its threshold also chosen on validation.
+            const auto train_ids = data::subset(t.index, data::split::train, 0, t.config.train.seed);
+            const float prior_threshold = runtime::evaluate_prior(t.index, train_ids, val_ids, 0.5f).best_micro_f1_threshold;
+            const metrics_report prior = runtime::evaluate_prior(t.index, train_ids, ids, prior_threshold).report;
+            metrics["baselines"]["prior"] = headline(prior);
+            metrics["baselines"]["prior"]["threshold"] = prior_threshold;
+            summary += "tags: mAP " + std::to_string(stored.mean_average_precision) + " over " + std::to_string(stored.map_attributes) +
+                       ", micro F1 " + std::to_string(stored.f1_micro) + " at threshold " + std::to_string(threshold) +
+                       " (the prior: mAP " + std::to_string(prior.mean_average_precision) + ", micro F1 " + std::to_string(prior.f1_micro) + ")\n";
+        }
         summary += "test (" + std::to_string(stored.images) + " images): category top-1 " + std::to_string(stored.category_top_k[0]) +
                    ", attribute top-3 recall " + std::to_string(stored.attribute_all.top_k[0]) + ", landmark error " +
                    std::to_string(stored.mean_landmark_error) + "\n";
@@ -192,10 +232,13 @@ evaluation evaluate_model(const std::string & model_dir, const std::string & dat
     else if (split_name == "val") part = data::split::val;
     const auto ids = data::subset(index, part, 0, 0);
     if (ids.empty()) throw std::runtime_error(data_root + ": the " + split_name + " split is empty");
-    const runtime::onnx_evaluation scored = runtime::evaluate_onnx(model, index, ids, 0.5f);
+    // At the threshold the card gives (chosen on validation), as people see the tags.
+    const runtime::onnx_evaluation scored = runtime::evaluate_onnx(model, index, ids, card.threshold > 0 ? card.threshold : 0.5f);
     std::vector<std::string> category_names;
     for (const auto & c : card.categories) category_names.push_back(c.name);
-    return {scored.report, NAN, split_name, card.landmarks.empty() ? deepfashion_landmark_names() : card.landmarks, category_names};
+    std::vector<std::string> attribute_names;
+    for (const auto & a : card.attributes) attribute_names.push_back(a.name);
+    return {scored.report, NAN, split_name, card.landmarks.empty() ? deepfashion_landmark_names() : card.landmarks, category_names, attribute_names};
 }
 
 }  // namespace vestis::train

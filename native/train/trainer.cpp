@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -66,7 +67,10 @@ struct prepared_data {
 prepared_data prepare(const train_config & config) {
     prepared_data p;
     p.index = data::load_dataset(config.data.root);
-    if (p.index.categories.empty()) throw config_error("data.root: " + config.data.root + " has no categories to train on");
+    if (p.index.categories.empty() && !p.index.has_attributes) throw config_error("data.root: " + config.data.root + " has no categories or tags to train on");
+    if (p.index.categories.empty() && config.model.kind == "full") {
+        throw config_error("model.kind: the full network needs categories, and " + config.data.root + " has tags only (use model.kind: simple)");
+    }
     p.model = config.model;
     p.model.categories = static_cast<int>(p.index.categories.size());
     p.model.attributes = p.index.has_attributes ? static_cast<int>(p.index.attributes.size()) : 0;
@@ -133,12 +137,6 @@ batch_tensors to_tensors(const std::vector<data::example> & batch, int size, boo
     return t;
 }
 
-std::vector<attribute_type> attribute_types(const data::dataset_index & index) {
-    std::vector<attribute_type> types;
-    for (const auto & a : index.attributes) types.push_back(a.type);
-    return types;
-}
-
 struct validation {
     double loss = 0;
     metrics_report report;
@@ -171,7 +169,10 @@ validation validate_model(nn::garment_network & net, const prepared_data & data,
         const int64_t n = t.images.size(0);
         loss_sum += nn::compute_loss(out, t.targets, config.loss).total.item<double>() * static_cast<double>(n);
         images += static_cast<double>(n);
-        std::vector<torch::Tensor> columns = {t.targets.category.to(torch::kCPU, torch::kFloat).view({n, 1}), out.category_logits.to(torch::kCPU)};
+        std::vector<torch::Tensor> columns;
+        columns.reserve(8);
+        columns.push_back(t.targets.category.to(torch::kCPU, torch::kFloat).view({n, 1}));
+        if (layout.categories > 0) columns.push_back(out.category_logits.to(torch::kCPU));
         if (layout.attributes > 0) {
             const bool pairs = out.attribute_logits.dim() == 3;
             columns.push_back((pairs ? out.attribute_logits.select(1, 1) : out.attribute_logits).to(torch::kCPU));
@@ -189,12 +190,12 @@ validation validate_model(nn::garment_network & net, const prepared_data & data,
     const std::vector<double> totals = group.sum({loss_sum, images});
     const torch::Tensor rows = group.all_gather_rows(local.empty() ? torch::zeros({0, layout.width()}) : torch::cat(local)).contiguous();
 
-    metrics_accumulator metrics(attribute_types(data.index), data::landmark_slots, static_cast<float>(config.train.threshold));
+    metrics_accumulator metrics(data.model.attributes > 0 ? data.index.attributes : std::vector<attribute_info>{}, data::landmark_slots, static_cast<float>(config.train.threshold));
     const int C = layout.categories, A = layout.attributes, L = layout.landmarks;
     std::vector<std::uint8_t> truth(static_cast<std::size_t>(A)), visible(static_cast<std::size_t>(L));
     for (int64_t i = 0; i < rows.size(0); ++i) {
         const float * r = rows[i].data_ptr<float>();
-        metrics.add_category(r + 1, C, static_cast<int>(r[0]));
+        if (C > 0) metrics.add_category(r + 1, C, static_cast<int>(r[0]));
         const float * attributes = r + 1 + C;
         if (A > 0) {
             for (int a = 0; a < A; ++a) truth[static_cast<std::size_t>(a)] = attributes[2 * A + a] > 0.5f;
@@ -232,6 +233,8 @@ struct run_state {
     long long loss_scale_finite_steps = 0;
 };
 
+constexpr char previous_last_checkpoint[] = "last.previous.pt";
+
 void save_checkpoint(const fs::path & path, nn::garment_network & net, torch::optim::Optimizer & optimizer, const run_state & s,
                      const std::string & hash) {
     torch::serialize::OutputArchive archive;
@@ -248,24 +251,36 @@ void save_checkpoint(const fs::path & path, nn::garment_network & net, torch::op
     archive.write("config_hash", c10::IValue(hash));
     const std::string temporary = path.string() + ".tmp";
     archive.save_to(temporary);   // then renamed: a crash never leaves half a checkpoint
+    // The checkpoint it replaces stays as the one to fall back on (resume_from_last).
+    if (path.filename() == "last.pt" && fs::exists(path)) fs::rename(path, fs::path(path).replace_filename(previous_last_checkpoint));
     fs::rename(temporary, path);
+}
+
+// LibTorch's first line, without the C++ backtrace it appends.
+std::string reason_of(const c10::Error & e) {
+    const std::string text = e.what_without_backtrace();
+    return text.substr(0, text.find('\n'));
 }
 
 run_state load_checkpoint(const fs::path & path, nn::garment_network & net, torch::optim::Optimizer * optimizer) {
     if (!fs::exists(path)) throw std::runtime_error(path.string() + ": no such checkpoint");
     torch::serialize::InputArchive archive;
-    archive.load_from(path.string());
-    torch::serialize::InputArchive model;
-    archive.read("model", model);
-    net.load(model);
-    if (optimizer) {
-        torch::serialize::InputArchive optim;
-        archive.read("optimizer", optim);
-        optimizer->load(optim);
-    }
     torch::Tensor state, rng;
-    archive.read("state", state);
-    archive.read("rng", rng);
+    try {
+        archive.load_from(path.string());
+        torch::serialize::InputArchive model;
+        archive.read("model", model);
+        net.load(model);
+        if (optimizer) {
+            torch::serialize::InputArchive optim;
+            archive.read("optimizer", optim);
+            optimizer->load(optim);
+        }
+        archive.read("state", state);
+        archive.read("rng", rng);
+    } catch (const c10::Error & e) {
+        throw std::runtime_error(path.string() + ": not a readable checkpoint of this run (truncated, or not written by vestis train?): " + reason_of(e));
+    }
     at::Generator generator = at::detail::getDefaultCPUGenerator();
     generator.set_state(rng);
     const auto v = state.accessor<double, 1>();
@@ -286,17 +301,46 @@ run_state load_checkpoint(const fs::path & path, nn::garment_network & net, torc
     return s;
 }
 
-void set_learning_rate(torch::optim::Optimizer & optimizer, double lr) {
-    for (auto & group : optimizer.param_groups()) group.options().set_lr(lr);
+// Group 0 holds the parameters ImageNet weights fill, group 1 (when there is one) the rest,
+// which learn at lr x optimizer.head_lr_scale.
+// last.pt, or the checkpoint before it when last.pt cannot be read (a disk that filled up, a
+// copy cut short): the run loses the steps between the two, not everything.
+run_state resume_from_last(const fs::path & run, nn::garment_network & net, torch::optim::Optimizer & optimizer, std::ostream & progress) {
+    const fs::path last = run / "last.pt", previous = run / previous_last_checkpoint;
+    try {
+        return load_checkpoint(last, net, &optimizer);
+    } catch (const std::runtime_error & e) {
+        if (!fs::exists(previous)) throw;
+        progress << e.what() << "\nresuming from the checkpoint before it, " << previous.string() << "\n";
+        try {
+            return load_checkpoint(previous, net, &optimizer);
+        } catch (const std::runtime_error & before) {
+            throw std::runtime_error(std::string(e.what()) + "; and " + before.what());
+        }
+    }
+}
+
+void set_learning_rate(torch::optim::Optimizer & optimizer, double lr, double head_lr_scale) {
+    auto & groups = optimizer.param_groups();
+    for (std::size_t g = 0; g < groups.size(); ++g) groups[g].options().set_lr(g == 1 ? lr * head_lr_scale : lr);
+}
+
+std::vector<torch::optim::OptimizerParamGroup> parameter_groups(const train_config & c, nn::garment_network & net) {
+    if (c.optimizer.head_lr_scale == 1.0) return {torch::optim::OptimizerParamGroup(net.parameters())};
+    std::set<const void *> pretrained;
+    for (const auto & [name, tensor] : net.imagenet_state()) pretrained.insert(tensor.unsafeGetTensorImpl());
+    std::vector<torch::Tensor> backbone, heads;
+    for (const torch::Tensor & p : net.parameters()) (pretrained.count(p.unsafeGetTensorImpl()) ? backbone : heads).push_back(p);
+    return {torch::optim::OptimizerParamGroup(backbone), torch::optim::OptimizerParamGroup(heads)};
 }
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const train_config & c, nn::garment_network & net) {
     if (c.optimizer.name == "sgd") {
-        return std::make_unique<torch::optim::SGD>(net.parameters(), torch::optim::SGDOptions(c.optimizer.lr)
-                                                                         .momentum(c.optimizer.momentum)
-                                                                         .weight_decay(c.optimizer.weight_decay));
+        return std::make_unique<torch::optim::SGD>(parameter_groups(c, net), torch::optim::SGDOptions(c.optimizer.lr)
+                                                                                   .momentum(c.optimizer.momentum)
+                                                                                   .weight_decay(c.optimizer.weight_decay));
     }
-    return std::make_unique<torch::optim::Adam>(net.parameters(), torch::optim::AdamOptions(c.optimizer.lr).weight_decay(c.optimizer.weight_decay));
+    return std::make_unique<torch::optim::Adam>(parameter_groups(c, net), torch::optim::AdamOptions(c.optimizer.lr).weight_decay(c.optimizer.weight_decay));
 }
 
 std::uint64_t epoch_seed(std::uint64_t seed, int epoch) { return seed * 0x9e3779b97f4a7c15ull + static_cast<std::uint64_t>(epoch) + 1; }
@@ -346,7 +390,7 @@ train_outcome run_training(const train_config & config, const std::string & run_
     const long long global_batch = static_cast<long long>(config.train.batch_size) * group.world();
     if (resume) {
         // Every rank reads the checkpoint (the run folder is shared), so optimizer states agree.
-        state = load_checkpoint(run / "last.pt", *net, optimizer.get());
+        state = resume_from_last(run, *net, *optimizer, progress);
         // Saved by another number of ranks: continue at the same image of the epoch, or just before it.
         if (state.images_in_epoch >= 0) state.step_in_epoch = state.images_in_epoch / global_batch;
         progress << "resuming " << run_dir << " at epoch " << state.epoch + 1 << ", step " << state.global_step << "\n";
@@ -357,7 +401,7 @@ train_outcome run_training(const train_config & config, const std::string & run_
         write_environment(run, config, device, group.world());
     }
     group.broadcast_state(*net);
-    set_learning_rate(*optimizer, state.lr);
+    set_learning_rate(*optimizer, state.lr, config.optimizer.head_lr_scale);
     // Mixed precision: float16 on CUDA needs the loss scaled; bfloat16 on the CPU does not.
     loss_scaler scaler(config.train.amp && device.is_cuda());
     scaler.restore(state.loss_scale, state.loss_scale_finite_steps);
@@ -424,7 +468,7 @@ train_outcome run_training(const train_config & config, const std::string & run_
             if (schedules_every_step(config.optimizer)) {
                 state.lr = cosine_learning_rate(config.optimizer, {state.epoch, static_cast<double>(state.step_in_epoch) / static_cast<double>(batches_per_epoch)},
                                                 config.train.epochs);
-                set_learning_rate(*optimizer, state.lr);
+                set_learning_rate(*optimizer, state.lr, config.optimizer.head_lr_scale);
             }
             if (finite) optimizer->step();
             scaler.update(finite);
@@ -440,10 +484,18 @@ train_outcome run_training(const train_config & config, const std::string & run_
             const double rate = static_cast<double>(images_this_session) / std::max(seconds, 1e-9);
             const double remaining_images = static_cast<double>((config.train.epochs - state.epoch) * static_cast<long long>(train_ids.size())) -
                                             static_cast<double>(state.step_in_epoch * global_batch);
-            char line[256];
-            std::snprintf(line, sizeof line, "\repoch %d/%d  step %lld/%zu  loss %.4f (category %.3f attribute %.4f landmark %.5f)  %.1f img/s  ETA %s ",
-                          state.epoch + 1, config.train.epochs, state.step_in_epoch, batches_per_epoch, mean(1), mean(2),
-                          mean(3), mean(4), rate, duration_text(remaining_images / std::max(rate, 1e-9)).c_str());
+            // The loss terms of the heads this network has.
+            std::string terms_text;
+            const std::pair<const char *, const torch::Tensor *> heads[] = {{"category", &terms.category}, {"attribute", &terms.attribute}, {"landmark", &terms.landmark}};
+            for (int k = 0; k < 3; ++k) {
+                char term_text[48];
+                std::snprintf(term_text, sizeof term_text, "%s%s %.4g", terms_text.empty() ? "" : " ", heads[k].first, mean(k + 2));
+                if (heads[k].second->defined()) terms_text += term_text;
+            }
+            char line[320];
+            std::snprintf(line, sizeof line, "\repoch %d/%d  step %lld/%zu  loss %.4f (%s)  %.1f img/s  ETA %s ", state.epoch + 1,
+                          config.train.epochs, state.step_in_epoch, batches_per_epoch, mean(1), terms_text.c_str(), rate,
+                          duration_text(remaining_images / std::max(rate, 1e-9)).c_str());
             progress << line << std::flush;
             if (state.global_step % config.train.log_every == 0) {
                 const auto term = [&](const torch::Tensor & v, int k) { return v.defined() ? json(mean(k)) : json(nullptr); };   // null: no such head
@@ -505,7 +557,7 @@ train_outcome run_training(const train_config & config, const std::string & run_
                 state.plateau_bad = 0;
             }
         }
-        set_learning_rate(*optimizer, state.lr);
+        set_learning_rate(*optimizer, state.lr, config.optimizer.head_lr_scale);
         run_state next = state;
         ++next.epoch;
         next.step_in_epoch = 0;
@@ -581,7 +633,9 @@ evaluation evaluate_run(const std::string & run_dir, const std::string & split_n
     const validation v = validate_model(*net, data, ids, config, device, single);
     std::vector<std::string> category_names;
     for (const auto & c : data.index.categories) category_names.push_back(c.name);
-    return {v.report, v.loss, split_name, deepfashion_landmark_names(), category_names};
+    std::vector<std::string> attribute_names;
+    for (const auto & a : data.index.attributes) attribute_names.push_back(a.name);
+    return {v.report, v.loss, split_name, deepfashion_landmark_names(), category_names, attribute_names};
 }
 
 }  // namespace vestis::train

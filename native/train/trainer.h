@@ -29,6 +29,7 @@ struct evaluation {
     std::string split;
     std::vector<std::string> landmark_names;
     std::vector<std::string> category_names;   // names the confusion matrix's rows and columns
+    std::vector<std::string> attribute_names;  // names the per-attribute figures
 };
 
 // Evaluates a run's `best` (or `last`) checkpoint on a split of its data set.

@@ -51,7 +51,7 @@ shown_prediction make_shown_prediction(int slot, const slot_prediction & made, c
         // The same shared/ function and arguments as `vestis predict --top-attributes K --threshold T`.
         for (const attribute_group & g : group_attributes(made.attribute_probabilities, card.attributes, settings.tags_per_type, settings.threshold)) {
             shown_attribute_group group;
-            group.type = attribute_type_name(g.type);
+            group.type = g.type;
             for (const scored_index & t : g.tags) {
                 shown_tag tag{t.index, card.attributes[static_cast<std::size_t>(t.index)].name, t.score, std::nullopt};
                 if (attribute_truth) tag.truth = in_truth(tag.name);
@@ -145,7 +145,8 @@ std::string snapshot_json(const screen_snapshot & s) {
     for (std::size_t slot = 0; slot < s.models.size(); ++slot) {
         const model_status & m = s.models[slot];
         models.push_back({{"slot", slot == 0 ? "model" : "compare"}, {"path", m.directory}, {"name", m.name}, {"state", m.state},
-                          {"error", m.error.empty() ? json(nullptr) : json(m.error)}});
+                          {"error", m.error.empty() ? json(nullptr) : json(m.error)},
+                          {"overlays", {{"landmarks", m.has_landmarks}, {"attention", m.has_attention}}}});
     }
     root["models"] = models;
     const display_settings & d = s.settings;

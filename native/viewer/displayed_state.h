@@ -78,6 +78,7 @@ struct model_status {
     std::string directory, name;
     std::string state = "none";   // none, loading, ready, error
     std::string error;
+    bool has_landmarks = false, has_attention = false;   // the overlays its card lists
 };
 
 // Everything --dump-state records.

@@ -65,7 +65,7 @@ int main(int argc, char ** argv) {
     app.add_option("PHOTOS", options.inputs, "Photos and folders of photos; default: the demo's examples (web/examples)");
     app.add_option("--size", size, "Window size WIDTHxHEIGHT")->capture_default_str();
     app.add_flag("--present", options.presentation, "Start in presentation mode (full screen, large fonts)");
-    app.add_option("--threshold", options.threshold, "Smallest attribute probability shown")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+    app.add_option("--threshold", options.threshold, "Smallest attribute probability shown (default: the model card's, else 0)")->check(CLI::Range(0.0, 1.0));
     app.add_option("--top-attributes", options.tags_per_type, "Attribute tags shown per type (0: all)")
         ->capture_default_str()
         ->check(CLI::Range(0, 100000));

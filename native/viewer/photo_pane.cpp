@@ -105,6 +105,7 @@ void draw_chip(const char * text, ImU32 background, float line_end, bool first) 
 }
 
 void draw_categories(const shown_prediction & p, const ground_truth * truth) {
+    if (p.categories.empty()) return;   // a tagger: tags only
     ImGui::TextDisabled("Category (top %d)", static_cast<int>(p.categories.size()));
     if (truth && !truth->category.empty() && !p.categories.empty()) {
         const bool hit = p.categories.front().truth.value_or(false);

@@ -46,7 +46,7 @@ const char * const dejavu_sans = "/usr/share/fonts/truetype/dejavu/DejaVuSans.tt
 }  // namespace
 
 viewer_app::viewer_app(const viewer_options & options) : options_(options) {
-    settings_.threshold = options.threshold;
+    settings_.threshold = options.threshold.value_or(0.0f);
     settings_.tags_per_type = options.tags_per_type;
     settings_.use_dataset_box = options.use_dataset_box;
     settings_.landmarks = options.landmarks, settings_.landmark_names = options.landmark_names;
@@ -173,6 +173,10 @@ void viewer_app::take_worker_events() {
             if (loaded->directory != m.directory) continue;   // a newer load replaced it
             if (loaded->card) {
                 m.state = "ready", m.name = loaded->card->name;
+                m.has_landmarks = !loaded->card->outputs.landmark_heatmaps.empty();
+                m.has_attention = !loaded->card->outputs.attention.empty();
+                // The page's default too: tags from the card's threshold, unless one was asked for.
+                if (loaded->slot == 0 && !options_.threshold) settings_.threshold = loaded->card->threshold;
                 char text[64];
                 std::snprintf(text, sizeof text, " in %.0f ms", loaded->load_ms);
                 add_message(false, "model " + m.name + " loaded from " + m.directory + text);

@@ -1,6 +1,7 @@
 // What `vestis-viewer` is asked to do: the command line, parsed once in main.cpp.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,7 @@ struct viewer_options {
     std::vector<std::string> inputs;   // photos and folders, in order
     int window_width = 1280, window_height = 800;
     bool presentation = false;         // start full screen with large fonts
-    float threshold = 0.0f;            // smallest attribute probability shown
+    std::optional<float> threshold;    // smallest attribute probability shown (absent: the model card's, else 0)
     int tags_per_type = 5;             // attribute tags shown per type (0: all)
     bool landmarks = true, landmark_names = true, heatmap = false, attention = false, truth = true;   // overlays at start
     float opacity = 0.6f;              // of the heatmap and attention overlays

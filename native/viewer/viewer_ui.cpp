@@ -71,30 +71,43 @@ void viewer_app::draw_window() {
 }
 
 void viewer_app::draw_toolbar() {
+    // Only the overlays a shown model has: no landmark switch for a model without landmarks.
+    const bool landmarks = models_[0].has_landmarks || models_[1].has_landmarks;
+    const bool attention = models_[0].has_attention || models_[1].has_attention;
     if (settings_.presentation) {   // one line of large controls; the rest stays on the keys
-        ImGui::Checkbox("Landmarks", &settings_.landmarks);
-        ImGui::SameLine();
-        ImGui::Checkbox("Heatmap", &settings_.heatmap);
-        ImGui::SameLine();
-        ImGui::Checkbox("Attention", &settings_.attention);
-        ImGui::SameLine();
+        if (landmarks) {
+            ImGui::Checkbox("Landmarks", &settings_.landmarks);
+            ImGui::SameLine();
+            ImGui::Checkbox("Heatmap", &settings_.heatmap);
+            ImGui::SameLine();
+        }
+        if (attention) {
+            ImGui::Checkbox("Attention", &settings_.attention);
+            ImGui::SameLine();
+        }
         ImGui::Checkbox("Ground truth", &settings_.truth);
         ImGui::SameLine();
         if (ImGui::Button("Leave (Esc)")) presentation_wanted_ = false;
         ImGui::Separator();
         return;
     }
-    ImGui::Checkbox("Landmarks (L)", &settings_.landmarks);
-    ImGui::SameLine();
-    ImGui::Checkbox("Names (N)", &settings_.landmark_names);
-    ImGui::SameLine();
-    ImGui::Checkbox("Heatmap (H)", &settings_.heatmap);
-    ImGui::SameLine();
-    ImGui::Checkbox("Attention (A)", &settings_.attention);
-    ImGui::SameLine();
-    ImGui::SetNextItemWidth(120 * ui_scale());
-    ImGui::SliderFloat("Opacity", &settings_.opacity, 0.0f, 1.0f, "%.2f");
-    ImGui::SameLine();
+    if (landmarks) {
+        ImGui::Checkbox("Landmarks (L)", &settings_.landmarks);
+        ImGui::SameLine();
+        ImGui::Checkbox("Names (N)", &settings_.landmark_names);
+        ImGui::SameLine();
+        ImGui::Checkbox("Heatmap (H)", &settings_.heatmap);
+        ImGui::SameLine();
+    }
+    if (attention) {
+        ImGui::Checkbox("Attention (A)", &settings_.attention);
+        ImGui::SameLine();
+    }
+    if (landmarks || attention) {
+        ImGui::SetNextItemWidth(120 * ui_scale());
+        ImGui::SliderFloat("Opacity", &settings_.opacity, 0.0f, 1.0f, "%.2f");
+        ImGui::SameLine();
+    }
     ImGui::Checkbox("Ground truth (G)", &settings_.truth);
     ImGui::SameLine();
     if (ImGui::Checkbox("Crop to the data set's box", &settings_.use_dataset_box)) request_analysis();

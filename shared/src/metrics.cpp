@@ -21,16 +21,44 @@ void rank(std::vector<int> & candidates, const float * scores) {
 
 }  // namespace
 
-metrics_accumulator::metrics_accumulator(std::vector<attribute_type> attribute_types, int landmark_count,
-                                         float threshold)
-    : types_(std::move(attribute_types)),
+double average_precision(const std::vector<float> & scores, const std::vector<std::uint8_t> & truth) {
+    std::vector<std::size_t> order(scores.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
+    long long positives = 0;
+    for (std::uint8_t t : truth) positives += t ? 1 : 0;
+    if (positives == 0) return not_measured;
+    // Images of equal score are one threshold: they enter the ranking together.
+    double sum = 0;
+    long long seen = 0, hits = 0;
+    for (std::size_t i = 0; i < order.size();) {
+        long long new_hits = 0;
+        std::size_t j = i;
+        for (; j < order.size() && scores[order[j]] == scores[order[i]]; ++j) new_hits += truth[order[j]] ? 1 : 0;
+        seen += static_cast<long long>(j - i);
+        hits += new_hits;
+        sum += static_cast<double>(new_hits) / static_cast<double>(positives) * static_cast<double>(hits) / static_cast<double>(seen);
+        i = j;
+    }
+    return sum;
+}
+
+metrics_accumulator::metrics_accumulator(const std::vector<attribute_info> & attributes, int landmark_count, float threshold)
+    : type_names_(attribute_type_order(attributes)),
       threshold_(threshold),
-      true_positive_(types_.size()),
-      false_positive_(types_.size()),
-      false_negative_(types_.size()),
-      attribute_errors_(types_.size()),
+      attribute_hits_(type_names_.size() + 1),
+      attribute_reachable_(type_names_.size() + 1),
+      attribute_positives_(type_names_.size() + 1),
+      true_positive_(attributes.size()),
+      false_positive_(attributes.size()),
+      false_negative_(attributes.size()),
+      attribute_errors_(attributes.size()),
       landmark_error_sum_(landmark_count > 0 ? landmark_count : 0),
-      landmark_visible_(landmark_count > 0 ? landmark_count : 0) {}
+      landmark_visible_(landmark_count > 0 ? landmark_count : 0) {
+    for (const attribute_info & a : attributes) {
+        type_of_.push_back(static_cast<int>(std::find(type_names_.begin(), type_names_.end(), a.type) - type_names_.begin()));
+    }
+}
 
 void metrics_accumulator::add_category(const float * scores, int category_count, int true_category) {
     ++category_images_;
@@ -49,6 +77,16 @@ void metrics_accumulator::add_category(const float * scores, int category_count,
     ++confusion_[static_cast<std::size_t>(true_category)][static_cast<std::size_t>(predicted)];
 }
 
+attribute_recall metrics_report::recall_of_type(const std::string & type) const {
+    for (std::size_t t = 0; t < attribute_types.size(); ++t) {
+        if (attribute_types[t] == type) return attribute_by_type[t];
+    }
+    attribute_recall none;
+    none.top_k.fill(not_measured);
+    none.ceiling.fill(not_measured);
+    return none;
+}
+
 std::vector<confused_pair> most_confused(const metrics_report & report, int count) {
     std::vector<confused_pair> pairs;
     for (std::size_t t = 0; t < report.category_confusion.size(); ++t) {
@@ -63,11 +101,14 @@ std::vector<confused_pair> most_confused(const metrics_report & report, int coun
 
 void metrics_accumulator::add_attributes(const float * scores, const float * probabilities, const std::uint8_t * truth) {
     ++attribute_images_;
-    const int count = static_cast<int>(types_.size());
-    for (int group = 0; group <= attribute_type_count; ++group) {   // the five types, then all
+    const int count = static_cast<int>(type_of_.size());
+    const int all = static_cast<int>(type_names_.size());
+    probabilities_.insert(probabilities_.end(), probabilities, probabilities + count);
+    truth_.insert(truth_.end(), truth, truth + count);
+    for (int group = 0; group <= all; ++group) {   // each type, then all
         order_.clear();
         for (int a = 0; a < count; ++a) {
-            if (group == attribute_type_count || static_cast<int>(types_[a]) == group) order_.push_back(a);
+            if (group == all || type_of_[a] == group) order_.push_back(a);
         }
         long long positives = 0;
         for (int a : order_) positives += truth[a] ? 1 : 0;
@@ -90,6 +131,27 @@ void metrics_accumulator::add_attributes(const float * scores, const float * pro
     }
 }
 
+float metrics_accumulator::best_micro_f1_threshold() const {
+    // Sweep the threshold down through the probabilities: each step predicts one more
+    // (attribute, image) pair; equal probabilities are one step.
+    std::vector<std::size_t> order(probabilities_.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return probabilities_[a] > probabilities_[b]; });
+    long long positives = 0;
+    for (std::uint8_t t : truth_) positives += t ? 1 : 0;
+    if (positives == 0) return 0.5f;
+    long long tp = 0, predicted = 0;
+    double best_f1 = -1;
+    float best = 0.5f;
+    for (std::size_t i = 0; i < order.size();) {
+        const float p = probabilities_[order[i]];
+        for (; i < order.size() && probabilities_[order[i]] == p; ++i, ++predicted) tp += truth_[order[i]] ? 1 : 0;
+        const double f1 = static_cast<double>(2 * tp) / static_cast<double>(predicted + positives);
+        if (f1 > best_f1) best_f1 = f1, best = p;
+    }
+    return best;
+}
+
 void metrics_accumulator::add_landmarks(const point * predicted, const point * truth, const std::uint8_t * visible) {
     for (std::size_t i = 0; i < landmark_visible_.size(); ++i) {
         if (!visible[i]) continue;
@@ -105,8 +167,11 @@ metrics_report metrics_accumulator::finish() const {
     for (std::size_t i = 0; i < category_ks.size(); ++i) r.category_top_k[i] = ratio(category_hits_[i], category_images_);
     r.category_confusion = confusion_;
 
-    for (int group = 0; group <= attribute_type_count; ++group) {
-        attribute_recall & recall = group == attribute_type_count ? r.attribute_all : r.attribute_by_type[group];
+    const int all = static_cast<int>(type_names_.size());
+    r.attribute_types = type_names_;
+    r.attribute_by_type.resize(type_names_.size());
+    for (int group = 0; group <= all; ++group) {
+        attribute_recall & recall = group == all ? r.attribute_all : r.attribute_by_type[group];
         recall.positives = attribute_positives_[group];
         for (std::size_t i = 0; i < attribute_ks.size(); ++i) {
             recall.top_k[i] = ratio(attribute_hits_[group][i], attribute_positives_[group]);
@@ -117,7 +182,23 @@ metrics_report metrics_accumulator::finish() const {
     double f1_sum = 0;
     int f1_defined = 0;
     double error_sum = 0;
-    for (std::size_t a = 0; a < types_.size(); ++a) {
+    const std::size_t count = type_of_.size();
+    double ap_sum = 0;
+    std::vector<float> column(static_cast<std::size_t>(attribute_images_));
+    std::vector<std::uint8_t> truth(column.size());
+    for (std::size_t a = 0; a < count; ++a) {
+        long long positives = 0;
+        for (std::size_t i = 0; i < column.size(); ++i) {
+            column[i] = probabilities_[i * count + a];
+            truth[i] = truth_[i * count + a];
+            positives += truth[i] ? 1 : 0;
+        }
+        r.attribute_positives.push_back(positives);
+        r.average_precision.push_back(average_precision(column, truth));
+        if (positives >= map_min_positives) {
+            ap_sum += r.average_precision.back();
+            ++r.map_attributes;
+        }
         r.attribute_error_rate.push_back(ratio(attribute_errors_[a], attribute_images_));
         error_sum += r.attribute_error_rate.back();
         tp += true_positive_[a];
@@ -129,7 +210,8 @@ metrics_report metrics_accumulator::finish() const {
             ++f1_defined;
         }
     }
-    r.mean_attribute_error_rate = types_.empty() || attribute_images_ == 0 ? not_measured : error_sum / static_cast<double>(types_.size());
+    r.mean_average_precision = r.map_attributes > 0 ? ap_sum / r.map_attributes : not_measured;
+    r.mean_attribute_error_rate = count == 0 || attribute_images_ == 0 ? not_measured : error_sum / static_cast<double>(count);
     r.precision_micro = ratio(tp, tp + fp);
     r.recall_micro = ratio(tp, tp + fn);
     r.f1_micro = ratio(2 * tp, 2 * tp + fp + fn);

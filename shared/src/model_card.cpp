@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -12,9 +13,22 @@ namespace vestis {
 // ordered_json keeps fields in the order a card is written, so cards stay readable.
 using json = nlohmann::ordered_json;
 
-const char * attribute_type_name(attribute_type type) {
-    static const char * names[attribute_type_count] = {"texture", "fabric", "shape", "part", "style"};
-    return names[static_cast<int>(type)];
+const std::vector<std::string> & deepfashion_attribute_types() {
+    static const std::vector<std::string> names = {"texture", "fabric", "shape", "part", "style"};
+    return names;
+}
+
+std::vector<std::string> attribute_type_order(const std::vector<attribute_info> & attributes) {
+    std::vector<std::string> order;
+    const auto listed = [&](const std::string & type) { return std::find(order.begin(), order.end(), type) != order.end(); };
+    for (const std::string & type : deepfashion_attribute_types()) {
+        const bool present = std::any_of(attributes.begin(), attributes.end(), [&](const attribute_info & a) { return a.type == type; });
+        if (present) order.push_back(type);
+    }
+    for (const attribute_info & a : attributes) {
+        if (!listed(a.type)) order.push_back(a.type);
+    }
+    return order;
 }
 
 const std::vector<std::string> & deepfashion_landmark_names() {
@@ -233,19 +247,10 @@ bool read_attributes(card_reader & r, const json & root, model_card & card) {
         const json & item = (*list)[i];
         if (!r.read_object(&item, path) || !r.only_known_keys(item, path, {"name", "type"})) return false;
         attribute_info info;
-        std::string type;
         const json * name = r.member(item, path, "name", true);
         if (!name || !r.read_string(name, path + ".name", info.name, false)) return false;
-        const json * type_value = r.member(item, path, "type", true);
-        if (!type_value || !r.read_string(type_value, path + ".type", type, false)) return false;
-        bool known = false;
-        for (int t = 0; t < attribute_type_count; ++t) {
-            if (type == attribute_type_name(static_cast<attribute_type>(t))) {
-                info.type = static_cast<attribute_type>(t);
-                known = true;
-            }
-        }
-        if (!known) return r.fail(path + ".type", "expected texture, fabric, shape, part or style, got '" + type + "'");
+        const json * type = r.member(item, path, "type", true);
+        if (!type || !r.read_string(type, path + ".type", info.type, false)) return false;
         card.attributes.push_back(std::move(info));
     }
     return true;
@@ -290,6 +295,13 @@ status check_unique(const std::vector<std::string> & names, const char * field) 
         }
     }
     return {};
+}
+
+bool read_threshold(card_reader & r, const json & root, model_card & card) {
+    const json * value = r.member(root, "", "threshold", false);
+    if (!value) return true;
+    if (!r.read_float(value, "threshold", card.threshold)) return false;
+    return (card.threshold > 0 && card.threshold < 1) || r.fail("threshold", "expected a probability in (0, 1), got " + std::to_string(card.threshold));
 }
 
 }  // namespace
@@ -342,7 +354,7 @@ result<model_card> parse_model_card(std::string_view json_text, std::string_view
         return status::error(source + ": expected a JSON object at the top level, got " + kind_of(root));
     }
     if (!r.only_known_keys(root, "", {"format", "version", "name", "input", "outputs", "categories", "attributes",
-                                      "landmarks", "training", "metrics", "produced_by"})) {
+                                      "landmarks", "threshold", "training", "metrics", "produced_by"})) {
         return r.error();
     }
     std::string format;
@@ -364,7 +376,7 @@ result<model_card> parse_model_card(std::string_view json_text, std::string_view
     const json * name = r.member(root, "", "name", true);
     if (!name || !r.read_string(name, "name", card.name, false)) return r.error();
     if (!read_input(r, root, card) || !read_outputs(r, root, card) || !read_categories(r, root, card) ||
-        !read_attributes(r, root, card) || !read_landmarks(r, root, card) ||
+        !read_attributes(r, root, card) || !read_landmarks(r, root, card) || !read_threshold(r, root, card) ||
         !read_free_form(r, root, "training", card.training_json) ||
         !read_free_form(r, root, "metrics", card.metrics_json) ||
         !read_free_form(r, root, "produced_by", card.produced_by_json)) {
@@ -409,10 +421,11 @@ std::string to_json(const model_card & card) {
     }
     if (!card.attributes.empty()) {
         json list = json::array();
-        for (const auto & a : card.attributes) list.push_back({{"name", a.name}, {"type", attribute_type_name(a.type)}});
+        for (const auto & a : card.attributes) list.push_back({{"name", a.name}, {"type", a.type}});
         root["attributes"] = list;
     }
     if (!card.landmarks.empty()) root["landmarks"] = card.landmarks;
+    if (card.threshold > 0) root["threshold"] = float_to_json(card.threshold);
     const std::pair<const char *, const std::string *> free_form[] = {
         {"training", &card.training_json}, {"metrics", &card.metrics_json}, {"produced_by", &card.produced_by_json}};
     for (const auto & [key, text] : free_form) {

@@ -51,16 +51,12 @@ std::vector<attribute_group> group_attributes(const std::vector<float> & probabi
                                               float threshold) {
     std::vector<attribute_group> groups;
     const int n = static_cast<int>(std::min(probabilities.size(), attributes.size()));
-    for (int t = 0; t < attribute_type_count; ++t) {
+    for (const std::string & type : attribute_type_order(attributes)) {
         attribute_group group;
-        group.type = static_cast<attribute_type>(t);
-        bool listed = false;
+        group.type = type;
         for (int a = 0; a < n; ++a) {
-            if (attributes[a].type != group.type) continue;
-            listed = true;
-            if (probabilities[a] >= threshold) group.tags.push_back({a, probabilities[a]});
+            if (attributes[a].type == type && probabilities[a] >= threshold) group.tags.push_back({a, probabilities[a]});
         }
-        if (!listed) continue;
         std::stable_sort(group.tags.begin(), group.tags.end(),
                          [](const scored_index & a, const scored_index & b) { return a.score > b.score; });
         if (k > 0 && static_cast<int>(group.tags.size()) > k) group.tags.resize(k);

@@ -21,7 +21,7 @@ TEST(read_dataset, joins_the_category_and_attribute_benchmark) {
     EXPECT_EQ(index.categories[2].name, "Dress");
     EXPECT_EQ(index.categories[2].type, "full");
     EXPECT_EQ(index.attributes[0].name, "floral print");   // names keep their spaces
-    EXPECT_EQ(index.attributes[1].type, attribute_type::part);
+    EXPECT_EQ(index.attributes[1].type, "part");
 
     const sample & blouse = index.samples[0];
     EXPECT_EQ(blouse.category, 0);

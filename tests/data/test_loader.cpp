@@ -144,8 +144,8 @@ TEST(synthetic_set, round_trips_through_the_reader_and_the_loader) {
         }
         int textures = 0, palettes = 0;
         for (std::size_t a = 0; a < index.attributes.size(); ++a) {
-            textures += index.attributes[a].type == attribute_type::texture && index.attribute(i, static_cast<int>(a));
-            palettes += index.attributes[a].type == attribute_type::style && index.attribute(i, static_cast<int>(a));
+            textures += index.attributes[a].type == "texture" && index.attribute(i, static_cast<int>(a));
+            palettes += index.attributes[a].type == "style" && index.attribute(i, static_cast<int>(a));
         }
         EXPECT_EQ(textures, 1) << s.image;   // exactly one texture and one palette per garment
         EXPECT_EQ(palettes, 1) << s.image;

@@ -141,6 +141,58 @@ TEST(photo_sets, csv_errors_name_the_file_and_line) {
     EXPECT_NE(csv("photo,label\nnothere.png,hat\n").find("lists no photo that exists"), std::string::npos);
 }
 
+TEST(photo_sets, a_tags_column_makes_a_multi_label_set_grouped_by_the_kinds_file) {
+    const auto root = vestis::test::fresh_folder("photo-tags");
+    for (const char * name : {"a.png", "b.png", "c.png", "d.png"}) write_photo(root / "photos" / name);
+    vestis::test::write_file(root / "street.csv",
+                             "photo,tags,split\n"
+                             "photos/a.png,jeans boots bag,train\n"
+                             "photos/b.png,\"bag; long coat\",val\n"
+                             "photos/c.png,,test\n"            // shows none of the tags
+                             "photos/d.png,boots  boots,train\n");   // a tag given twice counts once
+    const auto untyped = read_photo_set((root / "street.csv").string());
+    EXPECT_TRUE(untyped.categories.empty());
+    ASSERT_TRUE(untyped.has_attributes);
+    ASSERT_EQ(untyped.attributes.size(), 4u);   // sorted: bag, boots, jeans, long coat
+    EXPECT_EQ(untyped.attributes[3].name, "long coat");
+    EXPECT_EQ(untyped.attributes[0].type, "tags");
+    EXPECT_EQ(untyped.samples[0].category, -1);
+    const auto tagged = [&](const dataset_index & index, std::size_t sample) {
+        std::string names;
+        for (std::size_t a = 0; a < index.attributes.size(); ++a) {
+            if (index.attribute(sample, static_cast<int>(a))) names += index.attributes[a].name + ";";
+        }
+        return names;
+    };
+    EXPECT_EQ(tagged(untyped, 0), "bag;boots;jeans;");
+    EXPECT_EQ(tagged(untyped, 1), "bag;long coat;");
+    EXPECT_EQ(tagged(untyped, 2), "");
+    EXPECT_EQ(tagged(untyped, 3), "boots;");
+
+    // Grouped in the order the kinds file names the kinds, by name within a kind; its tags are
+    // the set's, a ring that no photo shows included.
+    vestis::test::write_file(root / "tag_kinds.csv", "tag,kind\nlong coat,outerwear\njeans,bottoms\nboots,footwear\nring,accessories\nbag,accessories\n");
+    const auto typed = read_photo_set((root / "street.csv").string());
+    ASSERT_EQ(typed.attributes.size(), 5u);
+    EXPECT_EQ(typed.attributes[0].name, "long coat");
+    EXPECT_EQ(typed.attributes[0].type, "outerwear");
+    EXPECT_EQ(typed.attributes[1].type, "bottoms");
+    EXPECT_EQ(typed.attributes[3].name, "bag");
+    EXPECT_EQ(typed.attributes[4].name, "ring");
+    EXPECT_EQ(typed.attributes[4].type, "accessories");
+    EXPECT_EQ(tagged(typed, 1), "long coat;bag;");
+
+    vestis::test::write_file(root / "tag_kinds.csv", "tag,kind\nbag,accessories\nboots,footwear\n");
+    EXPECT_NE(error_of((root / "street.csv").string()).find("tag_kinds.csv: gives tag 'jeans' no kind"), std::string::npos);
+    vestis::test::write_file(root / "tag_kinds.csv", "tag,kind\nbag,accessories\nbag,footwear\n");
+    EXPECT_NE(error_of((root / "street.csv").string()).find("tag_kinds.csv:3: tag 'bag' is given a kind twice"), std::string::npos);
+    vestis::test::write_file(root / "tag_kinds.csv", "tag,kind\nbag\n");
+    EXPECT_NE(error_of((root / "street.csv").string()).find("tag_kinds.csv:2: expected 'tag,kind'"), std::string::npos);
+    fs::remove(root / "tag_kinds.csv");
+    vestis::test::write_file(root / "street.csv", "photo,tags\nphotos/a.png,\n");
+    EXPECT_NE(error_of((root / "street.csv").string()).find("street.csv: the tags column names no tag"), std::string::npos);
+}
+
 TEST(random_resized_crop, stays_inside_the_box_with_the_allowed_area_and_aspect) {
     std::mt19937_64 rng(5);
     const vestis::box b{10, 20, 410, 553};   // 400 x 533, as the garment photos

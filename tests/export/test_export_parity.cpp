@@ -96,7 +96,7 @@ nn::onnx_export_result export_case(nn::garment_network & net, onnx_export::weigh
     std::vector<category_info> categories;
     for (int i = 0; i < net.config().categories; ++i) categories.push_back({"category " + std::to_string(i), "upper"});
     std::vector<attribute_info> attributes;
-    for (int i = 0; i < net.config().attributes; ++i) attributes.push_back({"attribute " + std::to_string(i), static_cast<attribute_type>(i % 5)});
+    for (int i = 0; i < net.config().attributes; ++i) attributes.push_back({"attribute " + std::to_string(i), deepfashion_attribute_types()[static_cast<std::size_t>(i % 5)]});
     preprocess_options preprocess;
     preprocess.input_width = preprocess.input_height = net.config().input_size;
     return nn::export_onnx(net, preprocess, categories, attributes, storage, "parity");
@@ -199,7 +199,7 @@ TEST(export_size, full_width_network_in_int8_fits_75_megabytes) {
     auto net = nn::make_network(config);
     net->eval();
     std::vector<category_info> categories(48, {"c", "upper"});
-    std::vector<attribute_info> attributes(1000, {"a", attribute_type::texture});
+    std::vector<attribute_info> attributes(1000, {"a", "texture"});
     const nn::onnx_export_result int8 = nn::export_onnx(*net, preprocess_options{}, categories, attributes,
                                                         onnx_export::weight_storage::int8, "full-int8");
     // Every weight is exported; folding the U-Net's BatchNorms changes the count by a few hundred.

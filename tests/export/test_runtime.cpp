@@ -2,6 +2,8 @@
 // predictions through OpenCV DNN, int8 against fp32 on the test images, and every kind of bad
 // input named in a clear error.
 #include "data/dataset.h"
+#include "data/photo_sets.h"
+#include "runtime/evaluate.h"
 #include "runtime/predict.h"
 
 #include <gtest/gtest.h>
@@ -92,6 +94,65 @@ TEST(runtime, predicts_categories_attributes_and_landmarks_in_photo_pixels) {
         EXPECT_GE(l.source.x, boxed.bbox->x1 - 1);
         EXPECT_LE(l.source.x, boxed.bbox->x2 + 1);
     }
+}
+
+TEST(runtime, a_tagger_lists_tags_from_its_cards_threshold_grouped_by_kind) {
+    runtime::onnx_model model(model_dir("tiny-tags").string());
+    const model_card & card = model.card();
+    EXPECT_TRUE(card.categories.empty());
+    EXPECT_TRUE(card.outputs.category_logits.empty());
+    ASSERT_GT(card.threshold, 0.0f);
+    ASSERT_LT(card.threshold, 1.0f);
+    // The kinds of tag_kinds.csv, in the order it first names them (make_test_models.sh).
+    EXPECT_EQ(attribute_type_order(card.attributes), (std::vector<std::string>{"pattern", "material", "silhouette", "detail", "look"}));
+
+    const fs::path image = test_images().at(0);
+    runtime::predict_options every;
+    every.attributes_per_type = 0;
+    every.threshold = 0.0f;
+    runtime::predict_options by_card = every;
+    by_card.threshold.reset();   // the card's
+    const runtime::prediction all = runtime::predict_file(model, image.string(), every);
+    const runtime::prediction shown = runtime::predict_file(model, image.string(), by_card);
+    EXPECT_TRUE(all.categories.empty());
+    std::size_t listed = 0, above = 0, kept = 0;
+    for (const attribute_group & g : all.attributes) {
+        listed += g.tags.size();
+        for (const scored_index & t : g.tags) above += t.score >= card.threshold ? 1 : 0;
+    }
+    for (const attribute_group & g : shown.attributes) {
+        for (const scored_index & t : g.tags) EXPECT_GE(t.score, card.threshold);
+        kept += g.tags.size();
+    }
+    EXPECT_EQ(listed, card.attributes.size());
+    EXPECT_EQ(kept, above);
+    EXPECT_EQ(runtime::prediction_text(shown, card).find("category"), std::string::npos);
+}
+
+TEST(runtime, the_prior_baseline_scores_each_tag_by_its_positive_rate) {
+    // Every photo gets the same score for a tag, so its AP is the share of positives among the
+    // photos scored: positives / photos, whatever the score.
+    const data::dataset_index index = data::read_photo_set((fixture_root() / "data" / "tags.csv").string());
+    std::vector<std::size_t> train, test;
+    for (std::size_t i = 0; i < index.samples.size(); ++i) {
+        if (index.samples[i].part == data::split::train) train.push_back(i);
+        if (index.samples[i].part == data::split::test) test.push_back(i);
+    }
+    ASSERT_FALSE(test.empty());
+    const metrics_report r = runtime::evaluate_prior(index, train, test, 0.5f).report;
+    double sum = 0;
+    int counted = 0;
+    for (std::size_t a = 0; a < index.attributes.size(); ++a) {
+        long long positives = 0;
+        for (std::size_t i : test) positives += index.attribute(i, static_cast<int>(a)) ? 1 : 0;
+        EXPECT_EQ(r.attribute_positives[a], positives);
+        if (positives == 0) continue;
+        const double rate = static_cast<double>(positives) / static_cast<double>(test.size());
+        EXPECT_NEAR(r.average_precision[a], rate, 1e-12) << index.attributes[a].name;
+        if (positives >= map_min_positives) sum += rate, ++counted;
+    }
+    ASSERT_GT(counted, 0);
+    EXPECT_NEAR(r.mean_average_precision, sum / counted, 1e-12);
 }
 
 TEST(runtime, int8_export_stays_close_to_fp32_on_the_test_images) {

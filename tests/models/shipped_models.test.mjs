@@ -63,6 +63,8 @@ for (const entry of manifest.models) {
     assert.equal(scored.images, recorded.images);
     const pairs = [['category_top1', 'category_top1'], ['category_top3', 'category_top3'], ['category_top5', 'category_top5'],
       ['attribute_all_top3', 'attribute_top3_recall'], ['attribute_all_top5', 'attribute_top5_recall'], ['landmark_error', 'landmark_error']];
+    // A tagger's card also records mAP and micro F1 (at its own threshold, which eval uses).
+    if (recorded.attribute_map !== undefined) pairs.push(['attribute_map', 'attribute_map'], ['attribute_f1_micro', 'attribute_f1_micro']);
     for (const [now, then] of pairs) {
       if (recorded[then] === null || recorded[then] === undefined) {
         assert.ok(scored[now] === null || scored[now] === undefined, `${now}: measured now but not in the card`);

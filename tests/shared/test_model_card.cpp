@@ -21,6 +21,7 @@ json valid_card() {
       "categories": [{"name": "Blouse", "type": "upper"}, {"name": "Shorts", "type": "lower"}],
       "attributes": [{"name": "floral", "type": "texture"}, {"name": "a-line", "type": "shape"}],
       "landmarks": ["left_collar", "right_collar"],
+      "threshold": 0.35,
       "metrics": {"category_top3": 0.9}
     })");
 }
@@ -45,8 +46,9 @@ TEST(model_card, reads_every_field) {
     EXPECT_EQ(card.outputs.attention, "attention");
     EXPECT_EQ(card.categories[1].name, "Shorts");
     EXPECT_EQ(card.categories[1].type, "lower");
-    EXPECT_EQ(card.attributes[1].type, attribute_type::shape);
+    EXPECT_EQ(card.attributes[1].type, "shape");
     EXPECT_EQ(card.landmarks[1], "right_collar");
+    EXPECT_FLOAT_EQ(card.threshold, 0.35f);
     EXPECT_EQ(json::parse(card.metrics_json)["category_top3"], 0.9);
 }
 
@@ -81,12 +83,14 @@ TEST(model_card, names_the_field_in_every_error) {
         {"/name", "", "card.json: name: must not be empty"},
         {"/outputs/attribute_encoding", "softmax", "card.json: outputs.attribute_encoding: expected 'two_class'"},
         {"/categories/1/type", "shoe", "card.json: categories[1].type: expected 'upper', 'lower' or 'full'"},
-        {"/attributes/0/type", "colour", "card.json: attributes[0].type: expected texture, fabric"},
+        {"/attributes/0/type", "", "card.json: attributes[0].type: must not be empty"},
         {"/attributes/1/name", "floral", "card.json: attributes[1]: name 'floral' appears twice"},
         {"/landmarks/0", 7, "card.json: landmarks[0]: expected a string, got a number"},
         {"/outputs/landmark_heatmaps", nullptr, "card.json: landmarks: listed, but outputs.landmark_heatmaps"},
         {"/outputs/attention", "category_logits", "card.json: outputs[3]: name 'category_logits' appears twice"},
         {"/metrics", json::array(), "card.json: metrics: expected an object, got an array"},
+        {"/threshold", 1.5, "card.json: threshold: expected a probability in (0, 1), got 1.5"},
+        {"/threshold", "high", "card.json: threshold: expected a number, got a string"},
     };
     for (const bad_case & c : cases) {
         json card = valid_card();

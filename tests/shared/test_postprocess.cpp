@@ -43,23 +43,34 @@ TEST(attribute_probabilities, reads_negative_then_positive_logits) {
 }
 
 TEST(group_attributes, groups_by_type_ranks_and_applies_k_and_threshold) {
-    const std::vector<attribute_info> attributes = {{"striped", attribute_type::texture},
-                                                    {"floral", attribute_type::texture},
-                                                    {"denim", attribute_type::fabric},
-                                                    {"dotted", attribute_type::texture},
-                                                    {"boho", attribute_type::style}};
+    const std::vector<attribute_info> attributes = {{"striped", "texture"},
+                                                    {"floral", "texture"},
+                                                    {"denim", "fabric"},
+                                                    {"dotted", "texture"},
+                                                    {"boho", "style"}};
     const std::vector<float> p = {0.6f, 0.9f, 0.2f, 0.7f, 0.55f};
     const auto groups = group_attributes(p, attributes, 2, 0.5f);
     ASSERT_EQ(groups.size(), 3u);   // texture, fabric, style: no shape or part listed
-    EXPECT_EQ(groups[0].type, attribute_type::texture);
+    EXPECT_EQ(groups[0].type, "texture");
     ASSERT_EQ(groups[0].tags.size(), 2u);
     EXPECT_EQ(groups[0].tags[0].index, 1);
     EXPECT_EQ(groups[0].tags[1].index, 3);
-    EXPECT_EQ(groups[1].type, attribute_type::fabric);
+    EXPECT_EQ(groups[1].type, "fabric");
     EXPECT_TRUE(groups[1].tags.empty());   // denim is below the threshold
-    EXPECT_EQ(groups[2].type, attribute_type::style);
+    EXPECT_EQ(groups[2].type, "style");
     EXPECT_EQ(groups[2].tags[0].index, 4);
     EXPECT_EQ(group_attributes(p, attributes, 0, 0.0f)[0].tags.size(), 3u);
+}
+
+TEST(group_attributes, puts_a_data_sets_own_kinds_after_deepfashions_in_the_order_first_listed) {
+    const std::vector<attribute_info> attributes = {{"boots", "footwear"}, {"bag", "accessories"}, {"denim", "fabric"},
+                                                    {"ring", "accessories"}, {"jeans", "bottoms"}};
+    EXPECT_EQ(attribute_type_order(attributes), (std::vector<std::string>{"fabric", "footwear", "accessories", "bottoms"}));
+    const auto groups = group_attributes({0.9f, 0.8f, 0.1f, 0.7f, 0.6f}, attributes, 0, 0.5f);
+    ASSERT_EQ(groups.size(), 4u);
+    EXPECT_EQ(groups[2].type, "accessories");
+    ASSERT_EQ(groups[2].tags.size(), 2u);
+    EXPECT_EQ(groups[2].tags[1].index, 3);
 }
 
 TEST(decode_landmarks, finds_a_sub_pixel_peak_and_maps_it_to_the_photo) {

@@ -69,7 +69,7 @@ TEST(config, round_trips_through_yaml_and_hashes_what_changes_results) {
     EXPECT_NE(config_hash(load_config(to_yaml(c), "x", {"train.seed=2"})), config_hash(c));
     EXPECT_NE(config_hash(load_config(to_yaml(c), "x", {"model.heatmap_softmax=true"})), config_hash(c));
     EXPECT_NE(config_hash(load_config(to_yaml(c), "x", {"model.landmark_batch_norm=true"})), config_hash(c));
-    EXPECT_EQ(config_keys().size(), 57u);
+    EXPECT_EQ(config_keys().size(), 58u);
 }
 
 TEST(config, rejects_an_unknown_schedule_and_a_schedule_that_fights_the_plateau) {

@@ -12,6 +12,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <unistd.h>
 
@@ -187,6 +188,54 @@ TEST(training, ctrl_c_saves_a_checkpoint_that_resumes) {
     // A finished run is not overwritten by a new one.
     EXPECT_THROW(run_training(tiny_config(), (folder / "run").string(), false, quiet), std::runtime_error);
     EXPECT_THROW(run_training(tiny_config(), (folder / "empty").string(), true, quiet), std::runtime_error);
+}
+
+// Cuts a file to half its size, as a full disk or an interrupted copy leaves it.
+void truncate_to_half(const fs::path & file) { fs::resize_file(file, fs::file_size(file) / 2); }
+
+std::string runtime_error_of(const std::function<void()> & f) {
+    try {
+        f();
+    } catch (const std::runtime_error & e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+TEST(training, an_unreadable_last_checkpoint_resumes_from_the_one_before_and_says_so) {
+    const auto folder = scratch("corrupt");
+    std::ostringstream quiet;
+    train_config config = tiny_config();
+    config.train.checkpoint_every = 2;
+    run_training(config, (folder / "straight").string(), false, quiet);
+    train_config stopping = config;
+    stopping.train.max_steps = 5;   // checkpoints after steps 2, 4 and 5: last.pt is step 5, the one before step 4
+    run_training(stopping, (folder / "resumed").string(), false, quiet);
+    ASSERT_TRUE(fs::exists(folder / "resumed" / "last.previous.pt"));
+    truncate_to_half(folder / "resumed" / "last.pt");
+
+    std::ostringstream said;
+    const auto resumed = run_training(config, (folder / "resumed").string(), true, said);
+    EXPECT_NE(said.str().find("last.pt: not a readable checkpoint"), std::string::npos) << said.str();
+    EXPECT_NE(said.str().find("resuming from the checkpoint before it"), std::string::npos) << said.str();
+    EXPECT_NE(said.str().find("at epoch 1, step 4"), std::string::npos) << said.str();
+    EXPECT_EQ(resumed.steps, 12);
+    // Steps 5 to 12 again from step 4: the weights of the run that never stopped.
+    EXPECT_LT(largest_difference(weights_of(folder / "straight"), weights_of(folder / "resumed")), 1e-6);
+
+    // Neither readable: one line naming both files, no LibTorch backtrace.
+    truncate_to_half(folder / "resumed" / "last.pt");
+    truncate_to_half(folder / "resumed" / "last.previous.pt");
+    const std::string both = runtime_error_of([&] { run_training(config, (folder / "resumed").string(), true, quiet); });
+    EXPECT_NE(both.find("last.pt: not a readable checkpoint"), std::string::npos) << both;
+    EXPECT_NE(both.find("last.previous.pt: not a readable checkpoint"), std::string::npos) << both;
+    EXPECT_EQ(both.find('\n'), std::string::npos) << both;
+    // The same for a corrupt best.pt read by evaluation (and export, which loads it the same way).
+    truncate_to_half(folder / "straight" / "best.pt");
+    const std::string best = runtime_error_of([&] { evaluate_run((folder / "straight").string(), "val", "best"); });
+    EXPECT_NE(best.find("best.pt: not a readable checkpoint"), std::string::npos) << best;
+    EXPECT_NE(best.find("central directory"), std::string::npos) << best;   // LibTorch's reason, its first line
+    EXPECT_EQ(best.find('\n'), std::string::npos) << best;
 }
 
 TEST(training, learns_the_synthetic_set_well_above_chance) {

@@ -229,6 +229,25 @@ def case_dump_state_matches_predict():
         same_prediction(shown, predict(model(name), photo, *bbox_arguments(shown), *predict_args), name)
 
 
+def case_tagger():
+    """A tagger (no categories, landmarks or attention): tags from its card's threshold, as
+    `vestis predict` lists them without --threshold, and no overlay offered."""
+    out = out_dir("tagger")
+    photo = data_photos()[1]
+    with open(os.path.join(model("tiny-tags"), "card.json")) as f:
+        card = json.load(f)
+    run_viewer("--model", model("tiny-tags"), photo, "--dump-state", f"{out}/state.json")
+    state = load_state(f"{out}/state.json")
+    overlays = state["models"][0]["overlays"]
+    check(overlays == {"landmarks": False, "attention": False}, f"overlays offered: {overlays}")
+    check(abs(state["settings"]["threshold"] - card["threshold"]) < 1e-6,
+          f"threshold {state['settings']['threshold']}, the card's is {card['threshold']}")
+    shown = state["predictions"][0]
+    check(not shown["categories"], f"categories shown: {shown['categories']}")
+    same_prediction(shown, predict(model("tiny-tags"), photo, *bbox_arguments(shown)), "tiny-tags")
+    print(f"tagger: threshold {card['threshold']:.3f} from the card, no overlays offered")
+
+
 def case_compare_matches_predict():
     """--compare shows two panes side by side, each equal to its own model's `vestis predict`."""
     out = out_dir("compare_matches_predict")

@@ -39,7 +39,7 @@ function assertOffersWhatTheCardLists(shown, card) {
     landmarks: Boolean(outputs.landmark_heatmaps), heatmaps: Boolean(outputs.landmark_heatmaps),
     attention: Boolean(outputs.attention), opacity: Boolean(outputs.landmark_heatmaps || outputs.attention),
     landmarkTable: Boolean(outputs.landmark_heatmaps), attributes: Boolean(outputs.attribute_logits),
-    threshold: card.threshold ?? card.training?.threshold ?? 0,   // the page's default when the card gives none
+    threshold: card.threshold ?? 0,   // the page's default when the card gives none
   };
   assert.deepEqual(shown, expected, `what the page offers for ${card.name}`);
 }

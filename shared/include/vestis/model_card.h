@@ -12,10 +12,10 @@
 
 namespace vestis {
 
-// DeepFashion's five attribute types, in the order of its type codes 1..5.
-enum class attribute_type { texture, fabric, shape, part, style };
-constexpr int attribute_type_count = 5;
-const char * attribute_type_name(attribute_type type);
+// An attribute's type groups it for display and for the per-type metrics: DeepFashion's five
+// (texture, fabric, shape, part, style, the order of its type codes 1..5), or any kind a data
+// set names (a street-photo tagger's tops, footwear, accessories ...).
+const std::vector<std::string> & deepfashion_attribute_types();
 
 // How the attribute head is read: `two_class` is [2, A] (negative, positive logit per
 // attribute, the landmark-attention network); `sigmoid` is [A] independent logits.
@@ -28,8 +28,12 @@ struct category_info {
 
 struct attribute_info {
     std::string name;
-    attribute_type type = attribute_type::texture;
+    std::string type;
 };
+
+// The distinct types of `attributes` in display order: DeepFashion's five first, in code order,
+// then any others in the order they are first listed.
+std::vector<std::string> attribute_type_order(const std::vector<attribute_info> & attributes);
 
 // Graph output names; an empty name means the model does not have that output.
 struct model_outputs {
@@ -48,6 +52,9 @@ struct model_card {
     std::vector<category_info> categories;
     std::vector<attribute_info> attributes;
     std::vector<std::string> landmarks;
+    // The attribute probability from which a tag is shown by default (chosen on validation at
+    // export); 0 when the card gives none.
+    float threshold = 0;
     // "training", "metrics" and "produced_by" are free-form records for people; kept as JSON
     // text (an object, or empty) and written back unchanged.
     std::string training_json;

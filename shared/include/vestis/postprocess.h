@@ -5,6 +5,7 @@
 #include "vestis/geometry.h"
 #include "vestis/model_card.h"
 
+#include <string>
 #include <vector>
 
 namespace vestis {
@@ -25,11 +26,11 @@ std::vector<scored_index> top_k(const float * scores, int count, int k);
 std::vector<float> attribute_probabilities(const float * logits, int attribute_count, attribute_encoding encoding);
 
 struct attribute_group {
-    attribute_type type = attribute_type::texture;
+    std::string type;
     std::vector<scored_index> tags;   // attribute index and probability, best first
 };
 
-// One group per type that the card lists, in type order, each holding that type's attributes
+// One group per type that the card lists, in attribute_type_order, each holding that type's attributes
 // ranked by probability: at most `k` (all when k <= 0) with probability >= `threshold`.
 std::vector<attribute_group> group_attributes(const std::vector<float> & probabilities,
                                               const std::vector<attribute_info> & attributes, int k,
