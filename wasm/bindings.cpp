@@ -141,7 +141,7 @@ public:
                 tags.call<void>("push", o);
             }
             val g = val::object();
-            g.set("type", std::string(vestis::attribute_type_name(group.type)));
+            g.set("type", group.type);
             g.set("tags", tags);
             groups.call<void>("push", g);
         }

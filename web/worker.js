@@ -139,7 +139,8 @@ async function predict({ box, threshold, opacity }) {
   const output = (name) => (name ? outputs[name] : null);
   last = { model, attributes: output(card.outputs.attribute_logits), heatmaps: output(card.outputs.landmark_heatmaps),
            attention: output(card.outputs.attention) };
-  result.categories = pipeline.categories(output(card.outputs.category_logits).data, topCategories);
+  const categoryLogits = output(card.outputs.category_logits);   // a tagger has none
+  result.categories = categoryLogits ? pipeline.categories(categoryLogits.data, topCategories) : [];
   result.attributes = attributeGroups(threshold);
   // The top category's garment type decides which landmarks it has (upper-body: no waistline...).
   result.garmentType = card.categories?.[result.categories[0]?.index]?.type ?? '';

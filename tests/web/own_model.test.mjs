@@ -107,3 +107,21 @@ test('a second model of your own, then back to the first without loading it agai
   assert.equal(await page.evaluate(() => window.vestisLastResult.model), 'tiny-resnet18');
   assertSameAsNative(await shownResult(page), nativePredict(join(modelsDir, 'tiny-resnet18'), photoPath));
 }));
+
+test('a tagger shows its tags by kind from its card\'s threshold, and nothing it lacks', () => withFreshPage(async (page) => {
+  const card = JSON.parse(readFileSync(file('tiny-tags', 'card.json'), 'utf8'));
+  assert.equal(await useOwn(page, ownModel('tiny-tags')), 'modelsLoaded');
+  const heads = await page.textContent('#model-card');
+  assert.match(heads, /22 attributes \(sigmoid\)/);
+  assert.doesNotMatch(heads, /categories|landmarks/);
+  // The slider starts at the card's threshold, to its 0.01 step.
+  const threshold = Number(await page.$eval('#threshold', (t) => t.value));
+  assert.ok(Math.abs(threshold - card.threshold) <= 0.005, `threshold ${threshold}, the card's ${card.threshold}`);
+  assert.equal(await uploadPhoto(page, photoFile), 'results');
+  for (const id of ['categories-section', 'overlay-controls', 'landmarks-section']) {
+    assert.equal(await page.$eval(`#${id}`, (e) => e.hidden), true, `#${id} is offered`);
+  }
+  const shown = await shownResult(page);
+  assert.deepEqual(Object.keys(shown.attributes), ['pattern', 'material', 'silhouette', 'detail', 'look']);
+  assertSameAsNative(shown, nativePredict(join(modelsDir, 'tiny-tags'), photoPath, ['--threshold', String(threshold)]));
+}));
