@@ -84,12 +84,16 @@ void add_model_commands(CLI::App & app, int argc, char ** argv) {
         ->check(CLI::Range(0, 100000));
     predict->add_option("--threshold", p->options.threshold, "Smallest attribute probability to list (default: the card's, else 0)")->check(CLI::Range(0.0, 1.0));
     predict->add_option("--max-megapixels", p->max_megapixels, "Refuse photos larger than this")->capture_default_str()->check(CLI::Range(0.01, 10000.0));
+    predict->add_flag("--strict", p->options.strict, "Refuse a photo that decodes only with a warning (a JPEG cut short) instead of warning");
     predict->callback([p] {
         if (!p->bbox.empty()) p->options.bbox = parse_box(p->bbox);
         p->options.max_pixels = static_cast<long long>(p->max_megapixels * 1e6);
         runtime::onnx_model model(p->model);
         std::vector<runtime::prediction> predictions;
-        for (const std::string & image : p->images) predictions.push_back(runtime::predict_file(model, image, p->options));
+        for (const std::string & image : p->images) {
+            predictions.push_back(runtime::predict_file(model, image, p->options));
+            for (const std::string & warning : predictions.back().warnings) std::cerr << "vestis predict: warning: " << warning << "\n";
+        }
         if (p->json) std::cout << runtime::prediction_json(predictions, model);
         else for (const auto & prediction : predictions) std::cout << runtime::prediction_text(prediction, model.card());
     });

@@ -48,15 +48,38 @@ std::pair<long long, long long> header_size(const std::vector<std::uint8_t> & b)
     return {0, 0};
 }
 
-std::string megapixels(long long pixels) {
+// Whether a JPEG stops before its end-of-image marker, as a cut-short download or copy does:
+// libjpeg then greys the missing rows and OpenCV returns the photo without a word. The marker
+// segments are walked to the first scan (an EXIF thumbnail's own markers stay inside APP1);
+// within and after the scans 0xFF is stuffed, so the first FF D9 from there is the end.
+bool jpeg_is_cut_short(const std::vector<std::uint8_t> & b) {
+    if (b.size() < 4 || b[0] != 0xff || b[1] != 0xd8) return false;
+    std::size_t at = 2;
+    while (at + 4 <= b.size() && b[at] == 0xff && b[at + 1] != 0xda) {
+        const std::uint8_t marker = b[at + 1];
+        if (marker == 0xff) ++at;   // fill byte
+        else if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7)) at += 2;
+        else at += 2 + big_endian(&b[at + 2], 2);
+    }
+    if (at + 4 > b.size() || b[at] != 0xff) return at + 4 > b.size();   // ends among the headers
+    for (std::size_t i = at + 2; i + 1 < b.size(); ++i) {
+        if (b[i] == 0xff && b[i + 1] == 0xd9) return false;
+    }
+    return true;
+}
+
+// In double: a header may claim 4 billion pixels a side, whose product no integer holds.
+double pixel_count(long long width, long long height) { return static_cast<double>(width) * static_cast<double>(height); }
+
+std::string megapixels(double pixels) {
     char text[32];
-    std::snprintf(text, sizeof text, "%.1f", static_cast<double>(pixels) / 1e6);
+    std::snprintf(text, sizeof text, "%.1f", pixels / 1e6);
     return text;
 }
 
 }  // namespace
 
-decoded_photo read_photo(const std::string & path, long long max_pixels) {
+decoded_photo read_photo(const std::string & path, long long max_pixels, bool strict) {
     if (std::filesystem::is_directory(path)) throw image_error(path + ": is a folder, not a photo");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw image_error(path + ": " + (std::filesystem::exists(path) ? "cannot be read" : "no such file"));
@@ -64,10 +87,15 @@ decoded_photo read_photo(const std::string & path, long long max_pixels) {
     if (bytes.empty()) throw image_error(path + ": empty file, not an image");
     const auto [header_width, header_height] = header_size(bytes);
     const auto too_large = [&](long long w, long long h) {
-        return image_error(path + ": " + std::to_string(w) + "x" + std::to_string(h) + " is " + megapixels(w * h) +
-                           " megapixels, over the limit of " + megapixels(max_pixels) + " (--max-megapixels)");
+        return image_error(path + ": " + std::to_string(w) + "x" + std::to_string(h) + " is " + megapixels(pixel_count(w, h)) +
+                           " megapixels, over the limit of " + megapixels(static_cast<double>(max_pixels)) + " (--max-megapixels)");
     };
-    if (header_width * header_height > max_pixels) throw too_large(header_width, header_height);
+    if (pixel_count(header_width, header_height) > static_cast<double>(max_pixels)) throw too_large(header_width, header_height);
+    std::string warning;
+    if (jpeg_is_cut_short(bytes)) {
+        warning = path + ": the JPEG ends before its end-of-image marker (cut short?): its last rows are grey, and the tags may be wrong";
+        if (strict) throw image_error(warning + " (refused: --strict)");
+    }
     cv::Mat bgr;
     try {
         bgr = cv::imdecode(bytes, cv::IMREAD_COLOR);   // applies the EXIF orientation
@@ -75,8 +103,9 @@ decoded_photo read_photo(const std::string & path, long long max_pixels) {
         bgr.release();
     }
     if (bgr.empty()) throw image_error(path + ": not a decodable image (JPEG, PNG, BMP, WebP or TIFF expected)");
-    if (static_cast<long long>(bgr.cols) * bgr.rows > max_pixels) throw too_large(bgr.cols, bgr.rows);
+    if (pixel_count(bgr.cols, bgr.rows) > static_cast<double>(max_pixels)) throw too_large(bgr.cols, bgr.rows);
     decoded_photo photo;
+    photo.warning = warning;
     photo.width = bgr.cols, photo.height = bgr.rows;
     photo.rgb.resize(static_cast<std::size_t>(photo.width) * static_cast<std::size_t>(photo.height) * 3);
     cv::Mat rgb(bgr.rows, bgr.cols, CV_8UC3, photo.rgb.data());
@@ -129,10 +158,11 @@ prediction predict_photo(onnx_model & model, const decoded_photo & photo, const 
 
 prediction predict_file(onnx_model & model, const std::string & path, const predict_options & options) {
     const auto start = clock_type::now();
-    const decoded_photo photo = read_photo(path, options.max_pixels);
+    const decoded_photo photo = read_photo(path, options.max_pixels, options.strict);
     const double decode_ms = milliseconds_since(start);
     prediction p = predict_photo(model, photo, options);
     p.image = path;
+    if (!photo.warning.empty()) p.warnings.push_back(photo.warning);
     p.time.decode_ms = decode_ms;
     return p;
 }
@@ -147,6 +177,7 @@ std::string prediction_json(const std::vector<prediction> & predictions, const o
         j["width"] = p.width;
         j["height"] = p.height;
         j["bbox"] = p.bbox ? json::array({p.bbox->x1, p.bbox->y1, p.bbox->x2, p.bbox->y2}) : json(nullptr);
+        j["warnings"] = p.warnings;
         json categories = json::array();
         for (const scored_index & c : p.categories) {
             categories.push_back({{"index", c.index}, {"name", card.categories[static_cast<std::size_t>(c.index)].name}, {"probability", c.score}});

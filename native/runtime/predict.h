@@ -24,6 +24,7 @@ struct predict_options {
     std::optional<float> threshold;  // ... with at least this probability (absent: the card's, else 0)
     std::optional<box> bbox;         // the garment's box in photo pixels; whole photo when absent
     long long max_pixels = 100'000'000;
+    bool strict = false;             // refuse a photo that decodes with a warning (a cut-short JPEG)
 };
 
 struct timings {
@@ -38,16 +39,19 @@ struct prediction {
     std::vector<attribute_group> attributes;  // by type
     std::vector<landmark> landmarks;          // in card.landmarks order
     raw_outputs outputs;                      // kept for overlays and parity checks
+    std::vector<std::string> warnings;        // "<file>: <what looks wrong>" (the photo was still used)
     timings time;
 };
 
 // An RGB photo decoded with its EXIF orientation applied. Throws image_error for a missing,
-// undecodable or over-large file (the size is read from the header before decoding).
+// undecodable or over-large file (the size is read from the header before decoding), and with
+// `strict` for a JPEG cut short, which otherwise decodes with `warning` set.
 struct decoded_photo {
     std::vector<std::uint8_t> rgb;
     int width = 0, height = 0;
+    std::string warning;   // "<file>: <what looks wrong>", or empty
 };
-decoded_photo read_photo(const std::string & path, long long max_pixels);
+decoded_photo read_photo(const std::string & path, long long max_pixels, bool strict = false);
 
 prediction predict_photo(onnx_model & model, const decoded_photo & photo, const predict_options & options);
 prediction predict_file(onnx_model & model, const std::string & path, const predict_options & options);

@@ -133,6 +133,7 @@ photo_analysis inference_worker::analyse_now(const job & j) {
         out.seconds = milliseconds_since(j.queued) / 1000;
         return out;
     }
+    out.warning = photo.warning;
     const double decode_ms = milliseconds_since(start);
     out.width = photo.width, out.height = photo.height;
     fit_for_display(photo, j.settings.max_display_side, out);

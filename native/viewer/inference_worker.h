@@ -47,6 +47,7 @@ struct photo_analysis {
     long long request = 0;
     std::string path;
     std::string error;                       // the photo could not be read
+    std::string warning;                     // ... or was, but looks damaged (a JPEG cut short)
     int width = 0, height = 0;               // as decoded (EXIF orientation applied)
     std::vector<std::uint8_t> display_rgb;   // the photo for the screen, downscaled when huge
     int display_width = 0, display_height = 0;

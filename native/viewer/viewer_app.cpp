@@ -190,6 +190,7 @@ void viewer_app::take_worker_events() {
             analysis_ = std::make_unique<photo_analysis>(std::move(*done));
             upload_textures();
             if (!analysis_->error.empty()) add_message(true, analysis_->error);
+            if (!analysis_->warning.empty()) add_message(true, analysis_->warning);
             if (!analysis_->truth_note.empty()) add_message(false, analysis_->truth_note);
             for (const auto & made : analysis_->models) {
                 if (made && !made->error.empty()) add_message(true, made->model_name + ": " + made->error);

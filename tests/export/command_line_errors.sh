@@ -34,6 +34,18 @@ expect_failure "no such model folder" "$vestis" predict --model "$scratch/none" 
 expect_failure "outside the" "$vestis" predict --model "$fixture/models/tiny-full" --bbox 0,0,99999,5 "$image"
 expect_failure "--bbox: expected x1,y1,x2,y2" "$vestis" predict --model "$fixture/models/tiny-full" --bbox 1,2,3 "$image"
 expect_failure "over the limit" "$vestis" predict --model "$fixture/models/tiny-full" --max-megapixels 0.01 "$image"
+# A JPEG cut short decodes (grey at the bottom): predicted on with a warning naming it, refused with --strict.
+head -c $(( $(stat -c %s "$image") * 2 / 3 )) "$image" > "$scratch/cut.jpg"
+expect_failure "cut.jpg: the JPEG ends before its end-of-image marker" "$vestis" predict --model "$fixture/models/tiny-full" --strict "$scratch/cut.jpg"
+if ! output=$("$vestis" predict --model "$fixture/models/tiny-full" "$scratch/cut.jpg" 2>&1 >/dev/null) ||
+   [[ $output != *"warning: $scratch/cut.jpg: the JPEG ends before"* ]]; then
+  echo "FAIL: a cut-short JPEG was not predicted on with a warning: $output"; failures=$((failures + 1))
+else
+  echo "ok: a cut-short JPEG warns"
+fi
+if "$vestis" predict --model "$fixture/models/tiny-full" "$image" 2>&1 >/dev/null | grep -q warning; then
+  echo "FAIL: a whole JPEG warned"; failures=$((failures + 1))
+fi
 expect_failure "--weights" "$vestis" export --run "$fixture/runs/full" --weights fp8 --out "$scratch/never"
 
 # Resuming with a change to what shaped the weights is refused, naming the key.

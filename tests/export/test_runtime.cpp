@@ -229,6 +229,32 @@ TEST(runtime_bad_input, photos_that_cannot_be_used) {
     write_text(huge, png);
     const std::string message = error_of<runtime::image_error>([&] { runtime::predict_file(model, huge.string(), {}); });
     EXPECT_NE(message.find("20000x20000 is 400.0 megapixels, over the limit of 100.0"), std::string::npos) << message;
+    // 3,233,857,728 a side (found by tests/fuzz): the pixel count overflowed a 64-bit integer.
+    png.replace(16, 8, std::string("\xc0\xc0\xc0\xc0\xc0\xc0\xc0\xc0", 8));
+    write_text(huge, png);
+    const std::string giant = error_of<runtime::image_error>([&] { runtime::predict_file(model, huge.string(), {}); });
+    EXPECT_NE(giant.find("3233857728x3233857728 is 10457835804945.3 megapixels"), std::string::npos) << giant;
+
+    // A JPEG cut short decodes, grey at the bottom: used with a warning naming it, refused when
+    // strict. The whole file, and one with an EXIF thumbnail's own end marker early on (a JPEG
+    // inside APP1), do not warn.
+    const std::string whole = read_text(test_images().at(0));
+    const fs::path cut = fs::temp_directory_path() / "vestis-cut.jpg";
+    write_text(cut, whole.substr(0, whole.size() * 2 / 3));
+    const runtime::decoded_photo grey = runtime::read_photo(cut.string(), 100'000'000);
+    EXPECT_NE(grey.warning.find(cut.string() + ": the JPEG ends before its end-of-image marker"), std::string::npos) << grey.warning;
+    EXPECT_NE(error_of<runtime::image_error>([&] { runtime::read_photo(cut.string(), 100'000'000, /*strict=*/true); }).find("--strict"),
+              std::string::npos);
+    EXPECT_EQ(runtime::predict_file(model, cut.string(), {}).warnings, std::vector<std::string>{grey.warning});
+    EXPECT_TRUE(runtime::read_photo(test_images().at(0).string(), 100'000'000).warning.empty());
+    const std::string thumbnail = "\xff\xd8\xff\xd9";   // a whole (empty) JPEG, as an APP1 segment holds one
+    std::string with_thumbnail = whole.substr(0, 2) + "\xff\xe1" + std::string(1, '\0') + std::string(1, static_cast<char>(2 + thumbnail.size())) +
+                                 thumbnail + whole.substr(2);
+    const fs::path exif = fs::temp_directory_path() / "vestis-thumbnail.jpg";
+    write_text(exif, with_thumbnail);
+    EXPECT_TRUE(runtime::read_photo(exif.string(), 100'000'000).warning.empty());
+    write_text(exif, with_thumbnail.substr(0, with_thumbnail.size() * 2 / 3));
+    EXPECT_FALSE(runtime::read_photo(exif.string(), 100'000'000).warning.empty());   // the thumbnail's FF D9 does not count
 
     runtime::predict_options outside;
     outside.bbox = box{0, 0, 5000, 10};
