@@ -5,7 +5,12 @@ function(vestis_target_defaults target)
   if(VESTIS_WARNINGS_AS_ERRORS)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
-  if(VESTIS_SANITIZE AND NOT EMSCRIPTEN)
+  if(VESTIS_FUZZ)
+    # Coverage for libFuzzer in every library the targets link, and the sanitizers that make
+    # a bad read a finding rather than luck.
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                                             -fno-sanitize-recover=all)
+  elseif(VESTIS_SANITIZE AND NOT EMSCRIPTEN)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
                                              -fno-sanitize-recover=all)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)

@@ -193,7 +193,28 @@ void graph_builder::set_producer(const std::string & name, const std::string & v
 namespace {
 
 // Strict shape inference, then the checker; the outputs' inferred shapes are merged into `model`.
+// Window attributes ONNX's own shape inference divides by without checking them (libonnx
+// 1.13 dies of SIGFPE on a stride of 0: found by tests/fuzz), so they are checked first.
+void check_window_attributes(const onnx::GraphProto & graph, const std::string & source) {
+    static const std::unordered_set<std::string> windowed = {"Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "MaxPool",
+                                                            "AveragePool", "LpPool", "MaxUnpool", "MaxRoiPool"};
+    for (const onnx::NodeProto & node : graph.node()) {
+        if (!windowed.count(node.op_type())) continue;
+        for (const onnx::AttributeProto & a : node.attribute()) {
+            const bool positive = a.name() == "strides" || a.name() == "dilations" || a.name() == "kernel_shape";
+            if (!positive && a.name() != "pads") continue;
+            for (const std::int64_t v : a.ints()) {
+                if (positive ? v <= 0 : v < 0) {
+                    throw std::runtime_error(source + ": node '" + node.name() + "' (" + node.op_type() + "): " + a.name() +
+                                             (positive ? " must be positive" : " must not be negative") + ", got " + std::to_string(v));
+                }
+            }
+        }
+    }
+}
+
 void check_and_infer(onnx::ModelProto & model, const std::string & source) {
+    check_window_attributes(model.graph(), source);
     try {
         // Inference first: it gives the graph outputs the shapes the checker requires of them.
         onnx::ShapeInferenceOptions options(/*check_type=*/true, /*strict_mode=*/1, /*data_prop=*/true);

@@ -187,3 +187,22 @@ TEST(graph_builder, rejects_an_ill_typed_graph_naming_it) {
         EXPECT_NE(std::string(e.what()).find("broken"), std::string::npos) << e.what();
     }
 }
+
+// ONNX 1.13's shape inference divides by a Conv's strides unchecked: a model file with a zero
+// stride killed the process with SIGFPE (found by tests/fuzz). check_model names it instead.
+TEST(check_model, refuses_a_zero_stride_before_onnx_divides_by_it) {
+    onnx::ModelProto model;
+    ASSERT_TRUE(model.ParseFromString(read_bytes(testdata("test_conv_with_strides_padding/model.onnx"))));
+    EXPECT_NO_THROW(check_model(model.SerializeAsString(), "conv.onnx"));   // as the ONNX suite has it
+    onnx::NodeProto & conv = *model.mutable_graph()->mutable_node(0);
+    conv.set_name("conv1");
+    for (onnx::AttributeProto & a : *conv.mutable_attribute()) {
+        if (a.name() == "strides") a.set_ints(1, 0);
+    }
+    try {
+        check_model(model.SerializeAsString(), "conv.onnx");
+        ADD_FAILURE() << "a zero stride was accepted";
+    } catch (const std::runtime_error & e) {
+        EXPECT_STREQ(e.what(), "conv.onnx: node 'conv1' (Conv): strides must be positive, got 0");
+    }
+}
