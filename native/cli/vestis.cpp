@@ -1,5 +1,5 @@
 // vestis: the command-line front-end. Each command is a thin layer over the libraries;
-// every flag is declared here, in one place.
+// each command declares its flags beside it in cli/*_commands.cpp (`model info` here).
 #include "cli/data_commands.h"
 #include "cli/launch_command.h"
 #include "cli/model_commands.h"

@@ -1,4 +1,4 @@
-// Training losses, every weight from the config (DESIGN.md):
+// Training losses, every weight from the config:
 //   total = w_category * CE(category) + w_attribute * attribute loss + w_landmark * heatmap MSE
 #pragma once
 

@@ -1,5 +1,5 @@
 // Builds an ONNX graph node by node, with weights stored as `weight_storage` says, then checks
-// it (the ONNX checker and strict shape inference) and writes it atomically. Torch-free: the
+// it (the ONNX checker and strict shape inference) and returns its bytes (the exporter writes them atomically). Torch-free: the
 // networks feed it plain float arrays (see nn/onnx_emitter.h).
 #pragma once
 

@@ -5,6 +5,7 @@
 #include <imgui_stdlib.h>
 
 #include <filesystem>
+#include <string>
 
 namespace fs = std::filesystem;
 
@@ -74,42 +75,30 @@ void viewer_app::draw_toolbar() {
     // Only the overlays a shown model has: no landmark switch for a model without landmarks.
     const bool landmarks = models_[0].has_landmarks || models_[1].has_landmarks;
     const bool attention = models_[0].has_attention || models_[1].has_attention;
-    if (settings_.presentation) {   // one line of large controls; the rest stays on the keys
-        if (landmarks) {
-            ImGui::Checkbox("Landmarks", &settings_.landmarks);
-            ImGui::SameLine();
-            ImGui::Checkbox("Heatmap", &settings_.heatmap);
-            ImGui::SameLine();
-        }
-        if (attention) {
-            ImGui::Checkbox("Attention", &settings_.attention);
-            ImGui::SameLine();
-        }
-        ImGui::Checkbox("Ground truth", &settings_.truth);
+    // Outside presentation mode each switch shows its key.
+    const bool keys = !settings_.presentation;
+    const auto toggle = [keys](const char * name, const char * key, bool * value) {
+        ImGui::Checkbox(keys ? (std::string(name) + " (" + key + ")").c_str() : name, value);
         ImGui::SameLine();
+    };
+    if (landmarks) {
+        toggle("Landmarks", "L", &settings_.landmarks);
+        if (keys) toggle("Names", "N", &settings_.landmark_names);
+        toggle("Heatmap", "H", &settings_.heatmap);
+    }
+    if (attention) toggle("Attention", "A", &settings_.attention);
+    if (settings_.presentation) {   // one line of large controls; the rest stays on the keys
+        toggle("Ground truth", "G", &settings_.truth);
         if (ImGui::Button("Leave (Esc)")) presentation_wanted_ = false;
         ImGui::Separator();
         return;
-    }
-    if (landmarks) {
-        ImGui::Checkbox("Landmarks (L)", &settings_.landmarks);
-        ImGui::SameLine();
-        ImGui::Checkbox("Names (N)", &settings_.landmark_names);
-        ImGui::SameLine();
-        ImGui::Checkbox("Heatmap (H)", &settings_.heatmap);
-        ImGui::SameLine();
-    }
-    if (attention) {
-        ImGui::Checkbox("Attention (A)", &settings_.attention);
-        ImGui::SameLine();
     }
     if (landmarks || attention) {
         ImGui::SetNextItemWidth(120 * ui_scale());
         ImGui::SliderFloat("Opacity", &settings_.opacity, 0.0f, 1.0f, "%.2f");
         ImGui::SameLine();
     }
-    ImGui::Checkbox("Ground truth (G)", &settings_.truth);
-    ImGui::SameLine();
+    toggle("Ground truth", "G", &settings_.truth);
     if (ImGui::Checkbox("Crop to the data set's box", &settings_.use_dataset_box)) request_analysis();
 
     ImGui::SetNextItemWidth(160 * ui_scale());
