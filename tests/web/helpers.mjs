@@ -118,6 +118,13 @@ export function nativePredict(modelDir, image, extra = []) {
   return JSON.parse(run.stdout).images[0];
 }
 
+// `vestis predict` at the threshold the page shows: the card's, to the slider's 0.01 step, where
+// predict takes the card's exactly (a tag between the two would differ).
+export async function nativePredictAsShown(page, modelDir, image, extra = []) {
+  const threshold = await page.evaluate(() => window.vestisLastResult.threshold);
+  return nativePredict(modelDir, image, ['--threshold', String(threshold), ...extra]);
+}
+
 const probabilityTolerance = 1e-3;   // two runtimes (OpenCV DNN natively, onnxruntime-web here)
 const pixelTolerance = 0.01;         // landmark positions, in photo pixels
 

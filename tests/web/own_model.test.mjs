@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterCounter, assertSameAsNative, chooseModel, datasetPhotos, nativePredict, openDemo, shownResult, statusText, toPng,
+import { afterCounter, assertSameAsNative, chooseModel, datasetPhotos, nativePredict, nativePredictAsShown, openDemo, shownResult, statusText, toPng,
          uploadPhoto } from './helpers.mjs';
 
 const modelsDir = process.env.VESTIS_TEST_MODELS;
@@ -73,7 +73,7 @@ test('your own model and card run like a served model', () => withFreshPage(asyn
   assert.equal(await page.evaluate(() => document.documentElement.dataset.model), 'tiny-resnet18');
   assert.match(await page.textContent('#model-card'), /12 categories, 22 attributes \(sigmoid\), 8 landmarks/);
   assert.equal(await uploadPhoto(page, photoFile), 'results');
-  assertSameAsNative(await shownResult(page), nativePredict(join(modelsDir, 'tiny-resnet18'), photoPath));
+  assertSameAsNative(await shownResult(page), await nativePredictAsShown(page, join(modelsDir, 'tiny-resnet18'), photoPath));
 }));
 
 test('wrong model files get clear messages and the page keeps its model', () => withFreshPage(async (page) => {
@@ -93,7 +93,7 @@ test('wrong model files get clear messages and the page keeps its model', () => 
   // Still usable, with the model it had.
   assert.equal(await uploadPhoto(page, photoFile), 'results');
   assert.equal(await page.evaluate(() => window.vestisLastResult.model), 'tiny-resnet18');
-  assertSameAsNative(await shownResult(page), nativePredict(join(modelsDir, 'tiny-resnet18'), photoPath));
+  assertSameAsNative(await shownResult(page), await nativePredictAsShown(page, join(modelsDir, 'tiny-resnet18'), photoPath));
 }));
 
 test('a second model of your own, then back to the first without loading it again', () => withFreshPage(async (page) => {
@@ -102,10 +102,10 @@ test('a second model of your own, then back to the first without loading it agai
   assert.equal(await useOwn(page, ownModel('tiny-full-int8')), 'modelsLoaded');
   assert.deepEqual(await page.$$eval('#model-picker option', (list) => list.map((o) => o.textContent)),
                    ['no models here: use your own', 'your model: tiny-resnet18', 'your model: tiny-full-int8']);
-  assertSameAsNative(await shownResult(page), nativePredict(join(modelsDir, 'tiny-full-int8'), photoPath));
+  assertSameAsNative(await shownResult(page), await nativePredictAsShown(page, join(modelsDir, 'tiny-full-int8'), photoPath));
   assert.equal(await chooseModel(page, 'your model: tiny-resnet18'), 'modelsLoaded');
   assert.equal(await page.evaluate(() => window.vestisLastResult.model), 'tiny-resnet18');
-  assertSameAsNative(await shownResult(page), nativePredict(join(modelsDir, 'tiny-resnet18'), photoPath));
+  assertSameAsNative(await shownResult(page), await nativePredictAsShown(page, join(modelsDir, 'tiny-resnet18'), photoPath));
 }));
 
 test('a tagger shows its tags by kind from its card\'s threshold, and nothing it lacks', () => withFreshPage(async (page) => {

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodePng } from './png.mjs';
-import { assertSameAsNative, chooseModel, datasetPhotos, nativePredict, openDemo, python, shownResult, statusText,
+import { assertSameAsNative, chooseModel, datasetPhotos, nativePredict, nativePredictAsShown, openDemo, python, shownResult, statusText,
          toPng, uploadPhoto, afterCounter } from './helpers.mjs';
 
 const modelsDir = process.env.VESTIS_TEST_MODELS;
@@ -27,7 +27,7 @@ after(async () => { await demo?.close(); });
 
 test('the picker lists the served models and loads the first', async () => {
   const options = await page.$$eval('#model-picker option', (list) => list.map((o) => o.textContent));
-  assert.deepEqual(options, ['tiny-full', 'tiny-full-int8', 'tiny-resnet18']);
+  assert.deepEqual(options, ['tiny-full', 'tiny-full-int8', 'tiny-resnet18', 'tiny-tags']);
   assert.match((await statusText(page, 'model-status')).text, /^tiny-full is ready \(downloaded, 1\.\d MB/);
   const card = await page.textContent('#model-card');
   assert.match(card, /12 categories, 22 attributes \(two_class\), 8 landmarks, attention map/);
@@ -39,7 +39,7 @@ for (const model of ['tiny-full', 'tiny-full-int8', 'tiny-resnet18']) {
     assert.equal(await chooseModel(page, model), 'modelsLoaded');
     for (const photo of photos) {
       assert.equal(await uploadPhoto(page, photo.file), 'results');
-      assertSameAsNative(await shownResult(page), nativePredict(join(modelsDir, model), photo.path));
+      assertSameAsNative(await shownResult(page), await nativePredictAsShown(page, join(modelsDir, model), photo.path));
       const shown = await page.evaluate(() => window.vestisLastResult);
       assert.equal(shown.model, model);
       for (const stage of ['decode', 'preprocess', 'inference', 'postprocess']) assert.ok(shown.timings[stage] >= 0, stage);
@@ -113,7 +113,7 @@ test('a box drawn on the photo crops as --bbox does', async () => {
   const { box, crop } = await page.evaluate(() => window.vestisLastResult);
   assert.ok(box && box.x2 - box.x1 > 100 && box.y2 - box.y1 > 100, JSON.stringify(box));
   assert.equal(crop.x, box.x1);
-  const native = nativePredict(join(modelsDir, 'tiny-full'), photos[0].path, ['--bbox', `${box.x1},${box.y1},${box.x2},${box.y2}`]);
+  const native = await nativePredictAsShown(page, join(modelsDir, 'tiny-full'), photos[0].path, ['--bbox', `${box.x1},${box.y1},${box.x2},${box.y2}`]);
   assertSameAsNative(await shownResult(page), native);
   assert.equal(await page.isEnabled('#clear-box'), true);
   assert.equal(await afterCounter(page, ['results'], () => page.click('#clear-box')), 'results');
@@ -170,7 +170,7 @@ test('a large photo (24 megapixels) works and the page keeps responding', async 
   assert.equal(await uploadPhoto(page, { name: 'large.png', mimeType: 'image/png', buffer: readFileSync(path) }), 'results');
   const gap = await page.evaluate(() => { window.measuringFrames = false; return window.longestFrameGap; });
   assert.match(await page.textContent('#photo-caption'), /large\.png, 6000×4000/);
-  assertSameAsNative(await shownResult(page), nativePredict(join(modelsDir, 'tiny-full'), path));
+  assertSameAsNative(await shownResult(page), await nativePredictAsShown(page, join(modelsDir, 'tiny-full'), path));
   assert.ok(gap < 1000, `the page's thread stalled for ${gap.toFixed(0)} ms`);
   console.log(`# 24 MP photo: longest frame gap ${gap.toFixed(0)} ms; ` +
               JSON.stringify(await page.evaluate(() => window.vestisLastResult.timings)));
@@ -191,7 +191,7 @@ test('after a bad photo the page still tags the next one', async () => {
   assert.equal(await uploadPhoto(page, { name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('not a photo') }), 'photoErrors');
   assert.deepEqual(await statusText(page), { text: "'notes.jpg' is not an image this browser can decode (JPEG, PNG, WebP, GIF, AVIF…)", error: true });
   assert.equal(await uploadPhoto(page, photos[1].file), 'results');
-  assertSameAsNative(await shownResult(page), nativePredict(join(modelsDir, 'tiny-full'), photos[1].path));
+  assertSameAsNative(await shownResult(page), await nativePredictAsShown(page, join(modelsDir, 'tiny-full'), photos[1].path));
 });
 
 test('no request leaves the page\'s origin, and nothing threw', () => {

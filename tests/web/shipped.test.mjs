@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { assertSameAsNative, chooseModel, datasetPhotos, nativePredict, openDemo, shownResult, toPng, uploadPhoto } from './helpers.mjs';
+import { assertSameAsNative, chooseModel, datasetPhotos, nativePredictAsShown, openDemo, shownResult, toPng, uploadPhoto } from './helpers.mjs';
 
 const shipped = resolve(import.meta.dirname, '../../models');
 const photoPath = join(mkdtempSync(join(tmpdir(), 'vestis-web-')), 'photo.png');
@@ -22,7 +22,7 @@ for (const name of names) {
     const { page } = demo;
     assert.equal(await chooseModel(page, name), 'modelsLoaded');
     assert.equal(await uploadPhoto(page, { name: 'photo.png', mimeType: 'image/png', buffer: readFileSync(photoPath) }), 'results');
-    assertSameAsNative(await shownResult(page), nativePredict(join(shipped, name), photoPath));
+    assertSameAsNative(await shownResult(page), await nativePredictAsShown(page, join(shipped, name), photoPath));
     assert.deepEqual(demo.errors, []);
   });
 }

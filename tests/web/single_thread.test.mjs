@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertSameAsNative, datasetPhotos, nativePredict, openDemo, shownResult, toPng, uploadPhoto } from './helpers.mjs';
+import { assertSameAsNative, datasetPhotos, nativePredictAsShown, openDemo, shownResult, toPng, uploadPhoto } from './helpers.mjs';
 
 const modelsDir = process.env.VESTIS_TEST_MODELS;
 const photoPath = join(mkdtempSync(join(tmpdir(), 'vestis-web-')), 'photo.png');
@@ -27,7 +27,7 @@ test('without cross-origin isolation the page runs on one thread', async () => {
 test('and gives the same results as vestis predict', async () => {
   const { page } = demo;
   assert.equal(await uploadPhoto(page, { name: 'photo.png', mimeType: 'image/png', buffer: readFileSync(photoPath) }), 'results');
-  assertSameAsNative(await shownResult(page), nativePredict(join(modelsDir, 'tiny-full'), photoPath));
+  assertSameAsNative(await shownResult(page), await nativePredictAsShown(page, join(modelsDir, 'tiny-full'), photoPath));
   assert.deepEqual(demo.foreignRequests(), []);
   assert.deepEqual(demo.errors, []);
 });
