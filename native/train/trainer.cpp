@@ -495,7 +495,7 @@ train_outcome run_training(const train_config & config, const std::string & run_
             char line[320];
             std::snprintf(line, sizeof line, "\repoch %d/%d  step %lld/%zu  loss %.4f (%s)  %.1f img/s  ETA %s ", state.epoch + 1,
                           config.train.epochs, state.step_in_epoch, batches_per_epoch, mean(1), terms_text.c_str(), rate,
-                          duration_text(remaining_images / std::max(rate, 1e-9)).c_str());
+                          duration_text(std::max(remaining_images, 0.0) / std::max(rate, 1e-9)).c_str());
             progress << line << std::flush;
             if (state.global_step % config.train.log_every == 0) {
                 const auto term = [&](const torch::Tensor & v, int k) { return v.defined() ? json(mean(k)) : json(nullptr); };   // null: no such head
