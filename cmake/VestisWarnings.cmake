@@ -10,6 +10,7 @@ function(vestis_target_defaults target)
     # a bad read a finding rather than luck.
     target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
                                              -fno-sanitize-recover=all)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   elseif(VESTIS_SANITIZE AND NOT EMSCRIPTEN)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
                                              -fno-sanitize-recover=all)

@@ -1,25 +1,8 @@
 #include "nn/losses.h"
 
-#include <stdexcept>
-
 namespace vestis::nn {
 
 namespace F = torch::nn::functional;
-
-void validate(const loss_config & c) {
-    const auto non_negative = [](double v, const char * field) {
-        if (!(v >= 0.0)) throw std::invalid_argument(std::string(field) + ": expected a weight >= 0, got " + std::to_string(v));
-    };
-    non_negative(c.category_weight, "loss.category_weight");
-    non_negative(c.attribute_weight, "loss.attribute_weight");
-    non_negative(c.landmark_weight, "loss.landmark_weight");
-    non_negative(c.attribute_negative_weight, "loss.attribute_negative_weight");
-    non_negative(c.attribute_positive_weight, "loss.attribute_positive_weight");
-    if (c.attribute_loss != "auto" && c.attribute_loss != "two_class" && c.attribute_loss != "bce" && c.attribute_loss != "fbeta") {
-        throw std::invalid_argument("loss.attribute_loss: expected auto, two_class, bce or fbeta, got '" + c.attribute_loss + "'");
-    }
-    if (!(c.fbeta > 0.0)) throw std::invalid_argument("loss.fbeta: expected a number > 0, got " + std::to_string(c.fbeta));
-}
 
 torch::Tensor two_class_attribute_loss(const torch::Tensor & logits, const torch::Tensor & truth, double w_neg, double w_pos) {
     const auto weight = torch::tensor({w_neg, w_pos}, logits.options());
@@ -66,7 +49,8 @@ loss_terms compute_loss(const network_output & output, const batch_targets & tar
     // A network without a category head (tags only) has no category term.
     const auto add = [&terms](const torch::Tensor & weighted) { terms.total = terms.total.defined() ? terms.total + weighted : weighted; };
     if (output.category_logits.defined()) {
-        terms.category = F::cross_entropy(output.category_logits, targets.category);
+        terms.category = F::cross_entropy(output.category_logits, targets.category,
+                                          F::CrossEntropyFuncOptions().label_smoothing(config.label_smoothing));
         add(config.category_weight * terms.category);
     }
     if (output.attribute_logits.defined() && targets.attributes.defined()) {

@@ -7,8 +7,6 @@
 
 namespace vestis::nn {
 
-void validate(const loss_config & config);   // throws std::invalid_argument naming the field
-
 struct batch_targets {
     torch::Tensor category;           // [B] int64
     torch::Tensor attributes;         // [B, A] 0/1, or undefined

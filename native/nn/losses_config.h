@@ -7,6 +7,10 @@ namespace vestis::nn {
 
 struct loss_config {
     double category_weight = 1.0;
+    // The category target puts this much of its mass evenly on every class (Szegedy et al.,
+    // 2016; PyTorch's CrossEntropyLoss(label_smoothing)): a fine-tuned head stops chasing
+    // certainty on a few thousand photos.
+    double label_smoothing = 0.0;
     double attribute_weight = 20.0;
     double landmark_weight = 10.0;
     double attribute_negative_weight = 0.1;   // w_neg
@@ -15,5 +19,8 @@ struct loss_config {
     std::string attribute_loss = "auto";
     double fbeta = 1.0;
 };
+
+// Checks weights and names; throws std::invalid_argument naming the field.
+void validate(const loss_config & config);
 
 }  // namespace vestis::nn

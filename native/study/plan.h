@@ -9,10 +9,17 @@
 //       set: [model.kind=simple, model.backbone=resnet18]
 #pragma once
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace vestis::study {
+
+// A plan that cannot be read or does not say what a study needs; the message names the file
+// and line.
+struct plan_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
 
 struct experiment {
     std::string name;
@@ -28,7 +35,7 @@ struct study_plan {
     std::vector<experiment> experiments;
 };
 
-// Throws train::config_error "<file>:<line>: <what was expected>".
+// Throws plan_error "<file>:<line>: <what was expected>".
 study_plan load_plan(const std::string & path);
 
 }  // namespace vestis::study

@@ -50,6 +50,7 @@ std::vector<field> fields(train_config & c) {
         {"model.input_size", &c.model.input_size},
         {"model.imagenet_weights", &c.imagenet_weights},
         {"loss.category_weight", &c.loss.category_weight},
+        {"loss.label_smoothing", &c.loss.label_smoothing},
         {"loss.attribute_weight", &c.loss.attribute_weight},
         {"loss.landmark_weight", &c.loss.landmark_weight},
         {"loss.attribute_negative_weight", &c.loss.attribute_negative_weight},
@@ -157,8 +158,10 @@ void assign(train_config & config, const std::string & key, const std::string & 
 
 void flatten(const YAML::Node & node, const std::string & prefix, const std::string & source, train_config & config) {
     for (const auto & item : node) {
-        const std::string key = prefix.empty() ? item.first.as<std::string>() : prefix + "." + item.first.as<std::string>();
         const std::string where = source + ":" + std::to_string(item.first.Mark().line + 1);
+        // YAML allows a list or a map as a key ("? [a, b]: 1"); a config's keys are names.
+        if (!item.first.IsScalar()) throw config_error(where + ": expected a key name, not a list or map");
+        const std::string key = prefix.empty() ? item.first.Scalar() : prefix + "." + item.first.Scalar();
         if (item.second.IsMap()) {
             flatten(item.second, key, source, config);
         } else if (item.second.IsScalar()) {
@@ -253,11 +256,9 @@ void validate(const train_config & c) {
     require(c.train.threshold > 0 && c.train.threshold < 1, "train.threshold: expected a probability in (0, 1)");
     try {
         nn::validate(c.model);
+        nn::validate(c.loss);
     } catch (const std::invalid_argument & e) {
         throw config_error(e.what());
-    }
-    if (c.loss.attribute_loss != "auto" && c.loss.attribute_loss != "two_class" && c.loss.attribute_loss != "bce" && c.loss.attribute_loss != "fbeta") {
-        throw config_error("loss.attribute_loss: expected auto, two_class, bce or fbeta, got '" + c.loss.attribute_loss + "'");
     }
 }
 
@@ -277,11 +278,28 @@ std::string to_yaml(const train_config & config) {
     return out.str();
 }
 
+namespace {
+
+// Keys the chosen options never read change nothing, so a config need not keep a dead value to
+// match a past run: the step decay's factor under the cosine schedule, and so on.
+bool read_by(const train_config & c, const std::string & key) {
+    const auto in = [&key](const char * section) { return key.rfind(section, 0) == 0; };
+    if (key == "optimizer.lr_decay") return c.optimizer.schedule == "epoch_decay";
+    if (key == "optimizer.warmup_epochs") return c.optimizer.schedule == "cosine";
+    if (key == "optimizer.momentum") return c.optimizer.name == "sgd";
+    if (key == "loss.fbeta") return c.loss.attribute_loss == "fbeta";
+    if (in("plateau.") && key != "plateau.enabled") return c.plateau.enabled;
+    if (in("early_stopping.") && key != "early_stopping.enabled") return c.early_stopping.enabled;
+    return true;
+}
+
+}  // namespace
+
 std::string config_hash(const train_config & config) {
     train_config copy = config;
     std::uint64_t hash = 14695981039346656037ull;   // FNV-1a over the keys that change results
     for (const field & f : fields(copy)) {
-        if (!f.affects_results) continue;
+        if (!f.affects_results || !read_by(config, f.key)) continue;
         for (char ch : std::string(f.key) + "=" + value_text(f.value) + "\n") {
             hash = (hash ^ static_cast<unsigned char>(ch)) * 1099511628211ull;
         }

@@ -67,6 +67,22 @@ TEST(losses, target_heatmap_decays_with_distance) {
     EXPECT_NEAR(map[7][5].item<float>(), std::exp(-0.5 * 5.0 / 8.0), 1e-6);   // 3-4-5 triangle
 }
 
+// Softmax of ln 1, ln 2, ln 5 is 1/8, 2/8, 5/8. With smoothing e the target is (1 - e) on the
+// true class plus e/3 on each: loss = (1 - e) ln(8/5) + e/3 (ln 8 + ln 4 + ln(8/5)).
+TEST(losses, label_smoothing_spreads_the_category_target) {
+    network_output out;
+    out.category_logits = torch::log(torch::tensor({1.0f, 2.0f, 5.0f})).view({1, 3});
+    batch_targets t;
+    t.category = torch::tensor({2}, torch::kLong);
+    loss_config c;
+    EXPECT_NEAR(compute_loss(out, t, c).category.item<double>(), std::log(8.0 / 5.0), 1e-6);
+    c.label_smoothing = 0.3;
+    const double expected = 0.7 * std::log(8.0 / 5.0) + 0.1 * (std::log(8.0) + std::log(4.0) + std::log(8.0 / 5.0));
+    EXPECT_NEAR(compute_loss(out, t, c).category.item<double>(), expected, 1e-6);
+    c.label_smoothing = 1.0;
+    EXPECT_THROW(validate(c), std::invalid_argument);
+}
+
 TEST(losses, total_weights_each_term) {
     network_output out;
     out.category_logits = torch::zeros({1, 4});   // CE = ln 4

@@ -3,7 +3,6 @@
 #include "study/plan.h"
 #include "study/report.h"
 #include "study/svg_chart.h"
-#include "train/config.h"
 
 #include <gtest/gtest.h>
 
@@ -25,7 +24,7 @@ fs::path write_file(const std::string & name, const std::string & text) {
 std::string error_of(const fs::path & plan) {
     try {
         study::load_plan(plan.string());
-    } catch (const train::config_error & e) {
+    } catch (const study::plan_error & e) {
         return e.what();
     }
     ADD_FAILURE() << "no error for " << plan;
