@@ -6,6 +6,7 @@
 #include "vestis/overlay.h"
 #include "vestis/postprocess.h"
 #include "vestis/preprocess.h"
+#include "vestis/build_info.h"
 #include "vestis/version.h"
 
 #include <emscripten/bind.h>
@@ -209,7 +210,9 @@ std::string default_input_card() {
     return vestis::to_json(card);
 }
 
-std::string build_info() { return std::string(VESTIS_VERSION) + " (" + VESTIS_GIT_COMMIT + ")"; }
+std::string build_info() {
+    return std::string(VESTIS_VERSION) + " (" + vestis::source_commit() + (vestis::source_modified() ? ", modified" : "") + ")";
+}
 
 // Validates a card without keeping it: "" when valid, else the message.
 std::string check_card(const std::string & card_json, const std::string & source_name) {

@@ -1,12 +1,12 @@
 #include "cli/train_commands.h"
 
+#include "io/atomic_file.h"
 #include "train/config.h"
 #include "train/run_index.h"
 #include "train/trainer.h"
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -14,12 +14,6 @@
 namespace vestis::cli {
 
 namespace {
-
-std::string read_text(const std::string & path) {
-    std::ifstream in(path);
-    if (!in) throw train::config_error(path + ": cannot read");
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 
 // A resumed run keeps what shaped its weights: only how long it runs and how it is run may
@@ -62,7 +56,7 @@ void add_train_commands(CLI::App & app) {
         if (!args->device.empty()) args->overrides.push_back("train.device=" + args->device);
         if (!args->resume.empty()) refuse_changes_on_resume(args->overrides, args->resume);
         const std::string source = args->resume.empty() ? args->config : (std::filesystem::path(args->resume) / "config.yaml").string();
-        const train::train_config config = train::load_config(read_text(source), source, args->overrides);
+        const train::train_config config = train::load_config(read_whole_file(source), source, args->overrides);
         if (args->print_config) {
             std::cout << train::to_yaml(config);
             return;

@@ -18,10 +18,10 @@ json report_json(const metrics_report & r) {
         j["attribute_" + r.attribute_types[t] + "_top3"] = number(r.attribute_by_type[t].top_k[0]);
         j["attribute_" + r.attribute_types[t] + "_top5"] = number(r.attribute_by_type[t].top_k[1]);
     }
-    j["attribute_all_top3"] = number(r.attribute_all.top_k[0]);
-    j["attribute_all_top5"] = number(r.attribute_all.top_k[1]);
-    j["attribute_all_top3_ceiling"] = number(r.attribute_all.ceiling[0]);   // a perfect ranking's score
-    j["attribute_all_top5_ceiling"] = number(r.attribute_all.ceiling[1]);
+    j["attribute_top3_recall"] = number(r.attribute_all.top_k[0]);
+    j["attribute_top5_recall"] = number(r.attribute_all.top_k[1]);
+    j["attribute_top3_recall_ceiling"] = number(r.attribute_all.ceiling[0]);   // a perfect ranking's score
+    j["attribute_top5_recall_ceiling"] = number(r.attribute_all.ceiling[1]);
     j["attribute_error_rate"] = number(r.mean_attribute_error_rate);
     j["attribute_f1_micro"] = number(r.f1_micro);
     j["attribute_f1_macro"] = number(r.f1_macro);

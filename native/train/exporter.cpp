@@ -5,6 +5,7 @@
 #include "runtime/evaluate.h"
 #include "train/trained_model.h"
 #include "train/trainer.h"
+#include "vestis/build_info.h"
 #include "vestis/version.h"
 
 #include <nlohmann/json.hpp>
@@ -89,7 +90,8 @@ void describe_provenance(model_card & card, const trained_model & t, const expor
     json produced;
     produced["command"] = request.command;
     produced["vestis_version"] = VESTIS_VERSION;
-    produced["commit"] = VESTIS_GIT_COMMIT;
+    produced["commit"] = source_commit();
+    produced["source_modified"] = source_modified();   // the exporting binary was built from uncommitted changes
     produced["date"] = date;
     produced["weights"] = onnx_export::storage_name(request.storage);
     card.produced_by_json = produced.dump();

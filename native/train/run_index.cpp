@@ -8,8 +8,6 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 #include <stdexcept>
 
@@ -22,9 +20,8 @@ namespace {
 
 json read_index(const std::string & runs_dir) {
     const fs::path path = fs::path(runs_dir) / "index.json";
-    std::ifstream in(path);
-    if (!in) return json{{"runs", json::object()}};
-    json index = json::parse(std::string(std::istreambuf_iterator<char>(in), {}), nullptr, /*allow_exceptions=*/false);
+    if (!fs::exists(path)) return json{{"runs", json::object()}};
+    json index = json::parse(read_whole_file(path.string()), nullptr, /*allow_exceptions=*/false);
     if (index.is_discarded() || !index.is_object() || !index.contains("runs") || !index["runs"].is_object()) {
         throw std::runtime_error(path.string() + ": not a Vestis run index (expected {\"runs\": {...}}); move it away to start a new one");
     }
@@ -64,8 +61,9 @@ std::string list_runs(const std::string & runs_dir) {
     std::snprintf(line, sizeof line, "%-16s  %-22s %6s %9s %9s %9s  %-20s  %s\n", "config hash", "model", "epochs", "cat top1",
                   "attr top3", "lm error", "finished", "folder");
     out << line;
-    const auto figure = [](const json & metrics, const char * key) {
-        const auto it = metrics.find(key);
+    const auto figure = [](const json & metrics, const char * key, const char * older_name = nullptr) {
+        auto it = metrics.find(key);
+        if (it == metrics.end() && older_name) it = metrics.find(older_name);   // runs indexed before the names were one
         char text[16] = "      n/a";
         if (it != metrics.end() && it->is_number()) std::snprintf(text, sizeof text, "%9.4f", it->get<double>());
         return std::string(text);
@@ -73,7 +71,7 @@ std::string list_runs(const std::string & runs_dir) {
     for (const auto & [hash, run] : index["runs"].items()) {
         const json metrics = run.value("metrics", json::object());
         std::snprintf(line, sizeof line, "%-16s  %-22s %6d %s %s %s  %-20s  %s\n", hash.c_str(), run.value("model", "").c_str(),
-                      run.value("epochs", 0), figure(metrics, "category_top1").c_str(), figure(metrics, "attribute_all_top3").c_str(),
+                      run.value("epochs", 0), figure(metrics, "category_top1").c_str(), figure(metrics, "attribute_top3_recall", "attribute_all_top3").c_str(),
                       figure(metrics, "landmark_error").c_str(), run.value("finished", "").c_str(), run.value("folder", "").c_str());
         out << line;
     }

@@ -13,20 +13,12 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 namespace vestis::study {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_text(const std::string & path) {
-    std::ifstream in(path);
-    if (!in) throw train::config_error(path + ": cannot read the base config");
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 std::string slug(const std::string & name) {
     std::string s;
@@ -125,7 +117,7 @@ std::vector<prediction_tile> predict_test_images(const std::string & run, const 
 
 std::string run_study(const study_plan & plan, const study_options & options, std::ostream & progress) {
     // Every experiment's config first: a typo in the last one stops the study before any training.
-    const std::string base = read_text(plan.base_config);
+    const std::string base = read_whole_file(plan.base_config);
     std::vector<train::train_config> configs;
     for (const experiment & e : plan.experiments) {
         std::vector<std::string> overrides = plan.overrides;

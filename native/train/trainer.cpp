@@ -12,6 +12,7 @@
 #include "train/lr_schedule.h"
 #include "train/mixed_precision.h"
 #include "train/tensorboard.h"
+#include "vestis/build_info.h"
 #include "vestis/version.h"
 
 #include <nlohmann/json.hpp>
@@ -24,7 +25,6 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -53,7 +53,7 @@ torch::Device pick_device(const std::string & name) {
     if (name == "cpu") return torch::kCPU;
     if (!torch::cuda::is_available()) {
         throw config_error("train.device: '" + name + "' asked for, but this LibTorch has no CUDA or sees no GPU "
-                           "(build against a CUDA LibTorch: see the README)");
+                           "(build against a CUDA LibTorch: see docs/gpu-servers.md)");
     }
     return torch::Device(name);
 }
@@ -353,7 +353,7 @@ std::string duration_text(double seconds) {
 }
 
 void write_environment(const fs::path & run, const train_config & config, torch::Device device, int ranks) {
-    json env = {{"vestis_version", VESTIS_VERSION}, {"git_commit", VESTIS_GIT_COMMIT}, {"libtorch_version", TORCH_VERSION},
+    json env = {{"vestis_version", VESTIS_VERSION}, {"git_commit", source_commit()}, {"source_modified", source_modified()}, {"libtorch_version", TORCH_VERSION},
                 {"device", device.str()}, {"cuda_available", torch::cuda::is_available()}, {"threads", torch::get_num_threads()},
                 {"hardware_threads", std::thread::hardware_concurrency()}, {"ranks", ranks}, {"config_hash", config_hash(config)}};
     write_file_atomically((run / "environment.json").string(), env.dump(2) + "\n");
@@ -534,7 +534,7 @@ train_outcome run_training(const train_config & config, const std::string & run_
         metrics_log << epoch.dump() << "\n" << std::flush;
         events.scalar("val/loss", v.loss, state.global_step);
         events.scalar("val/category_top1", v.report.category_top_k[0], state.global_step);
-        events.scalar("val/attribute_all_top3", v.report.attribute_all.top_k[0], state.global_step);
+        events.scalar("val/attribute_top3_recall", v.report.attribute_all.top_k[0], state.global_step);
         events.scalar("val/landmark_error", v.report.mean_landmark_error, state.global_step);
         events.scalar("lr", state.lr, state.global_step);
         progress << "validation: loss " << v.loss << ", category top-1 " << v.report.category_top_k[0] << ", attribute top-3 (all) "
@@ -580,9 +580,9 @@ train_outcome run_training(const train_config & config, const std::string & run_
 namespace {
 
 train_config read_run_config(const fs::path & run) {
-    std::ifstream in(run / "config.yaml");
-    if (!in) throw std::runtime_error(run.string() + ": no config.yaml: is it a run folder written by vestis train?");
-    return load_config(std::string(std::istreambuf_iterator<char>(in), {}), (run / "config.yaml").string(), {});
+    const fs::path config = run / "config.yaml";
+    if (!fs::exists(config)) throw std::runtime_error(run.string() + ": no config.yaml: is it a run folder written by vestis train?");
+    return load_config(read_whole_file(config.string()), config.string(), {});
 }
 
 void load_weights(const fs::path & run, const std::string & checkpoint, nn::garment_network & net) {

@@ -61,6 +61,13 @@ if [[ -e $scratch/models/broken ]]; then echo "FAIL: a failed export left $scrat
 # A good export then a failed one to the same folder: the first export's files survive whole.
 "$vestis" export --run "$fixture/runs/full" --out "$scratch/models/kept" --eval-images 0 >/dev/null 2>&1
 before=$(sha256sum "$scratch/models/kept/model.onnx" "$scratch/models/kept/card.json")
+# The card names the commit the exporting binary was built from (read at build time, not configure).
+if head=$(git -C "$(dirname "$0")" rev-parse --short=12 HEAD 2>/dev/null); then
+  if ! grep -Eq "\"commit\": *\"$head\"" "$scratch/models/kept/card.json" ||
+     ! grep -Eq '"source_modified": *(true|false)' "$scratch/models/kept/card.json"; then
+    echo "FAIL: the card does not name commit $head and whether the tree was modified"; failures=$((failures + 1))
+  fi
+fi
 expect_failure "no-data" "$vestis" export --run "$scratch/run" --force --out "$scratch/models/kept"
 after=$(sha256sum "$scratch/models/kept/model.onnx" "$scratch/models/kept/card.json")
 if [[ $before != "$after" ]]; then echo "FAIL: a failed export changed an existing model"; failures=$((failures + 1)); fi
