@@ -56,7 +56,7 @@ decoded_photo read_photo(const std::string & path, long long max_pixels, bool st
 prediction predict_photo(onnx_model & model, const decoded_photo & photo, const predict_options & options);
 prediction predict_file(onnx_model & model, const std::string & path, const predict_options & options);
 
-// The documented JSON layout (README, "vestis predict --json"); stable across releases.
+// The documented JSON layout (docs/formats.md, "vestis predict --json"); stable across releases.
 std::string prediction_json(const std::vector<prediction> & predictions, const onnx_model & model);
 std::string prediction_text(const prediction & p, const model_card & card);
 

@@ -1,5 +1,5 @@
 // The loss scaler against hand-computed gradients and GradScaler's documented schedule, and
-// the autocast region on the CPU (bfloat16). CUDA float16 needs a GPU: see README.
+// the autocast region on the CPU (bfloat16). CUDA float16 needs a GPU: see docs/gpu-servers.md.
 #include "train/mixed_precision.h"
 
 #include <gtest/gtest.h>
