@@ -2,6 +2,7 @@
 
 #include "io/atomic_file.h"
 #include "train/config.h"
+#include "train/model_evaluation.h"
 #include "train/run_index.h"
 #include "train/trainer.h"
 

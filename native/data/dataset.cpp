@@ -19,6 +19,13 @@ const char * split_name(split s) {
     return s == split::train ? "train" : s == split::val ? "val" : "test";
 }
 
+split parse_split(const std::string & name) {
+    for (const split s : {split::train, split::val, split::test}) {
+        if (name == split_name(s)) return s;
+    }
+    throw data_error("--split: expected train, val or test, got '" + name + "'");
+}
+
 const char * clothes_type_name(clothes_type t) {
     switch (t) {
         case clothes_type::upper: return "upper";

@@ -18,6 +18,8 @@ constexpr int landmark_slots = 8;   // collar L/R, sleeve L/R, waist L/R, hem L/
 
 enum class split : std::uint8_t { train, val, test };
 const char * split_name(split s);
+// "train", "val" or "test"; anything else is refused by name: "--split: expected train, val or test, got 'x'".
+split parse_split(const std::string & name);
 
 enum class clothes_type : std::uint8_t { unknown = 0, upper = 1, lower = 2, full = 3 };
 const char * clothes_type_name(clothes_type t);

@@ -1,7 +1,5 @@
 #include "train/evaluation_report.h"
 
-#include "train/trainer.h"
-
 #include <cmath>
 #include <cstdio>
 #include <sstream>

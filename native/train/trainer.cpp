@@ -7,6 +7,7 @@
 #include "nn/losses.h"
 #include "nn/network.h"
 #include "nn/imagenet_import.h"
+#include "train/checkpoint.h"
 #include "train/distributed.h"
 #include "train/evaluation_report.h"
 #include "train/lr_schedule.h"
@@ -16,7 +17,6 @@
 #include "vestis/version.h"
 
 #include <nlohmann/json.hpp>
-#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include <atomic>
@@ -25,6 +25,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -220,106 +221,8 @@ validation validate_model(nn::garment_network & net, const prepared_data & data,
     return {totals[1] > 0 ? totals[0] / totals[1] : NAN, metrics.finish()};
 }
 
-// Everything a resumed run needs besides the weights, in one small tensor.
-struct run_state {
-    int epoch = 0;                 // the epoch in progress
-    long long step_in_epoch = 0;   // batches of it already done
-    long long global_step = 0;
-    double lr = 0;
-    double best_val_loss = INFINITY;
-    int plateau_bad = 0, plateau_cooldown = 0, early_bad = 0;
-    long long images_in_epoch = -1;   // images of the epoch done, whatever the number of ranks (-1: unknown, older checkpoint)
-    double loss_scale = 0;            // mixed precision on CUDA (0: none saved)
-    long long loss_scale_finite_steps = 0;
-};
-
-constexpr char previous_last_checkpoint[] = "last.previous.pt";
-
-void save_checkpoint(const fs::path & path, nn::garment_network & net, torch::optim::Optimizer & optimizer, const run_state & s,
-                     const std::string & hash) {
-    torch::serialize::OutputArchive archive;
-    torch::serialize::OutputArchive model, optim;
-    net.save(model);
-    optimizer.save(optim);
-    archive.write("model", model);
-    archive.write("optimizer", optim);
-    archive.write("state", torch::tensor({static_cast<double>(s.epoch), static_cast<double>(s.step_in_epoch), static_cast<double>(s.global_step),
-                                          s.lr, s.best_val_loss, static_cast<double>(s.plateau_bad), static_cast<double>(s.plateau_cooldown),
-                                          static_cast<double>(s.early_bad), static_cast<double>(s.images_in_epoch), s.loss_scale,
-                                          static_cast<double>(s.loss_scale_finite_steps)}, torch::kDouble));
-    archive.write("rng", at::detail::getDefaultCPUGenerator().get_state());   // unused by training today; kept for exact resumes
-    archive.write("config_hash", c10::IValue(hash));
-    const std::string temporary = path.string() + ".tmp";
-    archive.save_to(temporary);   // then renamed: a crash never leaves half a checkpoint
-    // The checkpoint it replaces stays as the one to fall back on (resume_from_last).
-    if (path.filename() == "last.pt" && fs::exists(path)) fs::rename(path, fs::path(path).replace_filename(previous_last_checkpoint));
-    fs::rename(temporary, path);
-}
-
-// LibTorch's first line, without the C++ backtrace it appends.
-std::string reason_of(const c10::Error & e) {
-    const std::string text = e.what_without_backtrace();
-    return text.substr(0, text.find('\n'));
-}
-
-run_state load_checkpoint(const fs::path & path, nn::garment_network & net, torch::optim::Optimizer * optimizer) {
-    if (!fs::exists(path)) throw std::runtime_error(path.string() + ": no such checkpoint");
-    torch::serialize::InputArchive archive;
-    torch::Tensor state, rng;
-    try {
-        archive.load_from(path.string());
-        torch::serialize::InputArchive model;
-        archive.read("model", model);
-        net.load(model);
-        if (optimizer) {
-            torch::serialize::InputArchive optim;
-            archive.read("optimizer", optim);
-            optimizer->load(optim);
-        }
-        archive.read("state", state);
-        archive.read("rng", rng);
-    } catch (const c10::Error & e) {
-        throw std::runtime_error(path.string() + ": not a readable checkpoint of this run (truncated, or not written by vestis train?): " + reason_of(e));
-    }
-    at::Generator generator = at::detail::getDefaultCPUGenerator();
-    generator.set_state(rng);
-    const auto v = state.accessor<double, 1>();
-    run_state s;
-    s.epoch = static_cast<int>(v[0]);
-    s.step_in_epoch = static_cast<long long>(v[1]);
-    s.global_step = static_cast<long long>(v[2]);
-    s.lr = v[3];
-    s.best_val_loss = v[4];
-    s.plateau_bad = static_cast<int>(v[5]);
-    s.plateau_cooldown = static_cast<int>(v[6]);
-    s.early_bad = static_cast<int>(v[7]);
-    if (state.numel() > 8) s.images_in_epoch = static_cast<long long>(v[8]);
-    if (state.numel() > 10) {
-        s.loss_scale = v[9];
-        s.loss_scale_finite_steps = static_cast<long long>(v[10]);
-    }
-    return s;
-}
-
 // Group 0 holds the parameters ImageNet weights fill, group 1 (when there is one) the rest,
 // which learn at lr x optimizer.head_lr_scale.
-// last.pt, or the checkpoint before it when last.pt cannot be read (a disk that filled up, a
-// copy cut short): the run loses the steps between the two, not everything.
-run_state resume_from_last(const fs::path & run, nn::garment_network & net, torch::optim::Optimizer & optimizer, std::ostream & progress) {
-    const fs::path last = run / "last.pt", previous = run / previous_last_checkpoint;
-    try {
-        return load_checkpoint(last, net, &optimizer);
-    } catch (const std::runtime_error & e) {
-        if (!fs::exists(previous)) throw;
-        progress << e.what() << "\nresuming from the checkpoint before it, " << previous.string() << "\n";
-        try {
-            return load_checkpoint(previous, net, &optimizer);
-        } catch (const std::runtime_error & before) {
-            throw std::runtime_error(std::string(e.what()) + "; and " + before.what());
-        }
-    }
-}
-
 void set_learning_rate(torch::optim::Optimizer & optimizer, double lr, double head_lr_scale) {
     auto & groups = optimizer.param_groups();
     for (std::size_t g = 0; g < groups.size(); ++g) groups[g].options().set_lr(g == 1 ? lr * head_lr_scale : lr);
@@ -357,6 +260,206 @@ void write_environment(const fs::path & run, const train_config & config, torch:
                 {"device", device.str()}, {"cuda_available", torch::cuda::is_available()}, {"threads", torch::get_num_threads()},
                 {"hardware_threads", std::thread::hardware_concurrency()}, {"ranks", ranks}, {"config_hash", config_hash(config)}};
     write_file_atomically((run / "environment.json").string(), env.dump(2) + "\n");
+}
+
+// What every step of a run reads: the run's parts, set up once by run_training.
+struct training_context {
+    const train_config & config;
+    const fs::path & run;
+    const std::string & hash;
+    torch::Device device;
+    process_group & group;
+    const prepared_data & data;
+    nn::garment_network & net;
+    torch::optim::Optimizer & optimizer;
+    loss_scaler & scaler;
+    gradient_reducer & reducer;
+    std::ostream & progress;
+    std::ofstream & metrics_log;
+    event_writer & events;
+    long long global_batch;           // images a step takes over all ranks
+    std::size_t batches_per_epoch;
+    std::size_t train_images;
+};
+
+// This rank's images for the rest of an epoch, in order, and its share of each global batch
+// (0 where a short last batch leaves it none). The order depends on the seed and the epoch
+// only, so a resumed run picks it up part-way.
+struct epoch_share {
+    std::vector<std::size_t> images;
+    std::vector<long long> batch_sizes;
+};
+
+epoch_share share_of_epoch(const training_context & c, const std::vector<std::size_t> & train_ids, const run_state & state) {
+    const auto global_batch = static_cast<std::size_t>(c.global_batch);
+    auto order = data::batch_loader::shuffled(train_ids, epoch_seed(c.config.train.seed, state.epoch));
+    order.erase(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), static_cast<std::size_t>(state.step_in_epoch) * global_batch)));
+    epoch_share share;
+    for (std::size_t start = 0; start < order.size(); start += global_batch) {
+        const std::size_t count = std::min(order.size() - start, global_batch);
+        const auto [begin, end] = rank_share(count, c.group.rank(), c.group.world());
+        share.images.insert(share.images.end(), order.begin() + static_cast<std::ptrdiff_t>(start + begin),
+                            order.begin() + static_cast<std::ptrdiff_t>(start + end));
+        share.batch_sizes.push_back(static_cast<long long>(end - begin));
+    }
+    return share;
+}
+
+// One step pooled over the ranks: the images it took and the mean of each loss term.
+struct pooled_step {
+    double images = 0;
+    double loss = 0;
+    double heads[3] = {0, 0, 0};        // category, attribute, landmark
+    bool has_head[3] = {false, false, false};
+};
+
+// Forward and backward on this rank's share (none: it still joins the all-reduces), the
+// summed gradients, the schedule's rate, the optimizer step. Nothing when no rank had a
+// readable image.
+std::optional<pooled_step> train_step(const training_context & c, run_state & state, const std::optional<std::vector<data::example>> & batch) {
+    const bool have = batch && !batch->empty();
+    c.optimizer.zero_grad();
+    nn::loss_terms terms;
+    c.reducer.begin_step(have ? static_cast<long long>(batch->size()) : 0);
+    if (have) {
+        const auto t = to_tensors(*batch, c.config.model.input_size, c.data.model.attributes > 0, c.data.loading.heatmaps, c.device);
+        {
+            autocast_region autocast(c.device, c.config.train.amp);
+            terms = nn::compute_loss(c.net.forward(t.images), t.targets, c.config.loss);
+        }
+        c.scaler.scale(terms.total).backward();
+    }
+    const auto value = [](const torch::Tensor & v) { return v.defined() ? v.item<double>() : 0.0; };
+    const double n = have ? static_cast<double>(batch->size()) : 0.0;
+    c.reducer.launch_remaining();   // the last gradient buckets go out before the small sum below
+    // One small all-reduce: images, the loss terms weighted by them, and whether any rank was interrupted.
+    const std::vector<double> pooled = c.group.sum({n, n * value(terms.total), n * value(terms.category), n * value(terms.attribute),
+                                                    n * value(terms.landmark), stop_requested ? 1.0 : 0.0});
+    c.reducer.finish(static_cast<long long>(pooled[0]));
+    if (pooled[0] == 0) return std::nullopt;   // every image of this step was unreadable
+    // Every rank holds the same summed gradients, so every rank skips the same steps.
+    const bool finite = c.scaler.unscale_and_check(c.net.parameters());
+    if (schedules_every_step(c.config.optimizer)) {
+        const double epoch_fraction = static_cast<double>(state.step_in_epoch) / static_cast<double>(c.batches_per_epoch);
+        state.lr = cosine_learning_rate(c.config.optimizer, {state.epoch, epoch_fraction}, c.config.train.epochs);
+        set_learning_rate(c.optimizer, state.lr, c.config.optimizer.head_lr_scale);
+    }
+    if (finite) c.optimizer.step();
+    c.scaler.update(finite);
+    state.loss_scale = c.scaler.current_scale();
+    state.loss_scale_finite_steps = c.scaler.finite_steps_in_a_row();
+    ++state.step_in_epoch;
+    ++state.global_step;
+    if (pooled[5] > 0) stop_requested = true;
+    pooled_step out;
+    out.images = pooled[0];
+    out.loss = pooled[1] / pooled[0];
+    const torch::Tensor * heads[] = {&terms.category, &terms.attribute, &terms.landmark};
+    for (int k = 0; k < 3; ++k) {
+        out.heads[k] = pooled[static_cast<std::size_t>(k) + 2] / pooled[0];
+        out.has_head[k] = heads[k]->defined();
+    }
+    return out;
+}
+
+// The progress line, and every train.log_every steps a metrics.jsonl record and TensorBoard scalars.
+void report_step(const training_context & c, const run_state & state, const pooled_step & step, double images_per_second) {
+    const char * head_names[] = {"category", "attribute", "landmark"};
+    std::string terms_text;   // the loss terms of the heads this network has
+    for (int k = 0; k < 3; ++k) {
+        char term_text[48];
+        std::snprintf(term_text, sizeof term_text, "%s%s %.4g", terms_text.empty() ? "" : " ", head_names[k], step.heads[k]);
+        if (step.has_head[k]) terms_text += term_text;
+    }
+    const double remaining_images = static_cast<double>((c.config.train.epochs - state.epoch) * static_cast<long long>(c.train_images)) -
+                                    static_cast<double>(state.step_in_epoch * c.global_batch);
+    char line[320];
+    std::snprintf(line, sizeof line, "\repoch %d/%d  step %lld/%zu  loss %.4f (%s)  %.1f img/s  ETA %s ", state.epoch + 1,
+                  c.config.train.epochs, state.step_in_epoch, c.batches_per_epoch, step.loss, terms_text.c_str(), images_per_second,
+                  duration_text(std::max(remaining_images, 0.0) / std::max(images_per_second, 1e-9)).c_str());
+    c.progress << line << std::flush;
+    if (state.global_step % c.config.train.log_every != 0) return;
+    const auto term = [&](int k) { return step.has_head[k] ? json(step.heads[k]) : json(nullptr); };   // null: no such head
+    const json record = {{"kind", "step"}, {"epoch", state.epoch + 1}, {"step", state.global_step}, {"loss", step.loss},
+                         {"category_loss", term(0)}, {"attribute_loss", term(1)}, {"landmark_loss", term(2)}, {"lr", state.lr},
+                         {"images_per_second", images_per_second}};
+    c.metrics_log << record.dump() << "\n" << std::flush;
+    c.events.scalar("train/loss", step.loss, state.global_step);
+    c.events.scalar("train/images_per_second", images_per_second, state.global_step);
+}
+
+// After each step: last.pt every train.checkpoint_every steps, and on Ctrl-C or
+// train.max_steps, which end the run (true).
+bool checkpoint_or_stop(const training_context & c, run_state & state, train_outcome & outcome) {
+    const bool step_limit = c.config.train.max_steps > 0 && state.global_step >= c.config.train.max_steps;
+    const bool periodic = c.config.train.checkpoint_every > 0 && state.global_step % c.config.train.checkpoint_every == 0;
+    if (stop_requested || step_limit || periodic) {
+        state.images_in_epoch = state.step_in_epoch * c.global_batch;
+        if (c.group.leader()) save_checkpoint(c.run / "last.pt", c.net, c.optimizer, state, c.hash);
+    }
+    if (!stop_requested && !step_limit) return false;
+    c.progress << "\n" << (stop_requested ? "interrupted" : "reached train.max_steps") << ": saved " << (c.run / "last.pt").string()
+               << "; continue with --resume " << c.run.string() << "\n";
+    outcome.interrupted = true;
+    outcome.epochs_done = state.epoch;
+    outcome.steps = state.global_step;
+    return true;
+}
+
+// The end of an epoch: validation and its records, the best checkpoint, the schedule
+// (step decay, plateau), last.pt at the next epoch's start. True when early stopping ends the run.
+bool finish_epoch(const training_context & c, run_state & state, const std::vector<std::size_t> & val_ids, long long skipped_images,
+                  train_outcome & outcome) {
+    const validation v = val_ids.empty() ? validation{NAN, {}} : validate_model(c.net, c.data, val_ids, c.config, c.device, c.group);
+    json epoch = {{"kind", "epoch"}, {"epoch", state.epoch + 1}, {"step", state.global_step}, {"lr", state.lr},
+                  {"val_loss", std::isfinite(v.loss) ? json(v.loss) : json(nullptr)}, {"skipped_images", skipped_images}};
+    epoch["val"] = report_json(v.report);
+    outcome.last_validation_json = epoch["val"].dump();
+    c.metrics_log << epoch.dump() << "\n" << std::flush;
+    c.events.scalar("val/loss", v.loss, state.global_step);
+    c.events.scalar("val/category_top1", v.report.category_top_k[0], state.global_step);
+    c.events.scalar("val/attribute_top3_recall", v.report.attribute_all.top_k[0], state.global_step);
+    c.events.scalar("val/landmark_error", v.report.mean_landmark_error, state.global_step);
+    c.events.scalar("lr", state.lr, state.global_step);
+    c.progress << "validation: loss " << v.loss << ", category top-1 " << v.report.category_top_k[0] << ", attribute top-3 (all) "
+               << v.report.attribute_all.top_k[0] << ", landmark error " << v.report.mean_landmark_error << "\n";
+
+    const train_config & config = c.config;
+    const bool improved = std::isfinite(v.loss) && v.loss < state.best_val_loss - config.plateau.min_delta;
+    const bool improved_for_stopping = std::isfinite(v.loss) && v.loss < state.best_val_loss - config.early_stopping.min_delta;
+    state.early_bad = improved_for_stopping ? 0 : state.early_bad + 1;
+    if (std::isfinite(v.loss) && v.loss < state.best_val_loss) {
+        state.best_val_loss = v.loss;
+        if (c.group.leader()) {
+            run_state best;   // the next epoch's start, schedule counters cleared: export reads only the weights
+            best.epoch = state.epoch + 1;
+            best.global_step = state.global_step;
+            best.lr = state.lr;
+            best.best_val_loss = state.best_val_loss;
+            best.images_in_epoch = 0;
+            save_checkpoint(c.run / "best.pt", c.net, c.optimizer, best, c.hash);
+        }
+    }
+    if (!schedules_every_step(config.optimizer)) state.lr *= config.optimizer.lr_decay;
+    if (config.plateau.enabled) {
+        if (state.plateau_cooldown > 0) --state.plateau_cooldown;
+        state.plateau_bad = improved ? 0 : state.plateau_bad + 1;
+        if (state.plateau_bad > config.plateau.patience && state.plateau_cooldown == 0) {
+            state.lr = std::max(state.lr * config.plateau.factor, config.plateau.min_lr);
+            state.plateau_cooldown = config.plateau.cooldown;
+            state.plateau_bad = 0;
+        }
+    }
+    set_learning_rate(c.optimizer, state.lr, config.optimizer.head_lr_scale);
+    run_state next = state;
+    ++next.epoch;
+    next.step_in_epoch = 0;
+    next.images_in_epoch = 0;
+    if (c.group.leader()) save_checkpoint(c.run / "last.pt", c.net, c.optimizer, next, c.hash);
+    if (!config.early_stopping.enabled || state.early_bad <= config.early_stopping.patience) return false;
+    c.progress << "early stopping: no improvement of the validation loss for " << state.early_bad << " epochs\n";
+    outcome.stopped_early = true;
+    return true;
 }
 
 }  // namespace
@@ -419,104 +522,27 @@ train_outcome run_training(const train_config & config, const std::string & run_
     if (group.leader()) metrics_log.open(run / "metrics.jsonl", std::ios::app);
     event_writer events(group.leader() ? run_dir : std::string());
     interrupt_guard interrupts;
+    const std::size_t batches_per_epoch = (train_ids.size() + static_cast<std::size_t>(global_batch) - 1) / static_cast<std::size_t>(global_batch);
+    const training_context context{config, run, hash, device, group, data, *net, *optimizer, scaler, reducer, progress, metrics_log, events,
+                                   global_batch, batches_per_epoch, train_ids.size()};
     train_outcome outcome;
     outcome.best_val_loss = state.best_val_loss;
-    const std::size_t batches_per_epoch = (train_ids.size() + static_cast<std::size_t>(global_batch) - 1) / static_cast<std::size_t>(global_batch);
     const auto started = std::chrono::steady_clock::now();
-    long long images_this_session = 0;
+    double images_this_session = 0;
 
     for (; state.epoch < config.train.epochs; ++state.epoch, state.step_in_epoch = 0) {
-        // The epoch's order depends on the seed and the epoch only: a resumed run picks it up part-way.
-        auto order = data::batch_loader::shuffled(train_ids, epoch_seed(config.train.seed, state.epoch));
-        order.erase(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), static_cast<std::size_t>(state.step_in_epoch * global_batch))));
-        // Each global batch is split among the ranks; this rank loads its shares in order.
-        std::vector<std::size_t> mine;
-        std::vector<long long> my_batch_sizes;
-        for (std::size_t start = 0; start < order.size(); start += static_cast<std::size_t>(global_batch)) {
-            const std::size_t count = std::min(order.size() - start, static_cast<std::size_t>(global_batch));
-            const auto [begin, end] = rank_share(count, group.rank(), group.world());
-            mine.insert(mine.end(), order.begin() + static_cast<std::ptrdiff_t>(start + begin), order.begin() + static_cast<std::ptrdiff_t>(start + end));
-            my_batch_sizes.push_back(static_cast<long long>(end - begin));
-        }
-        data::batch_loader loader(data.index, mine, train_loading, config.train.batch_size, config.data.workers,
+        const epoch_share share = share_of_epoch(context, train_ids, state);
+        data::batch_loader loader(data.index, share.images, train_loading, config.train.batch_size, config.data.workers,
                                   epoch_seed(config.train.seed, state.epoch), /*shuffle=*/false);
-        for (long long my_images : my_batch_sizes) {
+        for (long long my_images : share.batch_sizes) {
             std::optional<std::vector<data::example>> batch;
             if (my_images > 0) batch = loader.next();   // a rank may have no share of the last global batch
-            const bool have = batch && !batch->empty();
-            optimizer->zero_grad();
-            nn::loss_terms terms;
-            reducer.begin_step(have ? static_cast<long long>(batch->size()) : 0);
-            if (have) {
-                const auto t = to_tensors(*batch, config.model.input_size, data.model.attributes > 0, data.loading.heatmaps, device);
-                {
-                    autocast_region autocast(device, config.train.amp);
-                    terms = nn::compute_loss(net->forward(t.images), t.targets, config.loss);
-                }
-                scaler.scale(terms.total).backward();
-            }
-            const auto value = [](const torch::Tensor & v) { return v.defined() ? v.item<double>() : 0.0; };
-            const double n = have ? static_cast<double>(batch->size()) : 0.0;
-            reducer.launch_remaining();   // the last gradient buckets go out before the small sum below
-            // One small all-reduce: images, the loss terms weighted by them, and whether any rank was interrupted.
-            const std::vector<double> pooled = group.sum({n, n * value(terms.total), n * value(terms.category), n * value(terms.attribute),
-                                                         n * value(terms.landmark), stop_requested ? 1.0 : 0.0});
-            reducer.finish(static_cast<long long>(pooled[0]));
-            if (pooled[0] == 0) continue;   // every image of this step was unreadable
-            // Every rank holds the same summed gradients, so every rank skips the same steps.
-            const bool finite = scaler.unscale_and_check(net->parameters());
-            if (schedules_every_step(config.optimizer)) {
-                state.lr = cosine_learning_rate(config.optimizer, {state.epoch, static_cast<double>(state.step_in_epoch) / static_cast<double>(batches_per_epoch)},
-                                                config.train.epochs);
-                set_learning_rate(*optimizer, state.lr, config.optimizer.head_lr_scale);
-            }
-            if (finite) optimizer->step();
-            scaler.update(finite);
-            state.loss_scale = scaler.current_scale();
-            state.loss_scale_finite_steps = scaler.finite_steps_in_a_row();
-            ++state.step_in_epoch;
-            ++state.global_step;
-            images_this_session += static_cast<long long>(pooled[0]);
-            if (pooled[5] > 0) stop_requested = true;
-            const auto mean = [&](int k) { return pooled[static_cast<std::size_t>(k)] / pooled[0]; };
-
+            const std::optional<pooled_step> step = train_step(context, state, batch);
+            if (!step) continue;
+            images_this_session += step->images;
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-            const double rate = static_cast<double>(images_this_session) / std::max(seconds, 1e-9);
-            const double remaining_images = static_cast<double>((config.train.epochs - state.epoch) * static_cast<long long>(train_ids.size())) -
-                                            static_cast<double>(state.step_in_epoch * global_batch);
-            // The loss terms of the heads this network has.
-            std::string terms_text;
-            const std::pair<const char *, const torch::Tensor *> heads[] = {{"category", &terms.category}, {"attribute", &terms.attribute}, {"landmark", &terms.landmark}};
-            for (int k = 0; k < 3; ++k) {
-                char term_text[48];
-                std::snprintf(term_text, sizeof term_text, "%s%s %.4g", terms_text.empty() ? "" : " ", heads[k].first, mean(k + 2));
-                if (heads[k].second->defined()) terms_text += term_text;
-            }
-            char line[320];
-            std::snprintf(line, sizeof line, "\repoch %d/%d  step %lld/%zu  loss %.4f (%s)  %.1f img/s  ETA %s ", state.epoch + 1,
-                          config.train.epochs, state.step_in_epoch, batches_per_epoch, mean(1), terms_text.c_str(), rate,
-                          duration_text(std::max(remaining_images, 0.0) / std::max(rate, 1e-9)).c_str());
-            progress << line << std::flush;
-            if (state.global_step % config.train.log_every == 0) {
-                const auto term = [&](const torch::Tensor & v, int k) { return v.defined() ? json(mean(k)) : json(nullptr); };   // null: no such head
-                const json step = {{"kind", "step"}, {"epoch", state.epoch + 1}, {"step", state.global_step}, {"loss", mean(1)},
-                                   {"category_loss", term(terms.category, 2)}, {"attribute_loss", term(terms.attribute, 3)},
-                                   {"landmark_loss", term(terms.landmark, 4)}, {"lr", state.lr}, {"images_per_second", rate}};
-                metrics_log << step.dump() << "\n" << std::flush;
-                events.scalar("train/loss", mean(1), state.global_step);
-                events.scalar("train/images_per_second", rate, state.global_step);
-            }
-            const bool step_limit = config.train.max_steps > 0 && state.global_step >= config.train.max_steps;
-            if (stop_requested || step_limit || (config.train.checkpoint_every > 0 && state.global_step % config.train.checkpoint_every == 0)) {
-                state.images_in_epoch = state.step_in_epoch * global_batch;
-                if (group.leader()) save_checkpoint(run / "last.pt", *net, *optimizer, state, hash);
-            }
-            if (stop_requested || step_limit) {
-                progress << "\n" << (stop_requested ? "interrupted" : "reached train.max_steps") << ": saved " << (run / "last.pt").string()
-                         << "; continue with --resume " << run_dir << "\n";
-                outcome.interrupted = true;
-                outcome.epochs_done = state.epoch;
-                outcome.steps = state.global_step;
+            report_step(context, state, *step, images_this_session / std::max(seconds, 1e-9));
+            if (checkpoint_or_stop(context, state, outcome)) {
                 events.flush();
                 return outcome;
             }
@@ -524,48 +550,7 @@ train_outcome run_training(const train_config & config, const std::string & run_
         progress << "\n";
         const long long skipped = static_cast<long long>(group.sum({static_cast<double>(loader.skipped())})[0]);
         if (skipped > 0) progress << "skipped " << skipped << " unreadable images this epoch\n";
-
-        // Validation, the schedule, the best checkpoint.
-        const validation v = val_ids.empty() ? validation{NAN, {}} : validate_model(*net, data, val_ids, config, device, group);
-        json epoch = {{"kind", "epoch"}, {"epoch", state.epoch + 1}, {"step", state.global_step}, {"lr", state.lr},
-                      {"val_loss", std::isfinite(v.loss) ? json(v.loss) : json(nullptr)}, {"skipped_images", skipped}};
-        epoch["val"] = report_json(v.report);
-        outcome.last_validation_json = epoch["val"].dump();
-        metrics_log << epoch.dump() << "\n" << std::flush;
-        events.scalar("val/loss", v.loss, state.global_step);
-        events.scalar("val/category_top1", v.report.category_top_k[0], state.global_step);
-        events.scalar("val/attribute_top3_recall", v.report.attribute_all.top_k[0], state.global_step);
-        events.scalar("val/landmark_error", v.report.mean_landmark_error, state.global_step);
-        events.scalar("lr", state.lr, state.global_step);
-        progress << "validation: loss " << v.loss << ", category top-1 " << v.report.category_top_k[0] << ", attribute top-3 (all) "
-                 << v.report.attribute_all.top_k[0] << ", landmark error " << v.report.mean_landmark_error << "\n";
-
-        const bool improved = std::isfinite(v.loss) && v.loss < state.best_val_loss - config.plateau.min_delta;
-        const bool improved_for_stopping = std::isfinite(v.loss) && v.loss < state.best_val_loss - config.early_stopping.min_delta;
-        state.early_bad = improved_for_stopping ? 0 : state.early_bad + 1;
-        if (std::isfinite(v.loss) && v.loss < state.best_val_loss) {
-            state.best_val_loss = v.loss;
-            if (group.leader()) save_checkpoint(run / "best.pt", *net, *optimizer, {state.epoch + 1, 0, state.global_step, state.lr, state.best_val_loss, 0, 0, 0, 0}, hash);
-        }
-        if (!schedules_every_step(config.optimizer)) state.lr *= config.optimizer.lr_decay;
-        if (config.plateau.enabled) {
-            if (state.plateau_cooldown > 0) --state.plateau_cooldown;
-            state.plateau_bad = improved ? 0 : state.plateau_bad + 1;
-            if (state.plateau_bad > config.plateau.patience && state.plateau_cooldown == 0) {
-                state.lr = std::max(state.lr * config.plateau.factor, config.plateau.min_lr);
-                state.plateau_cooldown = config.plateau.cooldown;
-                state.plateau_bad = 0;
-            }
-        }
-        set_learning_rate(*optimizer, state.lr, config.optimizer.head_lr_scale);
-        run_state next = state;
-        ++next.epoch;
-        next.step_in_epoch = 0;
-        next.images_in_epoch = 0;
-        if (group.leader()) save_checkpoint(run / "last.pt", *net, *optimizer, next, hash);
-        if (config.early_stopping.enabled && state.early_bad > config.early_stopping.patience) {
-            progress << "early stopping: no improvement of the validation loss for " << state.early_bad << " epochs\n";
-            outcome.stopped_early = true;
+        if (finish_epoch(context, state, val_ids, skipped, outcome)) {
             ++state.epoch;
             break;
         }
@@ -615,11 +600,7 @@ evaluation evaluate_run(const std::string & run_dir, const std::string & split_n
     const fs::path run(run_dir);
     train_config config = read_run_config(run);
     if (input_size > 0) config.model.input_size = input_size;
-    data::split part;
-    if (split_name == "train") part = data::split::train;
-    else if (split_name == "val") part = data::split::val;
-    else if (split_name == "test") part = data::split::test;
-    else throw config_error("--split: expected train, val or test, got '" + split_name + "'");
+    const data::split part = data::parse_split(split_name);
     const torch::Device device = pick_device(config.train.device == "cpu" || torch::cuda::is_available() ? config.train.device : "cpu");
     const prepared_data data = prepare(config);
     auto net = nn::make_network(data.model);

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "train/config.h"
-#include "vestis/metrics.h"
+#include "train/evaluation_report.h"
 
 #include <ostream>
 #include <string>
@@ -23,22 +23,8 @@ struct train_outcome {
 // to `progress` (a terminal's stderr). Throws std::runtime_error with a readable message.
 train_outcome run_training(const train_config & config, const std::string & run_dir, bool resume, std::ostream & progress);
 
-struct evaluation {
-    metrics_report report;
-    double loss = 0;
-    std::string split;
-    std::vector<std::string> landmark_names;
-    std::vector<std::string> category_names;   // names the confusion matrix's rows and columns
-    std::vector<std::string> attribute_names;  // names the per-attribute figures
-};
-
 // Evaluates a run's `best` (or `last`) checkpoint on a split of its data set.
 // `input_size` > 0: at another input size than the run trained at (see load_trained_model).
 evaluation evaluate_run(const std::string & run_dir, const std::string & split, const std::string & checkpoint, int input_size = 0);
-// Evaluates an exported model (MODEL_DIR/model.onnx + card.json) through the native runtime,
-// on a split of a data set whose names must match the card's.
-evaluation evaluate_model(const std::string & model_dir, const std::string & data_root, const std::string & split);
-std::string format_evaluation(const evaluation & e);   // the published table layout
-std::string evaluation_json(const evaluation & e);
 
 }  // namespace vestis::train

@@ -12,6 +12,16 @@ using namespace vestis::data;
 using vestis::test::category_attribute_fixture;
 using vestis::test::write_file;
 
+TEST(splits, parse_the_names_they_print_and_refuse_others_by_name) {
+    for (const split s : {split::train, split::val, split::test}) EXPECT_EQ(parse_split(split_name(s)), s);
+    try {
+        parse_split("validation");
+        ADD_FAILURE() << "no error";
+    } catch (const data_error & e) {
+        EXPECT_STREQ(e.what(), "--split: expected train, val or test, got 'validation'");
+    }
+}
+
 TEST(read_dataset, joins_the_category_and_attribute_benchmark) {
     const auto root = category_attribute_fixture("cap");
     const auto index = read_dataset(root.string());

@@ -2,8 +2,10 @@
 // Ctrl-C, evaluation.
 #include "data/synth.h"
 #include "nn/network.h"
+#include "train/checkpoint.h"
 #include "train/trainer.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -14,6 +16,7 @@
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <tuple>
 #include <unistd.h>
 
 using namespace vestis;
@@ -97,6 +100,54 @@ private:
 };
 
 }  // namespace
+
+TEST(checkpoints, keep_each_field_by_name_and_read_the_positional_state_of_older_versions) {
+    const auto folder = scratch("checkpoint");
+    auto config = tiny_config().model;
+    config.categories = 12;
+    config.attributes = 22;
+    auto net = nn::make_network(config);
+    torch::optim::SGD optimizer(net->parameters(), 0.1);
+    run_state s;
+    s.epoch = 3;
+    s.step_in_epoch = 7;
+    s.global_step = 55;
+    s.lr = 0.00125;
+    s.best_val_loss = 0.5;
+    s.plateau_bad = 2;
+    s.plateau_cooldown = 1;
+    s.early_bad = 4;
+    s.images_in_epoch = 112;
+    s.loss_scale = 32768;
+    s.loss_scale_finite_steps = 9;
+    save_checkpoint(folder / "named.pt", *net, optimizer, s, "hash");
+    // Every field, in one comparison.
+    const auto fields = [](const run_state & r) {
+        return std::make_tuple(r.epoch, r.step_in_epoch, r.global_step, r.lr, r.best_val_loss, r.plateau_bad, r.plateau_cooldown,
+                               r.early_bad, r.images_in_epoch, r.loss_scale, r.loss_scale_finite_steps);
+    };
+    EXPECT_EQ(fields(load_checkpoint(folder / "named.pt", *net, &optimizer)), fields(s));
+
+    // As the first versions wrote it: the progress as 8 doubles by position, nothing after early_bad.
+    torch::serialize::OutputArchive old, model, optim;
+    net->save(model);
+    optimizer.save(optim);
+    old.write("model", model);
+    old.write("optimizer", optim);
+    old.write("state", torch::tensor({2.0, 5.0, 40.0, 0.01, 0.75, 1.0, 0.0, 3.0}, torch::kDouble));
+    old.write("rng", at::detail::getDefaultCPUGenerator().get_state());
+    old.save_to((folder / "positional.pt").string());
+    run_state older;   // images_in_epoch stays unknown (-1): the resume counts steps instead
+    older.epoch = 2;
+    older.step_in_epoch = 5;
+    older.global_step = 40;
+    older.lr = 0.01;
+    older.best_val_loss = 0.75;
+    older.plateau_bad = 1;
+    older.early_bad = 3;
+    EXPECT_EQ(fields(load_checkpoint(folder / "positional.pt", *net, &optimizer)), fields(older));
+    fs::remove_all(folder);
+}
 
 TEST(training, an_interrupted_and_resumed_run_ends_with_the_same_weights) {
     const auto folder = scratch("resume");
