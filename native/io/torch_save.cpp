@@ -333,6 +333,16 @@ std::map<std::string, saved_tensor> read_torch_save(const std::string & path) {
         const auto * storage = zip.find_suffix("/data/" + ref.storage_key);
         if (!storage) fail(path, key->s + ": its storage data/" + ref.storage_key + " is missing");
         const std::size_t size = element_size(path, ref.storage_type);
+        // A rebuilt tensor's shape and strides come from the pickle: check them before use.
+        if (ref.stride.size() != ref.shape.size()) {
+            fail(path, key->s + ": " + std::to_string(ref.shape.size()) + " sizes but " + std::to_string(ref.stride.size()) + " strides");
+        }
+        constexpr std::int64_t most_elements = std::int64_t{1} << 28;   // 1 GB of float32: more than any network here holds in one tensor
+        std::int64_t elements = 1;
+        for (const std::int64_t d : ref.shape) {
+            if (d < 0 || (d > 0 && elements > most_elements / d)) fail(path, key->s + ": a size that is negative or over 2^28 elements");
+            elements *= d;
+        }
         saved_tensor t;
         t.shape = ref.shape;
         t.storage_type = ref.storage_type;

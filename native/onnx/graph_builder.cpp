@@ -200,6 +200,26 @@ void check_window_attributes(const onnx::GraphProto & graph, const std::string &
                                                             "AveragePool", "LpPool", "MaxUnpool", "MaxRoiPool"};
     for (const onnx::NodeProto & node : graph.node()) {
         if (!windowed.count(node.op_type())) continue;
+        // One value per spatial axis (pads: two), the same axes for every attribute: libonnx's
+        // shape inference reads them by index without checking (a fuzzed 3-value pads: SIGSEGV).
+        std::int64_t axes = -1;
+        for (const char * name : {"kernel_shape", "strides", "dilations", "pads"}) {
+            for (const onnx::AttributeProto & a : node.attribute()) {
+                if (a.name() != name) continue;
+                const bool pads = a.name() == "pads";
+                const std::int64_t count = a.ints_size();
+                if (pads && count % 2 != 0) {
+                    throw std::runtime_error(source + ": node '" + node.name() + "' (" + node.op_type() + "): pads needs a begin and an end per axis, got " +
+                                             std::to_string(count) + " values");
+                }
+                const std::int64_t these = pads ? count / 2 : count;
+                if (axes >= 0 && these != axes) {
+                    throw std::runtime_error(source + ": node '" + node.name() + "' (" + node.op_type() + "): " + a.name() + " gives " +
+                                             std::to_string(these) + " axes where the node's other attributes give " + std::to_string(axes));
+                }
+                axes = these;
+            }
+        }
         for (const onnx::AttributeProto & a : node.attribute()) {
             const bool positive = a.name() == "strides" || a.name() == "dilations" || a.name() == "kernel_shape";
             if (!positive && a.name() != "pads") continue;

@@ -188,6 +188,31 @@ TEST(graph_builder, rejects_an_ill_typed_graph_naming_it) {
     }
 }
 
+// ... and reads pads by index: a fuzzed model with three pads for a 2-D Conv crashed it (SIGSEGV).
+TEST(check_model, refuses_window_attributes_that_disagree_on_the_axes) {
+    onnx::ModelProto model;
+    ASSERT_TRUE(model.ParseFromString(read_bytes(testdata("test_conv_with_strides_padding/model.onnx"))));
+    onnx::NodeProto & conv = *model.mutable_graph()->mutable_node(0);
+    conv.set_name("conv1");
+    const auto error_with = [&](const char * name, std::vector<std::int64_t> values) {
+        onnx::ModelProto changed = model;
+        for (onnx::AttributeProto & a : *changed.mutable_graph()->mutable_node(0)->mutable_attribute()) {
+            if (a.name() != name) continue;
+            a.clear_ints();
+            for (const std::int64_t v : values) a.add_ints(v);
+        }
+        try {
+            check_model(changed.SerializeAsString(), "conv.onnx");
+        } catch (const std::runtime_error & e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    EXPECT_EQ(error_with("pads", {1, 1, 1}), "conv.onnx: node 'conv1' (Conv): pads needs a begin and an end per axis, got 3 values");
+    EXPECT_EQ(error_with("pads", {1, 1}), "conv.onnx: node 'conv1' (Conv): pads gives 1 axes where the node's other attributes give 2");
+    EXPECT_EQ(error_with("strides", {2, 2, 2}), "conv.onnx: node 'conv1' (Conv): strides gives 3 axes where the node's other attributes give 2");
+}
+
 // ONNX 1.13's shape inference divides by a Conv's strides unchecked: a model file with a zero
 // stride killed the process with SIGFPE (found by tests/fuzz). check_model names it instead.
 TEST(check_model, refuses_a_zero_stride_before_onnx_divides_by_it) {
