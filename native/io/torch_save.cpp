@@ -127,6 +127,8 @@ struct pickle_machine {
         if (marks.empty()) fail(path, "data.pkl: pickle mark missing");
         const std::size_t at = marks.back();
         marks.pop_back();
+        // Values popped since the mark was set leave it above the stack (a fuzzed pickle did).
+        if (at > stack.size()) fail(path, "data.pkl: a mark above the stack (values popped past it)");
         std::vector<value_ptr> items(stack.begin() + static_cast<std::ptrdiff_t>(at), stack.end());
         stack.resize(at);
         return items;
