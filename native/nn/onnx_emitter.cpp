@@ -1,6 +1,9 @@
 #include "nn/onnx_emitter.h"
 
+#include <torch/version.h>
+
 #include <stdexcept>
+#include <variant>
 
 namespace vestis::nn {
 
@@ -12,7 +15,11 @@ std::vector<std::int64_t> pair_list(std::int64_t value) { return {value, value};
 
 // Convolutions export with explicit pads only ('same'/'valid' string modes are not used here).
 std::int64_t explicit_padding(const torch::nn::detail::ConvNdOptions<2> & options, const std::string & layer) {
+#if TORCH_VERSION_MAJOR >= 2   // padding() became a std::variant; 1.13's is c10's own
+    const auto * padding = std::get_if<torch::ExpandingArray<2>>(&options.padding());
+#else
     const auto * padding = c10::get_if<torch::ExpandingArray<2>>(&options.padding());
+#endif
     if (!padding) throw std::logic_error("ONNX export: '" + layer + "' uses a padding mode other than explicit sizes");
     return (*padding)->at(0);
 }

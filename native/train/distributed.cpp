@@ -2,8 +2,13 @@
 
 #include "train/config.h"
 
+#include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/version.h>
+#ifdef USE_C10D_NCCL   // set by CMake when LibTorch has CUDA and nccl.h is found (VESTIS_NCCL)
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 #include <algorithm>
 #include <cstdlib>
@@ -11,8 +16,16 @@
 
 namespace vestis::train {
 
+// What a collective runs on. LibTorch 2.0 split c10d::ProcessGroup into a front and the
+// per-device Backends (Gloo, NCCL) it dispatches to; a single-backend group needs only the latter.
+#if TORCH_VERSION_MAJOR >= 2
+using collective_backend = c10d::Backend;
+#else
+using collective_backend = c10d::ProcessGroup;
+#endif
+
 struct process_group::state {
-    c10::intrusive_ptr<c10d::ProcessGroup> group;
+    c10::intrusive_ptr<collective_backend> group;
 };
 
 namespace {
@@ -37,8 +50,51 @@ std::pair<std::size_t, std::size_t> rank_share(std::size_t count, int rank, int 
     return {begin, begin + base + (r < extra ? 1 : 0)};
 }
 
-process_group process_group::from_environment(torch::Device device) {
+namespace {
+
+// One rank per GPU, the one its LOCAL_RANK names, as torchrun's scripts do.
+torch::Device rank_gpu(int local_rank, torch::Device requested) {
+    if (requested.has_index() && requested.index() != local_rank) {
+        throw config_error("train.device: '" + requested.str() + "' names one GPU, but each rank takes the GPU of its LOCAL_RANK (" +
+                           std::to_string(local_rank) + "): write train.device: cuda");
+    }
+    const auto gpus = static_cast<int>(torch::cuda::device_count());
+    if (local_rank >= gpus) {
+        throw config_error("LOCAL_RANK=" + std::to_string(local_rank) + ", but this machine has " + std::to_string(gpus) +
+                           " GPUs: start at most one rank per GPU (vestis launch --nproc " + std::to_string(gpus) + ")");
+    }
+    const torch::Device device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank));
+    // NCCL and cuDNN work on the current device; this sets it without CUDA's own headers.
+    c10::impl::getDeviceGuardImpl(c10::DeviceType::CUDA)->setDevice(device);
+    return device;
+}
+
+c10::intrusive_ptr<collective_backend> gloo_backend(const c10::intrusive_ptr<c10d::Store> & store, int rank, int world,
+                                                    std::chrono::seconds timeout) {
+    auto options = c10d::ProcessGroupGloo::Options::create();
+    options->timeout = timeout;
+    options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+    return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, options);
+}
+
+c10::intrusive_ptr<collective_backend> nccl_backend(const c10::intrusive_ptr<c10d::Store> & store, int rank, int world,
+                                                    std::chrono::seconds timeout) {
+#ifdef USE_C10D_NCCL
+    auto options = c10d::ProcessGroupNCCL::Options::create();
+    options->timeout = timeout;
+    return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, world, options);
+#else
+    (void)store, (void)rank, (void)world, (void)timeout;
+    throw config_error("train.device: CUDA ranks talk over NCCL, and this build has none: build against a CUDA LibTorch "
+                       "with nccl.h where CMake finds it (VESTIS_NCCL; see docs/gpu-servers.md)");
+#endif
+}
+
+}  // namespace
+
+process_group process_group::from_environment(torch::Device requested) {
     process_group g;
+    g.device_ = requested;
     g.world_ = environment_int("WORLD_SIZE", 1, 1, 65536);
     if (g.world_ == 1) return g;
     g.rank_ = environment_int("RANK", -1, 0, g.world_ - 1);
@@ -48,9 +104,10 @@ process_group process_group::from_environment(torch::Device device) {
     const char * address = std::getenv("MASTER_ADDR");
     const int port = environment_int("MASTER_PORT", -1, 1, 65535);
     if (!address || !*address || port < 0) throw config_error("WORLD_SIZE > 1 needs MASTER_ADDR and MASTER_PORT (the rank-0 host and a free port)");
-    if (device.is_cuda()) {
-        throw config_error("train.device: distributed CUDA training needs a LibTorch built with NCCL, which this build does not use yet");
-    }
+    if (requested.is_cuda()) g.device_ = rank_gpu(g.local_rank_, requested);
+
+    const std::string who = "rank " + std::to_string(g.rank_) + " of " + std::to_string(g.world_);
+    const auto started = std::chrono::steady_clock::now();
     try {
         c10d::TCPStoreOptions options;
         options.port = static_cast<std::uint16_t>(port);
@@ -58,15 +115,25 @@ process_group process_group::from_environment(torch::Device device) {
         options.numWorkers = g.world_;
         options.waitWorkers = true;
         options.timeout = g.timeout_;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+        // 2.4 made libuv the default, and a LibTorch built without it (Debian's) refuses the
+        // default; the classic store serves the few ranks of a training machine as well.
+        options.useLibUV = false;
+#endif
         auto store = c10::make_intrusive<c10d::TCPStore>(address, options);
-        auto gloo = c10d::ProcessGroupGloo::Options::create();
-        gloo->timeout = g.timeout_;
-        gloo->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
         g.state_ = std::make_shared<state>();
-        g.state_->group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, g.rank_, g.world_, gloo);
+        g.state_->group = g.device_.is_cuda() ? nccl_backend(store, g.rank_, g.world_, g.timeout_)
+                                              : gloo_backend(store, g.rank_, g.world_, g.timeout_);
+    } catch (const config_error &) {
+        throw;
     } catch (const std::exception & e) {
-        throw std::runtime_error("rank " + std::to_string(g.rank_) + " of " + std::to_string(g.world_) + ": no rendezvous at " + address +
-                                 ":" + std::to_string(port) + " within " + std::to_string(g.timeout_.count()) + " s: " + e.what());
+        const auto waited = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
+        // A failure well inside the timeout is not a missing peer: say what it is, not "no answer".
+        if (waited < g.timeout_ / 2) {
+            throw std::runtime_error(who + ": starting the process group at " + address + ":" + std::to_string(port) + " failed: " + e.what());
+        }
+        throw std::runtime_error(who + ": no rendezvous at " + address + ":" + std::to_string(port) + " within " +
+                                 std::to_string(g.timeout_.count()) + " s: " + e.what());
     }
     return g;
 }
@@ -91,7 +158,7 @@ void process_group::broadcast_state(torch::nn::Module & module) {
     for (auto & b : module.buffers()) tensors.push_back(b);
     for (torch::Tensor & t : tensors) {
         std::vector<torch::Tensor> one = {t.contiguous()};   // a copy when t is channels-last
-        collective("broadcasting the weights", [&](c10d::ProcessGroup & g) { g.broadcast(one)->wait(); });
+        collective("broadcasting the weights", [&](collective_backend & g) { g.broadcast(one)->wait(); });
         if (one[0].data_ptr() != t.data_ptr()) t.copy_(one[0]);
     }
 }
@@ -163,7 +230,7 @@ void gradient_reducer::on_gradient(std::size_t parameter, const torch::Tensor & 
 void gradient_reducer::launch(std::size_t bucket_index) {
     bucket & b = buckets_[bucket_index];
     std::vector<torch::Tensor> tensors = {b.flat};
-    group_.collective("averaging gradients", [&](c10d::ProcessGroup & g) { b.work = g.allreduce(tensors); });
+    group_.collective("averaging gradients", [&](collective_backend & g) { b.work = g.allreduce(tensors); });
     b.launched = true;
 }
 
@@ -183,7 +250,7 @@ void gradient_reducer::finish(long long total_images) {
     if (!group_.distributed()) return;
     launch_remaining();
     torch::NoGradGuard no_grad;
-    for (auto & b : buckets_) group_.collective("averaging gradients", [&](c10d::ProcessGroup &) { b.work->wait(); });
+    for (auto & b : buckets_) group_.collective("averaging gradients", [&](collective_backend &) { b.work->wait(); });
     const double scale = 1.0 / static_cast<double>(std::max(total_images, 1LL));
     for (std::size_t i = 0; i < parameters_.size(); ++i) {
         torch::Tensor & p = parameters_[i];
@@ -196,14 +263,17 @@ void gradient_reducer::finish(long long total_images) {
 
 std::vector<double> process_group::sum(std::vector<double> values) {
     if (!distributed()) return values;
-    std::vector<torch::Tensor> t = {torch::tensor(values, torch::kDouble)};
-    collective("summing over ranks", [&](c10d::ProcessGroup & g) { g.allreduce(t)->wait(); });
-    return std::vector<double>(t[0].data_ptr<double>(), t[0].data_ptr<double>() + t[0].numel());
+    // On the group's device: NCCL reduces only CUDA tensors.
+    std::vector<torch::Tensor> t = {torch::tensor(values, torch::kDouble).to(device_)};
+    collective("summing over ranks", [&](collective_backend & g) { g.allreduce(t)->wait(); });
+    const torch::Tensor sums = t[0].cpu();
+    return std::vector<double>(sums.data_ptr<double>(), sums.data_ptr<double>() + sums.numel());
 }
 
 torch::Tensor process_group::all_gather_rows(const torch::Tensor & rows) {
     if (!distributed()) return rows;
-    // Gloo gathers equal sizes: pad to the largest count, then cut each rank's rows back out.
+    // Gloo and NCCL gather equal sizes: pad to the largest count, then cut each rank's rows back
+    // out. On the group's device, back on the rows' own at the end.
     const std::vector<double> counts_local = [&] {
         std::vector<double> c(static_cast<std::size_t>(world_), 0.0);
         c[static_cast<std::size_t>(rank_)] = static_cast<double>(rows.size(0));
@@ -212,15 +282,15 @@ torch::Tensor process_group::all_gather_rows(const torch::Tensor & rows) {
     const std::vector<double> counts = sum(counts_local);
     std::int64_t most = 0;
     for (double c : counts) most = std::max(most, static_cast<std::int64_t>(c));
-    torch::Tensor padded = torch::zeros({most, rows.size(1)}, rows.options());
+    torch::Tensor padded = torch::zeros({most, rows.size(1)}, rows.options().device(device_));
     if (rows.size(0) > 0) padded.slice(0, 0, rows.size(0)).copy_(rows);
     std::vector<std::vector<torch::Tensor>> outputs(1);
     for (int r = 0; r < world_; ++r) outputs[0].push_back(torch::empty_like(padded));
     std::vector<torch::Tensor> inputs = {padded};
-    collective("gathering validation outputs", [&](c10d::ProcessGroup & g) { g.allgather(outputs, inputs)->wait(); });
+    collective("gathering validation outputs", [&](collective_backend & g) { g.allgather(outputs, inputs)->wait(); });
     std::vector<torch::Tensor> parts;
     for (int r = 0; r < world_; ++r) parts.push_back(outputs[0][static_cast<std::size_t>(r)].slice(0, 0, static_cast<std::int64_t>(counts[static_cast<std::size_t>(r)])));
-    return torch::cat(parts);
+    return torch::cat(parts).to(rows.device());
 }
 
 }  // namespace vestis::train

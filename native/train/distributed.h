@@ -1,5 +1,5 @@
 // One rank of a data-parallel process group (c10d: TCPStore rendezvous, Gloo on CPU, NCCL on
-// CUDA when LibTorch has it), configured by the launcher environment torchrun and
+// CUDA), configured by the launcher environment torchrun and
 // `vestis launch` set: MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE, LOCAL_RANK. Without it the
 // group is a single process and every collective is a no-op.
 #pragma once
@@ -16,12 +16,15 @@ class process_group {
 public:
     // Reads the environment; throws config_error for malformed values and std::runtime_error
     // when the rendezvous fails. VESTIS_DIST_TIMEOUT (seconds, default 300) bounds every wait.
-    static process_group from_environment(torch::Device device);
+    // CPU ranks use Gloo; CUDA ranks use NCCL, each on the GPU its LOCAL_RANK names.
+    static process_group from_environment(torch::Device requested);
     static process_group single() { return process_group(); }
 
     int rank() const { return rank_; }
     int world() const { return world_; }
     int local_rank() const { return local_rank_; }
+    // Where this rank trains: the requested device, or for a CUDA rank its LOCAL_RANK's GPU.
+    torch::Device device() const { return device_; }
     bool distributed() const { return world_ > 1; }
     bool leader() const { return rank_ == 0; }
 
@@ -41,6 +44,7 @@ private:
     struct state;
     std::shared_ptr<state> state_;
     int rank_ = 0, world_ = 1, local_rank_ = 0;
+    torch::Device device_ = torch::kCPU;
     std::chrono::seconds timeout_{300};
 };
 

@@ -1,24 +1,45 @@
 #include "train/mixed_precision.h"
 
 #include <ATen/autocast_mode.h>
+#include <torch/version.h>
 
 #include <stdexcept>
 
 namespace vestis::train {
 
-autocast_region::autocast_region(torch::Device device, bool enabled) : enabled_(enabled), cuda_(device.is_cuda()) {
+namespace {
+
+// LibTorch 2.4 folded autocast's per-device functions (is_cpu_enabled, get_autocast_gpu_dtype,
+// ...: all that 1.13 has) into one set taking the device type, and deprecated the old ones.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+bool autocast_enabled(at::DeviceType device) { return at::autocast::is_autocast_enabled(device); }
+void set_autocast_enabled(at::DeviceType device, bool on) { at::autocast::set_autocast_enabled(device, on); }
+at::ScalarType autocast_dtype(at::DeviceType device) { return at::autocast::get_autocast_dtype(device); }
+void set_autocast_dtype(at::DeviceType device, at::ScalarType type) { at::autocast::set_autocast_dtype(device, type); }
+#else
+bool autocast_enabled(at::DeviceType device) {
+    return device == at::kCUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+}
+void set_autocast_enabled(at::DeviceType device, bool on) {
+    device == at::kCUDA ? at::autocast::set_enabled(on) : at::autocast::set_cpu_enabled(on);
+}
+at::ScalarType autocast_dtype(at::DeviceType device) {
+    return device == at::kCUDA ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+}
+void set_autocast_dtype(at::DeviceType device, at::ScalarType type) {
+    device == at::kCUDA ? at::autocast::set_autocast_gpu_dtype(type) : at::autocast::set_autocast_cpu_dtype(type);
+}
+#endif
+
+}  // namespace
+
+autocast_region::autocast_region(torch::Device device, bool enabled)
+    : enabled_(enabled), device_(device.is_cuda() ? at::kCUDA : at::kCPU) {
     if (!enabled_) return;
-    if (cuda_) {
-        was_enabled_ = at::autocast::is_enabled();
-        previous_dtype_ = at::autocast::get_autocast_gpu_dtype();
-        at::autocast::set_autocast_gpu_dtype(at::kHalf);
-        at::autocast::set_enabled(true);
-    } else {
-        was_enabled_ = at::autocast::is_cpu_enabled();
-        previous_dtype_ = at::autocast::get_autocast_cpu_dtype();
-        at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-        at::autocast::set_cpu_enabled(true);
-    }
+    was_enabled_ = autocast_enabled(device_);
+    previous_dtype_ = autocast_dtype(device_);
+    set_autocast_dtype(device_, device_ == at::kCUDA ? at::kHalf : at::kBFloat16);
+    set_autocast_enabled(device_, true);
     at::autocast::increment_nesting();
 }
 
@@ -26,13 +47,8 @@ autocast_region::~autocast_region() {
     if (!enabled_) return;
     // Cached casts of the weights belong to this forward pass: drop them with the last region.
     if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-    if (cuda_) {
-        at::autocast::set_enabled(was_enabled_);
-        at::autocast::set_autocast_gpu_dtype(previous_dtype_);
-    } else {
-        at::autocast::set_cpu_enabled(was_enabled_);
-        at::autocast::set_autocast_cpu_dtype(previous_dtype_);
-    }
+    set_autocast_enabled(device_, was_enabled_);
+    set_autocast_dtype(device_, previous_dtype_);
 }
 
 loss_scaler::loss_scaler(bool enabled, loss_scale_options options)

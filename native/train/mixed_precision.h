@@ -20,7 +20,7 @@ public:
 
 private:
     bool enabled_ = false;
-    bool cuda_ = false;
+    at::DeviceType device_ = at::kCPU;
     bool was_enabled_ = false;
     at::ScalarType previous_dtype_ = at::kFloat;
 };

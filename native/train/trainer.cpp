@@ -469,9 +469,9 @@ train_outcome run_training(const train_config & config, const std::string & run_
     if (!resume && fs::exists(run / "last.pt")) {
         throw std::runtime_error(run_dir + ": holds a run already; continue it with --resume, or give another --out");
     }
-    const torch::Device device = pick_device(config.train.device);
     // Data-parallel when launched as one of several ranks; rank 0 alone talks and writes.
-    process_group group = process_group::from_environment(device);
+    process_group group = process_group::from_environment(pick_device(config.train.device));
+    const torch::Device device = group.device();
     std::ostream quiet(nullptr);
     std::ostream & progress = group.leader() ? terminal : quiet;
     if (group.leader()) fs::create_directories(run);

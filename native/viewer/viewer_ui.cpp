@@ -20,26 +20,38 @@ std::string short_name(const std::string & path) {
     return folder.empty() ? p.filename().string() : folder + "/" + p.filename().string();
 }
 
-bool key_pressed(int key, bool repeat = true) { return ImGui::IsKeyPressed(key, repeat); }
+#if IMGUI_VERSION_NUM >= 18700   // keys are ImGuiKey values (1.87; 1.90 removed the old way)
+using key = ImGuiKey;
+key named(ImGuiKey k) { return k; }
+key letter(char c) { return static_cast<ImGuiKey>(ImGuiKey_A + (c - 'A')); }
+const key key_f11 = ImGuiKey_F11;
+#else                            // 1.86 (Debian 12): the backend's key codes, GLFW's here
+using key = int;
+key named(ImGuiKey k) { return ImGui::GetKeyIndex(k); }
+key letter(char c) { return c; }   // GLFW_KEY_A..Z are 'A'..'Z'
+const key key_f11 = GLFW_KEY_F11;
+#endif
+
+bool key_pressed(key k, bool repeat = true) { return ImGui::IsKeyPressed(k, repeat); }
 
 }  // namespace
 
 void viewer_app::handle_keys() {
     const ImGuiIO & io = ImGui::GetIO();
     if (io.WantTextInput) return;   // typing a path: arrows move the text cursor
-    if (key_pressed(ImGui::GetKeyIndex(ImGuiKey_RightArrow)) || key_pressed(ImGui::GetKeyIndex(ImGuiKey_DownArrow))) select_photo(photos_.current() + 1);
-    if (key_pressed(ImGui::GetKeyIndex(ImGuiKey_LeftArrow)) || key_pressed(ImGui::GetKeyIndex(ImGuiKey_UpArrow))) select_photo(photos_.current() - 1);
-    if (key_pressed(ImGui::GetKeyIndex(ImGuiKey_Home), false)) select_photo(0);
-    if (key_pressed(ImGui::GetKeyIndex(ImGuiKey_End), false)) select_photo(photos_.size() - 1);
-    if (key_pressed(GLFW_KEY_F11, false)) presentation_wanted_ = !presentation_wanted_;
-    if (key_pressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false)) presentation_wanted_ = false;
-    if (io.KeyCtrl && key_pressed(GLFW_KEY_S, false)) save_requested_ = true;
+    if (key_pressed(named(ImGuiKey_RightArrow)) || key_pressed(named(ImGuiKey_DownArrow))) select_photo(photos_.current() + 1);
+    if (key_pressed(named(ImGuiKey_LeftArrow)) || key_pressed(named(ImGuiKey_UpArrow))) select_photo(photos_.current() - 1);
+    if (key_pressed(named(ImGuiKey_Home), false)) select_photo(0);
+    if (key_pressed(named(ImGuiKey_End), false)) select_photo(photos_.size() - 1);
+    if (key_pressed(key_f11, false)) presentation_wanted_ = !presentation_wanted_;
+    if (key_pressed(named(ImGuiKey_Escape), false)) presentation_wanted_ = false;
+    if (io.KeyCtrl && key_pressed(letter('S'), false)) save_requested_ = true;
     if (io.KeyCtrl || io.KeyAlt) return;
-    if (key_pressed(GLFW_KEY_L, false)) settings_.landmarks = !settings_.landmarks;
-    if (key_pressed(GLFW_KEY_N, false)) settings_.landmark_names = !settings_.landmark_names;
-    if (key_pressed(GLFW_KEY_H, false)) settings_.heatmap = !settings_.heatmap;
-    if (key_pressed(GLFW_KEY_A, false)) settings_.attention = !settings_.attention;
-    if (key_pressed(GLFW_KEY_G, false)) settings_.truth = !settings_.truth;
+    if (key_pressed(letter('L'), false)) settings_.landmarks = !settings_.landmarks;
+    if (key_pressed(letter('N'), false)) settings_.landmark_names = !settings_.landmark_names;
+    if (key_pressed(letter('H'), false)) settings_.heatmap = !settings_.heatmap;
+    if (key_pressed(letter('A'), false)) settings_.attention = !settings_.attention;
+    if (key_pressed(letter('G'), false)) settings_.truth = !settings_.truth;
 }
 
 void viewer_app::draw_window() {
