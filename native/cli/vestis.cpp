@@ -10,11 +10,32 @@
 
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <iostream>
 
+#include <unistd.h>
+
+namespace {
+
+// A floating-point exception has one known cause in Vestis: oneDNN 3.6 (LibTorch 2.6) divides by
+// zero choosing a convolution's backward kernel on some virtual AMD machines. Say so, then die of
+// the signal as before (the exit status still tells the launcher and the shell what happened).
+extern "C" void explain_floating_point_exception(int signal_number) {
+    static const char hint[] =
+        "vestis: floating-point exception (SIGFPE). LibTorch 2.x's oneDNN is known to raise it choosing a\n"
+        "convolution's backward kernel on some (virtual) AMD processors: if this was training on the CPU,\n"
+        "run again with VESTIS_ONEDNN=0 in the environment (docs/gpu-servers.md#known-problems).\n";
+    [[maybe_unused]] const ssize_t written = write(STDERR_FILENO, hint, sizeof hint - 1);   // async-signal-safe
+    std::signal(signal_number, SIG_DFL);
+    std::raise(signal_number);
+}
+
+}  // namespace
+
 int main(int argc, char ** argv) {
+    std::signal(SIGFPE, explain_floating_point_exception);
     CLI::App app{"Vestis: tags for the garment in a photo (category, attributes, landmarks)"};
     app.require_subcommand(1);
 

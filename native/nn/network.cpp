@@ -4,6 +4,8 @@
 #include "nn/simple_model.h"
 
 #include <cmath>
+#include <cstdlib>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 
@@ -30,10 +32,28 @@ void initialise(torch::nn::Module & network) {
     }
 }
 
+// VESTIS_ONEDNN=0 turns LibTorch's oneDNN convolutions off in this process, as
+// torch.backends.mkldnn.enabled = False does in Python: on some virtual AMD machines oneDNN 3.6
+// (LibTorch 2.6) divides by zero choosing a convolution's backward kernel, or gives NaN
+// gradients (docs/gpu-servers.md#known-problems). Every network passes here first.
+void apply_onednn_environment() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        const char * text = std::getenv("VESTIS_ONEDNN");
+        const std::string value = text ? text : "";
+        if (value == "0" || value == "off") {
+            at::globalContext().setUserEnabledMkldnn(false);
+        } else if (!value.empty() && value != "1" && value != "on") {
+            throw std::invalid_argument("VESTIS_ONEDNN='" + value + "': expected 0 or off (oneDNN off), 1 or on");
+        }
+    });
+}
+
 }  // namespace
 
 std::shared_ptr<garment_network> make_network(const network_config & config) {
     validate(config);
+    apply_onednn_environment();
     std::shared_ptr<garment_network> network;
     if (config.kind == "full") network = std::make_shared<landmark_attention_network>(config);
     else network = std::make_shared<simple_network>(config);

@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 using namespace vestis::nn;
 
 namespace {
@@ -125,6 +128,26 @@ TEST(full_network, softmax_heatmaps_are_window_probabilities_of_the_logits) {
     c.input_size = 60;
     c.kind = "simple";
     EXPECT_THROW(make_network(c), std::invalid_argument);
+}
+
+// VESTIS_ONEDNN is read once per process, at the first network: each case runs in a child.
+TEST(onednn_switch, zero_turns_onednn_off_and_nonsense_is_refused_by_name) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    const auto onednn_after = [](const char * value) {
+        setenv("VESTIS_ONEDNN", value, 1);
+        try {
+            make_network(small_full(0.125));
+        } catch (const std::invalid_argument & e) {
+            std::fprintf(stderr, "%s\n", e.what());
+            std::exit(2);
+        }
+        std::exit(at::globalContext().userEnabledMkldnn() ? 1 : 0);
+    };
+    EXPECT_EXIT(onednn_after("0"), ::testing::ExitedWithCode(0), "");
+    EXPECT_EXIT(onednn_after("off"), ::testing::ExitedWithCode(0), "");
+    EXPECT_EXIT(onednn_after("1"), ::testing::ExitedWithCode(1), "");
+    EXPECT_EXIT(onednn_after(""), ::testing::ExitedWithCode(1), "");
+    EXPECT_EXIT(onednn_after("maybe"), ::testing::ExitedWithCode(2), "VESTIS_ONEDNN='maybe': expected 0 or off");
 }
 
 TEST(backbones, match_torchvision_parameter_counts) {
