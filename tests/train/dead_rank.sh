@@ -3,20 +3,14 @@
 # by hand (the launcher would stop the survivor itself), rank 1 killed with SIGKILL.
 #   dead_rank.sh VESTIS_BINARY DATA_DIR
 set -uo pipefail
-vestis=$1
-data=$2
-work=$(mktemp -d)
-trap 'kill -9 $rank0 $rank1 2>/dev/null; rm -rf "$work"' EXIT
-cat > "$work/config.yaml" <<YAML
-data: {root: $data, workers: 1}
-model: {kind: simple, backbone: resnet18, input_size: 32, landmark_branch: false}
-train: {epochs: 1000, batch_size: 2, log_every: 1, threads: 1}
-YAML
+source "$(dirname "$0")/rank_scripts.sh" "$1" "$2" 1000
 export MASTER_ADDR=127.0.0.1 MASTER_PORT=29633 WORLD_SIZE=2 VESTIS_DIST_TIMEOUT=30
 RANK=0 LOCAL_RANK=0 "$vestis" train --config "$work/config.yaml" --out "$work/run" --runs "$work/runs" > "$work/rank0.log" 2>&1 &
 rank0=$!
+kill_on_exit $rank0
 RANK=1 LOCAL_RANK=1 "$vestis" train --config "$work/config.yaml" --out "$work/run" --runs "$work/runs" > "$work/rank1.log" 2>&1 &
 rank1=$!
+kill_on_exit $rank1
 for _ in $(seq 120); do
   grep -q '"kind":"step"' "$work/run/metrics.jsonl" 2>/dev/null && break
   sleep 0.5

@@ -4,19 +4,12 @@
 # vestis gets the signal while it waits, as rank 0 of 2, for a rank that never comes.
 #   floating_point_exception.sh VESTIS_BINARY DATA_DIR
 set -uo pipefail
-vestis=$1
-data=$2
-work=$(mktemp -d)
-trap 'kill -9 $rank0 2>/dev/null; rm -rf "$work"' EXIT
-cat > "$work/config.yaml" <<YAML
-data: {root: $data, workers: 1}
-model: {kind: simple, backbone: resnet18, input_size: 32, landmark_branch: false}
-train: {epochs: 1, batch_size: 2, threads: 1}
-YAML
+source "$(dirname "$0")/rank_scripts.sh" "$1" "$2" 1
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])')
 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port WORLD_SIZE=2 RANK=0 LOCAL_RANK=0 VESTIS_DIST_TIMEOUT=120 \
   "$vestis" train --config "$work/config.yaml" --out "$work/run" --runs "$work/runs" > "$work/rank0.log" 2>&1 &
 rank0=$!
+kill_on_exit $rank0
 # Waiting at the rendezvous = its store listens on the port (state 0A in /proc/net/tcp*).
 listening() { grep -qi ":$(printf '%04X' "$port") [0-9A-F:]* 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null; }
 for _ in $(seq 300); do listening && break; kill -0 $rank0 2>/dev/null || break; sleep 0.1; done

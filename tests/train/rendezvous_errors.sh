@@ -3,20 +3,13 @@
 # timeout and blaming the other ranks: rank 0's port is taken by another program.
 #   rendezvous_errors.sh VESTIS_BINARY DATA_DIR
 set -uo pipefail
-vestis=$1
-data=$2
-work=$(mktemp -d)
-trap 'kill $occupant 2>/dev/null; rm -rf "$work"' EXIT
-cat > "$work/config.yaml" <<YAML
-data: {root: $data, workers: 1}
-model: {kind: simple, backbone: resnet18, input_size: 32, landmark_branch: false}
-train: {epochs: 1, batch_size: 2, threads: 1}
-YAML
+source "$(dirname "$0")/rank_scripts.sh" "$1" "$2" 1
 # Another program holds the port; it prints the port once it listens.
 python3 -u -c 'import socket, time
 s = socket.socket(); s.bind(("0.0.0.0", 0)); s.listen()
 print(s.getsockname()[1]); time.sleep(600)' > "$work/port" &
 occupant=$!
+kill_on_exit $occupant
 for _ in $(seq 100); do [[ -s $work/port ]] && break; sleep 0.1; done
 port=$(cat "$work/port")
 [[ -n $port ]] || { echo "FAIL: the port holder did not start"; exit 1; }
