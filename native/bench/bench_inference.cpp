@@ -26,7 +26,7 @@ struct prepared {
 nn::network_config named_config(const std::string & name) {
     nn::network_config c;   // "full": faithful (48 categories, 1000 attributes, 224 px)
     if (name != "full") {
-        c.kind = "simple";
+        c.kind = nn::network_kind::simple;
         c.backbone = name;
         c.landmark_branch = false;
     }

@@ -1,5 +1,6 @@
 #include "cli/model_commands.h"
 
+#include "nn/model_info.h"
 #include "runtime/predict.h"
 #include "train/exporter.h"
 
@@ -26,9 +27,40 @@ std::string joined_arguments(int argc, char ** argv) {
     return command;
 }
 
+// `vestis model info NAME`: a network's layer table, for choosing what to train.
+void add_model_info_command(CLI::App & app) {
+    auto * model = app.add_subcommand("model", "Inspect networks");
+    model->require_subcommand(1);
+    auto * info = model->add_subcommand("info", "Print a network's layers with parameter counts and stage output shapes");
+    auto config = std::make_shared<nn::network_config>();
+    auto no_landmark_branch = std::make_shared<bool>(false);
+    auto kind = std::make_shared<std::string>();
+    info->add_option("NAME", *kind, "full (the landmark-attention network) or simple")->required()->check(CLI::IsMember({"full", "simple"}));
+    info->add_option("--categories", config->categories, "Number of categories")->capture_default_str();
+    info->add_option("--attributes", config->attributes, "Number of attributes (0: no attribute head)")->capture_default_str();
+    info->add_option("--landmarks", config->landmarks, "Number of landmarks")->capture_default_str();
+    info->add_option("--width", config->width, "Width multiplier of the full network (1 = faithful)")->capture_default_str();
+    info->add_option("--backbone", config->backbone, "Backbone of the simple model")
+        ->check(CLI::IsMember({"vgg16", "resnet18", "resnet50", "mobilenet_v2"}))
+        ->capture_default_str();
+    info->add_option("--input-size", config->input_size, "Input side in pixels")->capture_default_str();
+    info->add_flag("--no-landmark-branch", *no_landmark_branch, "Simple model without the landmark branch");
+    info->add_flag("--vgg-batch-norm", config->vgg_batch_norm, "BatchNorm after every VGG convolution (a simplification)");
+    info->add_flag("--landmark-batch-norm", config->landmark_batch_norm, "BatchNorm in the landmark branch (a simplification)");
+    info->add_flag("--heatmap-softmax", config->heatmap_softmax, "Spatial-softmax heatmaps (a simplification)");
+    info->add_flag("--small-input-stem", config->small_input_stem, "Simple ResNets: 3x3 stride-1 stem without max pool, for small images");
+    info->add_flag("--tf-padding", config->tf_padding, "MobileNetV2: TensorFlow's SAME padding on the stride-2 convolutions");
+    info->callback([config, no_landmark_branch, kind] {
+        config->kind = *nn::parse_network_kind(*kind);   // IsMember has checked it
+        config->landmark_branch = !*no_landmark_branch;
+        std::cout << nn::describe_network(*config);
+    });
+}
+
 }  // namespace
 
 void add_model_commands(CLI::App & app, int argc, char ** argv) {
+    add_model_info_command(app);
     struct export_args {
         std::string run, checkpoint = "best", out, weights = "fp32";
         long long eval_images = -1;

@@ -1,4 +1,4 @@
-// `vestis export` (a run -> models/NAME) and `vestis predict` (photos -> tags).
+// `vestis model info` (a network's layers), `vestis export` (a run -> models/NAME) and `vestis predict` (photos -> tags).
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -11,7 +11,7 @@ namespace vestis::cli {
 void add_study_commands(CLI::App & app) {
     struct study_args {
         std::string plan;
-        study::study_options options;
+        train::study_options options;
         bool list = false;
     };
     auto args = std::make_shared<study_args>();
@@ -31,7 +31,7 @@ void add_study_commands(CLI::App & app) {
             }
             return;
         }
-        const std::string report = study::run_study(plan, args->options, std::cerr);
+        const std::string report = train::run_study(plan, args->options, std::cerr);
         std::cout << "report: " << report << "\n";
     });
 }

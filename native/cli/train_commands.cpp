@@ -4,6 +4,7 @@
 #include "train/config.h"
 #include "train/model_evaluation.h"
 #include "train/run_index.h"
+#include "train/run_evaluation.h"
 #include "train/trainer.h"
 
 #include <algorithm>

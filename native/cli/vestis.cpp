@@ -1,12 +1,10 @@
 // vestis: the command-line front-end. Each command is a thin layer over the libraries;
-// each command declares its flags beside it in cli/*_commands.cpp (`model info` here).
+// each command declares its flags beside it in cli/*_commands.cpp.
 #include "cli/data_commands.h"
 #include "cli/launch_command.h"
 #include "cli/model_commands.h"
 #include "cli/study_commands.h"
 #include "cli/train_commands.h"
-#include "data/dataset.h"
-#include "nn/model_info.h"
 
 #include <CLI/CLI.hpp>
 
@@ -39,32 +37,6 @@ int main(int argc, char ** argv) {
     CLI::App app{"Vestis: tags for the garment in a photo (category, attributes, landmarks)"};
     app.require_subcommand(1);
 
-    auto * model = app.add_subcommand("model", "Inspect networks");
-    model->require_subcommand(1);
-    auto * info = model->add_subcommand("info", "Print a network's layers with parameter counts and stage output shapes");
-    vestis::nn::network_config config;
-    info->add_option("NAME", config.kind, "full (the landmark-attention network) or simple")
-        ->required()
-        ->check(CLI::IsMember({"full", "simple"}));
-    info->add_option("--categories", config.categories, "Number of categories")->capture_default_str();
-    info->add_option("--attributes", config.attributes, "Number of attributes (0: no attribute head)")->capture_default_str();
-    info->add_option("--landmarks", config.landmarks, "Number of landmarks")->capture_default_str();
-    info->add_option("--width", config.width, "Width multiplier of the full network (1 = faithful)")->capture_default_str();
-    info->add_option("--backbone", config.backbone, "Backbone of the simple model")
-        ->check(CLI::IsMember({"vgg16", "resnet18", "resnet50", "mobilenet_v2"}))
-        ->capture_default_str();
-    info->add_option("--input-size", config.input_size, "Input side in pixels")->capture_default_str();
-    bool no_landmark_branch = false;
-    info->add_flag("--no-landmark-branch", no_landmark_branch, "Simple model without the landmark branch");
-    info->add_flag("--vgg-batch-norm", config.vgg_batch_norm, "BatchNorm after every VGG convolution (a simplification)");
-    info->add_flag("--landmark-batch-norm", config.landmark_batch_norm, "BatchNorm in the landmark branch (a simplification)");
-    info->add_flag("--heatmap-softmax", config.heatmap_softmax, "Spatial-softmax heatmaps (a simplification)");
-    info->add_flag("--small-input-stem", config.small_input_stem, "Simple ResNets: 3x3 stride-1 stem without max pool, for small images");
-
-    info->callback([&] {
-        config.landmark_branch = !no_landmark_branch;
-        std::cout << vestis::nn::describe_network(config);
-    });
     vestis::cli::add_data_commands(app);
     vestis::cli::add_train_commands(app);
     vestis::cli::add_model_commands(app, argc, argv);

@@ -1,11 +1,11 @@
 #include "data/dataset.h"
 
+#include "io/atomic_file.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <random>
 #include <sstream>
@@ -42,9 +42,9 @@ namespace {
 class table_file {
 public:
     table_file(const fs::path & path, std::string display) : display_(std::move(display)) {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) throw data_error(display_ + ": cannot open");
-        text_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        file_contents file = read_file(path.string());
+        if (!file.problem.empty()) throw data_error(display_ + ": " + file.problem);
+        text_ = std::move(file.bytes);
         // Windows editors start UTF-8 files with a byte-order mark: it is not part of line 1.
         if (text_.rfind("\xEF\xBB\xBF", 0) == 0) text_.erase(0, 3);
         at_ = text_.data();

@@ -7,8 +7,6 @@
 
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <system_error>
 
 namespace vestis::data {
@@ -174,10 +172,10 @@ dataset_index load_dataset(const std::string & root_text, std::string * cache_no
     const auto note = [&](const std::string & text) {
         if (cache_note) *cache_note = text;
     };
-    if (std::ifstream in{cache, std::ios::binary}) {
+    if (file_contents file = read_file(cache.string()); file.problem.empty()) {
         try {
             bool current = false;
-            dataset_index index = deserialize(std::string(std::istreambuf_iterator<char>(in), {}), key, root_text, current);
+            dataset_index index = deserialize(file.bytes, key, root_text, current);
             if (current) {
                 note("index read from the cache " + cache.string());
                 return index;

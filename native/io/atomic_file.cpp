@@ -46,13 +46,24 @@ void prepare_output_folder(const std::string & folder, const std::string & marke
     fs::create_directories(out);
 }
 
+file_contents read_file(const std::string & path) {
+    file_contents file;
+    std::error_code error;
+    if (std::filesystem::is_directory(path, error)) {
+        file.problem = "is a folder, not a file";
+    } else if (std::ifstream in{path, std::ios::binary}) {
+        file.bytes.assign(std::istreambuf_iterator<char>(in), {});
+        if (in.bad()) file.problem = "could not be read to the end";
+    } else {
+        file.problem = std::filesystem::exists(path, error) ? "cannot be read" : "no such file";
+    }
+    return file;
+}
+
 std::string read_whole_file(const std::string & path) {
-    if (std::filesystem::is_directory(path)) throw std::runtime_error(path + ": is a folder, not a file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error(path + ": cannot be opened (missing or unreadable)");
-    std::string bytes((std::istreambuf_iterator<char>(in)), {});
-    if (in.bad()) throw std::runtime_error(path + ": could not be read to the end");
-    return bytes;
+    file_contents file = read_file(path);
+    if (!file.problem.empty()) throw std::runtime_error(path + ": " + file.problem);
+    return std::move(file.bytes);
 }
 
 }  // namespace vestis

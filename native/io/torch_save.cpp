@@ -1,10 +1,10 @@
 #include "io/torch_save.h"
 
+#include "io/atomic_file.h"
+
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <memory>
 #include <variant>
 
@@ -31,18 +31,20 @@ T little_endian(const unsigned char * p) {
 
 // --- zip: torch.save stores entries uncompressed -------------------------------------
 struct zip_archive {
-    std::vector<unsigned char> bytes;
+    std::string bytes;
     std::map<std::string, std::pair<std::size_t, std::size_t>> entries;   // name -> (offset, size)
 
+    const unsigned char * byte_at(std::size_t offset) const { return reinterpret_cast<const unsigned char *>(bytes.data()) + offset; }
+
     void read(const std::string & path) {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) fail(path, "cannot open the file");
-        bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        file_contents file = read_file(path);
+        if (!file.problem.empty()) fail(path, file.problem);
+        bytes = std::move(file.bytes);
         const std::size_t n = bytes.size();
         // The end-of-central-directory record sits in the last 22 bytes plus any comment.
         std::size_t end = std::string::npos;
         for (std::size_t back = 22; back <= n && back <= 22 + 65535; ++back) {
-            if (little_endian<std::uint32_t>(&bytes[n - back]) == 0x06054b50) {
+            if (little_endian<std::uint32_t>(byte_at(n - back)) == 0x06054b50) {
                 end = n - back;
                 break;
             }
@@ -50,22 +52,22 @@ struct zip_archive {
         if (end == std::string::npos) {
             fail(path, "not a zip archive: is it a file from torch.save (PyTorch >= 1.6), or the legacy format?");
         }
-        const auto count = little_endian<std::uint16_t>(&bytes[end + 10]);
-        std::size_t at = little_endian<std::uint32_t>(&bytes[end + 16]);
+        const auto count = little_endian<std::uint16_t>(byte_at(end + 10));
+        std::size_t at = little_endian<std::uint32_t>(byte_at(end + 16));
         for (int e = 0; e < count; ++e) {
-            if (at + 46 > n || little_endian<std::uint32_t>(&bytes[at]) != 0x02014b50) fail(path, "damaged zip directory");
-            const auto method = little_endian<std::uint16_t>(&bytes[at + 10]);
-            const std::size_t size = little_endian<std::uint32_t>(&bytes[at + 20]);
-            const std::size_t name_length = little_endian<std::uint16_t>(&bytes[at + 28]);
-            const std::size_t extra_length = little_endian<std::uint16_t>(&bytes[at + 30]);
-            const std::size_t comment_length = little_endian<std::uint16_t>(&bytes[at + 32]);
-            const std::size_t local = little_endian<std::uint32_t>(&bytes[at + 42]);
+            if (at + 46 > n || little_endian<std::uint32_t>(byte_at(at)) != 0x02014b50) fail(path, "damaged zip directory");
+            const auto method = little_endian<std::uint16_t>(byte_at(at + 10));
+            const std::size_t size = little_endian<std::uint32_t>(byte_at(at + 20));
+            const std::size_t name_length = little_endian<std::uint16_t>(byte_at(at + 28));
+            const std::size_t extra_length = little_endian<std::uint16_t>(byte_at(at + 30));
+            const std::size_t comment_length = little_endian<std::uint16_t>(byte_at(at + 32));
+            const std::size_t local = little_endian<std::uint32_t>(byte_at(at + 42));
             if (at + 46 + name_length > n) fail(path, "damaged zip directory");
-            std::string name(reinterpret_cast<const char *>(&bytes[at + 46]), name_length);
+            std::string name(reinterpret_cast<const char *>(byte_at(at + 46)), name_length);
             if (method != 0) fail(path, "zip entry '" + name + "' is compressed; torch.save stores entries as they are");
             if (local + 30 > n) fail(path, "damaged zip entry '" + name + "'");
-            const std::size_t data = local + 30 + little_endian<std::uint16_t>(&bytes[local + 26]) +
-                                     little_endian<std::uint16_t>(&bytes[local + 28]);
+            const std::size_t data = local + 30 + little_endian<std::uint16_t>(byte_at(local + 26)) +
+                                     little_endian<std::uint16_t>(byte_at(local + 28));
             if (data + size > n) fail(path, "zip entry '" + name + "' runs past the end of the file");
             entries[name] = {data, size};
             at += 46 + name_length + extra_length + comment_length;
@@ -323,7 +325,7 @@ std::map<std::string, saved_tensor> read_torch_save(const std::string & path) {
     zip.read(path);
     const auto * pickle = zip.find_suffix("/data.pkl");
     if (!pickle) fail(path, "no data.pkl inside: not a file written by torch.save");
-    pickle_machine machine{path, zip.bytes.data() + pickle->first, zip.bytes.data() + pickle->first + pickle->second, {}, {}, {}};
+    pickle_machine machine{path, zip.byte_at(pickle->first), zip.byte_at(pickle->first + pickle->second), {}, {}, {}};
     const value_ptr root = machine.run();
     if (root->k != value::kind::dict) fail(path, "holds no dict of tensors (is it a state_dict?)");
 
@@ -356,7 +358,7 @@ std::map<std::string, saved_tensor> read_torch_save(const std::string & path) {
             for (std::size_t d = 0; d < index.size(); ++d) at += index[d] * ref.stride[d];
             const std::size_t byte = static_cast<std::size_t>(at) * size;
             if (at < 0 || byte + size > storage->second) fail(path, key->s + ": reads outside its storage");
-            t.values[i] = element(ref.storage_type, zip.bytes.data() + storage->first + byte);
+            t.values[i] = element(ref.storage_type, zip.byte_at(storage->first + byte));
             for (std::size_t d = index.size(); d-- > 0;) {
                 if (++index[d] < t.shape[d]) break;
                 index[d] = 0;

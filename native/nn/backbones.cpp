@@ -221,26 +221,34 @@ private:
 };
 
 // ---- MobileNetV2 ------------------------------------------------------------------------
-// Convolution, BatchNorm, ReLU6: the unit MobileNetV2 is built from.
+// Convolution, BatchNorm, ReLU6: the unit MobileNetV2 is built from. With `tf_padding`, a
+// stride-2 3x3 convolution pads as TensorFlow's SAME does on even sizes: 0 before, 1 after.
 struct conv_bn_relu6 : torch::nn::Module, onnx_emittable {
     torch::nn::Conv2d conv_{nullptr};
     torch::nn::BatchNorm2d bn_{nullptr};
-    conv_bn_relu6(int in, int out, int kernel, int stride, int groups = 1) {
+    bool pad_end_only = false;
+    conv_bn_relu6(int in, int out, int kernel, int stride, int groups = 1, bool tf_padding = false)
+        : pad_end_only(tf_padding && stride == 2 && kernel == 3) {
         conv_ = register_module("conv", conv(in, out, kernel, stride, groups));
+        if (pad_end_only) conv_->options.padding(0);
         bn_ = register_module("bn", torch::nn::BatchNorm2d(out));
     }
-    torch::Tensor forward(const torch::Tensor & x) { return torch::clamp(bn_->forward(conv_->forward(x)), 0, 6); }
-    std::string emit_onnx(onnx_emitter & e, const std::string & x) const override { return e.relu6(e.conv(conv_, x, bn_)); }
+    torch::Tensor forward(const torch::Tensor & x) {
+        return torch::clamp(bn_->forward(conv_->forward(pad_end_only ? torch::constant_pad_nd(x, {0, 1, 0, 1}) : x)), 0, 6);
+    }
+    std::string emit_onnx(onnx_emitter & e, const std::string & x) const override {
+        return e.relu6(e.conv(conv_, x, bn_, {}, pad_end_only ? 1 : 0));
+    }
 };
 
 struct inverted_residual : torch::nn::Module, onnx_emittable {
     torch::nn::Sequential body{nullptr};
     bool residual;
-    inverted_residual(int in, int out, int stride, int expand) : residual(stride == 1 && in == out) {
+    inverted_residual(int in, int out, int stride, int expand, bool tf_padding) : residual(stride == 1 && in == out) {
         const int hidden = in * expand;
         torch::nn::Sequential b;
         if (expand != 1) b->push_back("expand", std::make_shared<conv_bn_relu6>(in, hidden, 1, 1));
-        b->push_back("depthwise", std::make_shared<conv_bn_relu6>(hidden, hidden, 3, stride, hidden));
+        b->push_back("depthwise", std::make_shared<conv_bn_relu6>(hidden, hidden, 3, stride, hidden, tf_padding));
         b->push_back("project", conv(hidden, out, 1));
         b->push_back("project_bn", torch::nn::BatchNorm2d(out));
         body = register_module("body", b);
@@ -260,18 +268,18 @@ int divisible_by_8(double channels) {
 
 class mobilenet_v2 : public backbone {
 public:
-    explicit mobilenet_v2(double width) {
+    mobilenet_v2(double width, bool tf_padding) {
         struct setting { int expand, channels, repeats, stride; };
         const setting settings[] = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
                                     {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
         torch::nn::Sequential to_stride8, rest;
         int in = divisible_by_8(32 * width);
-        to_stride8->push_back(std::make_shared<conv_bn_relu6>(3, in, 3, 2));
+        to_stride8->push_back(std::make_shared<conv_bn_relu6>(3, in, 3, 2, 1, tf_padding));
         for (std::size_t stage = 0; stage < std::size(settings); ++stage) {
             const setting & s = settings[stage];
             const int out = divisible_by_8(s.channels * width);
             for (int i = 0; i < s.repeats; ++i) {
-                auto block = std::make_shared<inverted_residual>(in, out, i == 0 ? s.stride : 1, s.expand);
+                auto block = std::make_shared<inverted_residual>(in, out, i == 0 ? s.stride : 1, s.expand, tf_padding);
                 (stage <= 2 ? to_stride8 : rest)->push_back(block);   // stages 0-2 end at stride 8
                 in = out;
             }
@@ -335,11 +343,11 @@ private:
 
 }  // namespace
 
-std::shared_ptr<backbone> make_backbone(const std::string & name, bool vgg_batch_norm, double width, bool small_stem) {
+std::shared_ptr<backbone> make_backbone(const std::string & name, bool vgg_batch_norm, double width, bool tf_padding, bool small_stem) {
     if (name == "vgg16") return std::make_shared<vgg16_features>(1.0, /*with_conv5=*/true, vgg_batch_norm);
     if (name == "resnet18") return std::make_shared<resnet>(std::vector<int>{2, 2, 2, 2}, /*bottleneck=*/false, width, small_stem);
     if (name == "resnet50") return std::make_shared<resnet>(std::vector<int>{3, 4, 6, 3}, /*bottleneck=*/true, width, small_stem);
-    if (name == "mobilenet_v2") return std::make_shared<mobilenet_v2>(width);
+    if (name == "mobilenet_v2") return std::make_shared<mobilenet_v2>(width, tf_padding);
     throw std::invalid_argument("backbone '" + name + "' is not one of vgg16, resnet18, resnet50, mobilenet_v2");
 }
 

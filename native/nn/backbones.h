@@ -54,8 +54,9 @@ private:
 // convolution `conv` (0 = conv1_1 .. 12 = conv5_3).
 int vgg16_feature_index(int conv, bool batch_norm);
 
-// `width` applies to the ResNets and MobileNetV2, `small_stem` to the ResNets (see network_config).
-std::shared_ptr<backbone> make_backbone(const std::string & name, bool vgg_batch_norm = false, double width = 1.0,
+// `width` applies to the ResNets and MobileNetV2, `tf_padding` to MobileNetV2, `small_stem` to the
+// ResNets (see network_config).
+std::shared_ptr<backbone> make_backbone(const std::string & name, bool vgg_batch_norm = false, double width = 1.0, bool tf_padding = false,
                                         bool small_stem = false);
 
 }  // namespace vestis::nn

@@ -18,7 +18,7 @@ std::string shape_text(const std::vector<int64_t> & shape) {
 }
 
 std::string expected_file(const network_config & c) {
-    if (c.kind == "full" || c.backbone == "vgg16") return c.vgg_batch_norm ? "vgg16_bn" : "vgg16";
+    if (c.kind == network_kind::full || c.backbone == "vgg16") return c.vgg_batch_norm ? "vgg16_bn" : "vgg16";
     return c.backbone;
 }
 
@@ -32,7 +32,7 @@ bool is_imagenet_head(const std::string & key) {
 int import_imagenet_weights(garment_network & network, const std::string & path) {
     const network_config & c = network.config();
     const std::string kind = expected_file(c);
-    const std::string hint = " (model " + (c.kind == "full" ? std::string("kind full") : "backbone " + c.backbone) +
+    const std::string hint = " (model " + (c.kind == network_kind::full ? std::string("kind full") : "backbone " + c.backbone) +
                              (c.vgg_batch_norm ? ", vgg_batch_norm" : "") + " takes torchvision's " + kind + " weights";
     const auto saved = read_torch_save(path);
     const named_tensors targets = network.imagenet_state();

@@ -1,24 +1,15 @@
 #include "nn/losses_config.h"
 
-#include <cstdio>
+#include "vestis/number_text.h"
+
 #include <stdexcept>
 #include <string>
 
 namespace vestis::nn {
 
-namespace {
-
-std::string text(double value) {
-    char out[32];
-    std::snprintf(out, sizeof out, "%g", value);
-    return out;
-}
-
-}  // namespace
-
 void validate(const loss_config & c) {
     const auto non_negative = [](double v, const char * field) {
-        if (!(v >= 0.0)) throw std::invalid_argument(std::string(field) + ": expected a weight >= 0, got " + text(v));
+        if (!(v >= 0.0)) throw std::invalid_argument(std::string(field) + ": expected a weight >= 0, got " + shortest_text(v));
     };
     non_negative(c.category_weight, "loss.category_weight");
     non_negative(c.attribute_weight, "loss.attribute_weight");
@@ -26,12 +17,12 @@ void validate(const loss_config & c) {
     non_negative(c.attribute_negative_weight, "loss.attribute_negative_weight");
     non_negative(c.attribute_positive_weight, "loss.attribute_positive_weight");
     if (!(c.label_smoothing >= 0.0 && c.label_smoothing < 1.0)) {
-        throw std::invalid_argument("loss.label_smoothing: expected a fraction in [0, 1), got " + text(c.label_smoothing));
+        throw std::invalid_argument("loss.label_smoothing: expected a fraction in [0, 1), got " + shortest_text(c.label_smoothing));
     }
     if (c.attribute_loss != "auto" && c.attribute_loss != "two_class" && c.attribute_loss != "bce" && c.attribute_loss != "fbeta") {
         throw std::invalid_argument("loss.attribute_loss: expected auto, two_class, bce or fbeta, got '" + c.attribute_loss + "'");
     }
-    if (!(c.fbeta > 0.0)) throw std::invalid_argument("loss.fbeta: expected a number > 0, got " + text(c.fbeta));
+    if (!(c.fbeta > 0.0)) throw std::invalid_argument("loss.fbeta: expected a number > 0, got " + shortest_text(c.fbeta));
 }
 
 }  // namespace vestis::nn

@@ -55,7 +55,7 @@ std::shared_ptr<garment_network> make_network(const network_config & config) {
     validate(config);
     apply_onednn_environment();
     std::shared_ptr<garment_network> network;
-    if (config.kind == "full") network = std::make_shared<landmark_attention_network>(config);
+    if (config.kind == network_kind::full) network = std::make_shared<landmark_attention_network>(config);
     else network = std::make_shared<simple_network>(config);
     initialise(*network);
     network->freeze_imagenet_parts();

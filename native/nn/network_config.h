@@ -1,12 +1,21 @@
 // What a network is made of, without LibTorch: front-ends (CLI, config) include this alone.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace vestis::nn {
 
+enum class network_kind {
+    full,     // the landmark-attention network: VGG16, landmark branch, attention U-Net, heads
+    simple,   // a backbone with category and attribute heads, and optionally the landmark branch
+};
+const char * network_kind_name(network_kind kind);   // "full", "simple": the config's and card's words
+std::optional<network_kind> parse_network_kind(std::string_view name);
+
 struct network_config {
-    std::string kind = "full";         // "full" (landmark-attention) or "simple"
+    network_kind kind = network_kind::full;
     std::string backbone = "vgg16";    // simple: vgg16, resnet18, resnet50, mobilenet_v2
     double width = 1.0;                // full, simple ResNets and MobileNetV2: scales every channel count (1 = faithful;
                                        // MobileNetV2 rounds to multiples of 8 as torchvision does)
@@ -19,6 +28,9 @@ struct network_config {
                                        // (near each pixel), trained by cross-entropy rather than MSE
     bool small_input_stem = false;     // a simplification for simple ResNets on 28-64 px images: a 3x3
                                        // stride-1 first convolution and no max pool (CIFAR-style)
+    bool tf_padding = false;           // mobilenet_v2: stride-2 convolutions pad 0 before and 1 after, as TensorFlow's
+                                       // SAME padding does and Google's ImageNet weights were trained (torchvision pads 1 on
+                                       // both sides, which shifts those layers' outputs by a pixel)
     bool freeze_batch_norm = false;    // the backbone's BatchNorms stay in eval mode and untrained, as when
                                        // fine-tuning from ImageNet weights whose statistics must be kept
     int frozen_layers = 0;             // the backbone's first N layers, as torchvision numbers them (features.N for
@@ -29,6 +41,10 @@ struct network_config {
     int landmarks = 8;
     int input_size = 224;              // for shape checks and `model info`
 };
+
+// Whether the network predicts landmark heatmaps: the full network always, the simple one with
+// its landmark branch (and landmarks to predict).
+bool has_landmark_head(const network_config & config);
 
 // Checks names and ranges; throws std::invalid_argument naming the field.
 void validate(const network_config & config);

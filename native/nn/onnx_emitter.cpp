@@ -61,7 +61,7 @@ std::string onnx_emitter::add_weight(const torch::Tensor & value, const std::str
 }
 
 std::string onnx_emitter::conv(const torch::nn::Conv2d & conv, const std::string & x, const torch::nn::BatchNorm2d & norm,
-                               const std::string & output) {
+                               const std::string & output, std::int64_t extra_end_padding) {
     torch::NoGradGuard no_grad;
     const auto & o = conv->options;
     torch::Tensor weight = conv->weight.detach();
@@ -77,7 +77,7 @@ std::string onnx_emitter::conv(const torch::nn::Conv2d & conv, const std::string
     const std::int64_t pad = explicit_padding(o, stem);
     return graph_.add_node("Conv", {x, add_weight(weight, stem + ".weight", 0), add_weight(bias, stem + ".bias", 0)},
                            {attribute::of("kernel_shape", pair_list(kernel)), attribute::of("strides", pair_list(stride)),
-                            attribute::of("pads", std::vector<std::int64_t>{pad, pad, pad, pad}),
+                            attribute::of("pads", std::vector<std::int64_t>{pad, pad, pad + extra_end_padding, pad + extra_end_padding}),
                             attribute::of("dilations", pair_list(dilation)), attribute::of("group", std::int64_t{o.groups()})},
                            output);
 }

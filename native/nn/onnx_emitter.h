@@ -27,9 +27,10 @@ public:
 
     onnx_export::graph_builder & graph() { return graph_; }
 
-    // Convolutions, with the BatchNorm after them folded in when given.
+    // Convolutions, with the BatchNorm after them folded in when given; `extra_end_padding` more
+    // rows and columns at the bottom and right (TensorFlow's SAME padding, see network_config).
     std::string conv(const torch::nn::Conv2d & conv, const std::string & x, const torch::nn::BatchNorm2d & norm = nullptr,
-                     const std::string & output = {});
+                     const std::string & output = {}, std::int64_t extra_end_padding = 0);
     std::string deconv(const torch::nn::ConvTranspose2d & deconv, const std::string & x,
                        const torch::nn::BatchNorm2d & norm = nullptr);
     std::string linear(const torch::nn::Linear & linear, const std::string & x, const std::string & output = {});

@@ -23,7 +23,7 @@ onnx_export_result export_onnx(garment_network & net, const preprocess_options &
     net.eval();   // BatchNorm folds its running statistics, as eval mode uses them
 
     using names = onnx_output_names;
-    const bool heatmaps = config.kind == "full" || (config.landmark_branch && config.landmarks > 0);
+    const bool heatmaps = has_landmark_head(config);
     onnx_export::graph_builder graph(name, storage);
     graph.set_producer("vestis", VESTIS_VERSION);
     graph.add_input("image", {-1, 3, config.input_size, config.input_size});
@@ -32,7 +32,7 @@ onnx_export_result export_onnx(garment_network & net, const preprocess_options &
     if (config.categories > 0) graph.add_output(names::category_logits);
     if (config.attributes > 0) graph.add_output(names::attribute_logits);
     if (heatmaps) graph.add_output(names::landmark_heatmaps);
-    if (config.kind == "full") graph.add_output(names::attention);
+    if (config.kind == network_kind::full) graph.add_output(names::attention);
 
     onnx_export_result out;
     out.model = graph.finish();
@@ -49,7 +49,7 @@ onnx_export_result export_onnx(garment_network & net, const preprocess_options &
         card.landmarks = deepfashion_landmark_names();
         card.landmarks.resize(static_cast<std::size_t>(config.landmarks));
     }
-    if (config.kind == "full") card.outputs.attention = names::attention;
+    if (config.kind == network_kind::full) card.outputs.attention = names::attention;
     card.categories = std::move(categories);
     card.attributes = std::move(attributes);
     return out;

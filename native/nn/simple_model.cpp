@@ -5,7 +5,7 @@
 namespace vestis::nn {
 
 simple_network::simple_network(const network_config & config) : garment_network(config) {
-    backbone_ = register_module("backbone", make_backbone(config.backbone, config.vgg_batch_norm, config.width, config.small_input_stem));
+    backbone_ = register_module("backbone", make_backbone(config.backbone, config.vgg_batch_norm, config.width, config.tf_padding, config.small_input_stem));
     if (config.landmark_branch && config.landmarks > 0) {
         landmarks_ = register_module("landmark_branch",
                                      std::make_shared<landmark_branch>(backbone_->stride8_channels(), config.landmarks, 1.0,

@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <stdexcept>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace vestis::onnx_export {
@@ -192,14 +193,61 @@ void graph_builder::set_producer(const std::string & name, const std::string & v
 
 namespace {
 
+// The declared dims of `name`: an initializer's, or a graph input's or value_info's with every
+// dim known; empty when the graph does not declare them.
+std::vector<std::int64_t> declared_dims(const onnx::GraphProto & graph, const std::string & name) {
+    for (const onnx::TensorProto & t : graph.initializer()) {
+        if (t.name() == name) return {t.dims().begin(), t.dims().end()};
+    }
+    for (const auto * values : {&graph.input(), &graph.value_info()}) {
+        for (const onnx::ValueInfoProto & v : *values) {
+            if (v.name() != name || !v.type().tensor_type().has_shape()) continue;
+            std::vector<std::int64_t> dims;
+            for (const auto & d : v.type().tensor_type().shape().dim()) {
+                if (!d.has_dim_value()) return {};
+                dims.push_back(d.dim_value());
+            }
+            return dims;
+        }
+    }
+    return {};
+}
+
+// A convolution without kernel_shape takes it from its weight's dims, and libonnx 1.13 then
+// indexes the input's axes and the strides by the weight's rank unchecked (a fuzzed weight of
+// another rank than the input: SIGSEGV in convPoolShapeInference). So the kernel_shape the weight
+// implies is written into the node, where libonnx does check it against the input's rank.
+void state_kernel_shape(onnx::GraphProto & graph, onnx::NodeProto & node, const std::string & source) {
+    static const std::unordered_map<std::string, int> weight_input = {{"Conv", 1}, {"ConvInteger", 1}, {"QLinearConv", 3}};
+    const auto weight = weight_input.find(node.op_type());
+    if (weight == weight_input.end()) return;
+    for (const onnx::AttributeProto & a : node.attribute()) {
+        if (a.name() == "kernel_shape") return;
+    }
+    const auto where = [&] { return source + ": node '" + node.name() + "' (" + node.op_type() + "): "; };
+    if (node.input_size() <= weight->second) {
+        throw std::runtime_error(where() + "has " + std::to_string(node.input_size()) + " inputs, too few for a weight");
+    }
+    const std::vector<std::int64_t> dims = declared_dims(graph, node.input(weight->second));
+    if (dims.size() < 3) {
+        throw std::runtime_error(where() + "no kernel_shape, and its weight '" + node.input(weight->second) +
+                                 "' has no declared shape of 3 or more dims to take it from");
+    }
+    onnx::AttributeProto & kernel = *node.add_attribute();
+    kernel.set_name("kernel_shape");
+    kernel.set_type(onnx::AttributeProto::INTS);
+    for (std::size_t d = 2; d < dims.size(); ++d) kernel.add_ints(dims[d]);
+}
+
 // Strict shape inference, then the checker; the outputs' inferred shapes are merged into `model`.
 // Window attributes ONNX's own shape inference divides by without checking them (libonnx
 // 1.13 dies of SIGFPE on a stride of 0: found by tests/fuzz), so they are checked first.
-void check_window_attributes(const onnx::GraphProto & graph, const std::string & source) {
+void check_window_attributes(onnx::GraphProto & graph, const std::string & source) {
     static const std::unordered_set<std::string> windowed = {"Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "MaxPool",
                                                             "AveragePool", "LpPool", "MaxUnpool", "MaxRoiPool"};
-    for (const onnx::NodeProto & node : graph.node()) {
+    for (onnx::NodeProto & node : *graph.mutable_node()) {
         if (!windowed.count(node.op_type())) continue;
+        state_kernel_shape(graph, node, source);
         // One value per spatial axis (pads: two), the same axes for every attribute: libonnx's
         // shape inference reads them by index without checking (a fuzzed 3-value pads: SIGSEGV).
         std::int64_t axes = -1;
@@ -234,7 +282,7 @@ void check_window_attributes(const onnx::GraphProto & graph, const std::string &
 }
 
 void check_and_infer(onnx::ModelProto & model, const std::string & source) {
-    check_window_attributes(model.graph(), source);
+    check_window_attributes(*model.mutable_graph(), source);
     try {
         // Inference first: it gives the graph outputs the shapes the checker requires of them.
         onnx::ShapeInferenceOptions options(/*check_type=*/true, /*strict_mode=*/1, /*data_prop=*/true);

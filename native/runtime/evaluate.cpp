@@ -31,26 +31,34 @@ onnx_evaluation evaluate_onnx(onnx_model & model, const data::dataset_index & in
             continue;
         }
         const raw_outputs o = model.run(ex.image.data());
-        if (!o.category_logits.empty()) metrics.add_category(o.category_logits.data(), static_cast<int>(o.category_logits.size()), ex.category);
+        example_score scored;
+        scored.true_category = ex.category;
+        if (!o.category_logits.empty()) {
+            scored.category_logits = o.category_logits.data();
+            scored.category_count = static_cast<int>(o.category_logits.size());
+        }
+        std::vector<float> probabilities;
         if (!o.attribute_logits.empty() && !ex.attributes.empty()) {
             // Ranked by the positive logit, as the trainer's validation ranks them.
             const bool pairs = card.outputs.attributes == attribute_encoding::two_class;
-            const float * scores = o.attribute_logits.data() + (pairs ? attribute_count : 0);
-            const std::vector<float> probabilities = attribute_probabilities(o.attribute_logits.data(), attribute_count, card.outputs.attributes);
-            metrics.add_attributes(scores, probabilities.data(), ex.attributes.data());
+            probabilities = attribute_probabilities(o.attribute_logits.data(), attribute_count, card.outputs.attributes);
+            scored.attribute_scores = o.attribute_logits.data() + (pairs ? attribute_count : 0);
+            scored.attribute_probabilities = probabilities.data();
+            scored.attribute_truth = ex.attributes.data();
         }
+        std::vector<point> predicted;
         if (landmark_count > 0) {
             const output_maps & h = o.heatmaps;
-            const std::vector<landmark> found = decode_landmarks(h.values.data(), h.count, h.width, h.height, identity);
-            // Both measured in the crop's frame, as the published error is.
-            std::vector<point> predicted, actual;
-            for (const landmark & l : found) {
-                const point input{l.input.x / static_cast<float>(std::max(width - 1, 1)), l.input.y / static_cast<float>(std::max(height - 1, 1))};
-                predicted.push_back(crop_fraction(input, ex.content, width, height));
+            for (const landmark & l : decode_landmarks(h.values.data(), h.count, h.width, h.height, identity)) {
+                predicted.push_back({l.input.x / static_cast<float>(std::max(width - 1, 1)), l.input.y / static_cast<float>(std::max(height - 1, 1))});
             }
-            for (const point & p : ex.landmarks) actual.push_back(crop_fraction(p, ex.content, width, height));
-            metrics.add_landmarks(predicted.data(), actual.data(), ex.visible.data());
+            scored.predicted_landmarks = predicted.data();
+            scored.true_landmarks = ex.landmarks.data();
+            scored.landmark_visible = ex.visible.data();
+            scored.content = ex.content;
+            scored.input_width = width, scored.input_height = height;
         }
+        metrics.add_example(scored);
         if (progress) progress(done + 1, samples.size());
     }
     out.report = metrics.finish();

@@ -1,10 +1,9 @@
 #include "runtime/onnx_model.h"
 
+#include "io/atomic_file.h"
 #include "onnx/graph_builder.h"
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 namespace vestis::runtime {
 
@@ -12,12 +11,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_file(const fs::path & path, const char * what) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw model_error(path.string() + ": " + (fs::exists(path) ? "cannot be read" : std::string("missing: a model folder holds ") + what));
-    }
-    return std::string(std::istreambuf_iterator<char>(in), {});
+std::string read_model_file(const fs::path & path, const char * what) {
+    if (!fs::exists(path)) throw model_error(path.string() + ": missing: a model folder holds " + what);
+    file_contents file = read_file(path.string());
+    if (!file.problem.empty()) throw model_error(path.string() + ": " + file.problem);
+    return std::move(file.bytes);
 }
 
 std::string shape_text(const std::vector<std::int64_t> & dims) {
@@ -77,7 +75,7 @@ output_maps to_maps(const cv::Mat & blob) {
 model_card read_model_card(const std::string & directory) {
     const fs::path card_path = fs::path(directory) / "card.json";
     if (!fs::is_directory(directory)) throw model_error(directory + ": no such model folder (expected a folder with model.onnx and card.json)");
-    const std::string text = read_file(card_path, "model.onnx and card.json");
+    const std::string text = read_model_file(card_path, "model.onnx and card.json");
     result<model_card> card = parse_model_card(text, card_path.string());
     if (!card) throw model_error(card.error().message());
     return std::move(card).value();
@@ -86,7 +84,7 @@ model_card read_model_card(const std::string & directory) {
 onnx_model::onnx_model(const std::string & directory) : directory_(directory) {
     card_ = read_model_card(directory);
     model_path_ = (fs::path(directory) / "model.onnx").string();
-    load(read_file(model_path_, "model.onnx and card.json"), (fs::path(directory) / "card.json").string());
+    load(read_model_file(model_path_, "model.onnx and card.json"), (fs::path(directory) / "card.json").string());
 }
 
 onnx_model::onnx_model(model_card card, const std::string & serialized, const std::string & source)

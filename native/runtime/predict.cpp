@@ -1,5 +1,6 @@
 #include "runtime/predict.h"
 
+#include "io/atomic_file.h"
 #include "vestis/preprocess.h"
 
 #include <nlohmann/json.hpp>
@@ -10,8 +11,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 
 namespace vestis::runtime {
@@ -81,9 +80,10 @@ std::string megapixels(double pixels) {
 
 decoded_photo read_photo(const std::string & path, long long max_pixels, bool strict) {
     if (std::filesystem::is_directory(path)) throw image_error(path + ": is a folder, not a photo");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw image_error(path + ": " + (std::filesystem::exists(path) ? "cannot be read" : "no such file"));
-    const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+    file_contents file = read_file(path);
+    if (!file.problem.empty()) throw image_error(path + ": " + file.problem);
+    const std::vector<std::uint8_t> bytes(file.bytes.begin(), file.bytes.end());   // the layout OpenCV's decoders take
+    file.bytes = {};
     if (bytes.empty()) throw image_error(path + ": empty file, not an image");
     const auto [header_width, header_height] = header_size(bytes);
     const auto too_large = [&](long long w, long long h) {

@@ -1,5 +1,7 @@
 #include "train/config.h"
 
+#include "vestis/number_text.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -16,7 +18,32 @@ namespace vestis::train {
 
 namespace {
 
-using target = std::variant<bool *, int *, long long *, std::uint64_t *, double *, std::string *>;
+// A key whose value is one of a few names, read into an enum.
+struct choice {
+    std::function<bool(const std::string &)> set;   // false when the text names no value
+    std::function<std::string()> get;
+    const char * expected;                          // "full or simple"
+};
+
+choice network_kind_choice(nn::network_kind * kind) {
+    return {[kind](const std::string & text) {
+                const auto parsed = nn::parse_network_kind(text);
+                if (parsed) *kind = *parsed;
+                return parsed.has_value();
+            },
+            [kind] { return std::string(nn::network_kind_name(*kind)); }, "full or simple"};
+}
+
+choice crop_policy_choice(crop_policy * policy) {
+    return {[policy](const std::string & text) {
+                const auto parsed = parse_crop_policy(text.c_str());
+                if (parsed.ok()) *policy = parsed.value();
+                return parsed.ok();
+            },
+            [policy] { return std::string(crop_policy_name(*policy)); }, "stretch or letterbox"};
+}
+
+using target = std::variant<bool *, int *, long long *, std::uint64_t *, double *, std::string *, choice>;
 
 struct field {
     const char * key;
@@ -31,13 +58,13 @@ std::vector<field> fields(train_config & c) {
         {"data.val_images", &c.data.val_images},
         {"data.test_images", &c.data.test_images},
         {"data.workers", &c.data.workers, false},
-        {"data.crop", &c.data.crop},
+        {"data.crop", crop_policy_choice(&c.data.crop)},
         {"data.crop_margin", &c.data.crop_margin},
         {"data.heatmap_radius", &c.data.heatmap_radius},
         {"data.augment", &c.data.augment},
         {"data.augment_crop", &c.data.augment_crop},
         {"data.min_crop_area", &c.data.min_crop_area},
-        {"model.kind", &c.model.kind},
+        {"model.kind", network_kind_choice(&c.model.kind)},
         {"model.backbone", &c.model.backbone},
         {"model.width", &c.model.width},
         {"model.landmark_branch", &c.model.landmark_branch},
@@ -45,6 +72,7 @@ std::vector<field> fields(train_config & c) {
         {"model.landmark_batch_norm", &c.model.landmark_batch_norm},
         {"model.heatmap_softmax", &c.model.heatmap_softmax},
         {"model.small_input_stem", &c.model.small_input_stem},
+        {"model.tf_padding", &c.model.tf_padding},
         {"model.freeze_batch_norm", &c.model.freeze_batch_norm},
         {"model.frozen_layers", &c.model.frozen_layers},
         {"model.input_size", &c.model.input_size},
@@ -134,9 +162,11 @@ void assign(train_config & config, const std::string & key, const std::string & 
         throw config_error(where + ": " + key + ": expected " + expected + ", got '" + text + "'");
     };
     std::visit(
-        [&](auto * value) {
+        [&](auto value) {
             using type = std::remove_pointer_t<decltype(value)>;
-            if constexpr (std::is_same_v<type, bool>) {
+            if constexpr (std::is_same_v<type, choice>) {
+                if (!value.set(text)) fail(value.expected);
+            } else if constexpr (std::is_same_v<type, bool>) {
                 static const std::map<std::string, bool> words = {{"true", true}, {"false", false}, {"yes", true}, {"no", false},
                                                                   {"on", true},   {"off", false},  {"1", true},    {"0", false}};
                 const auto w = words.find(text);
@@ -174,22 +204,14 @@ void flatten(const YAML::Node & node, const std::string & prefix, const std::str
     }
 }
 
-std::string number_text(double v) {
-    char text[40];
-    for (int precision = 6; precision <= 17; ++precision) {   // the shortest text that reads back the same
-        std::snprintf(text, sizeof text, "%.*g", precision, v);
-        if (std::strtod(text, nullptr) == v) break;
-    }
-    return text;
-}
-
 std::string value_text(const target & value) {
     return std::visit(
-        [](auto * v) -> std::string {
+        [](auto v) -> std::string {
             using type = std::remove_pointer_t<decltype(v)>;
-            if constexpr (std::is_same_v<type, bool>) return *v ? "true" : "false";
+            if constexpr (std::is_same_v<type, choice>) return "\"" + v.get() + "\"";
+            else if constexpr (std::is_same_v<type, bool>) return *v ? "true" : "false";
             else if constexpr (std::is_same_v<type, std::string>) return "\"" + *v + "\"";
-            else if constexpr (std::is_same_v<type, double>) return number_text(*v);
+            else if constexpr (std::is_same_v<type, double>) return shortest_text(*v);
             else return std::to_string(*v);
         },
         value);
@@ -227,7 +249,6 @@ void validate(const train_config & c) {
     require(!c.data.root.empty(), "data.root: is missing (a folder written by `vestis data synth`, `vestis data fmnist`, DeepFashion, a folder of class folders or a CSV of photos)");
     require(c.data.train_images >= 0 && c.data.val_images >= 0 && c.data.test_images >= 0, "data.*_images: expected a count >= 0 (0: all)");
     require(c.data.workers >= 1 && c.data.workers <= 256, "data.workers: expected 1..256, got " + std::to_string(c.data.workers));
-    require(c.data.crop == "stretch" || c.data.crop == "letterbox", "data.crop: expected stretch or letterbox, got '" + c.data.crop + "'");
     require(c.data.crop_margin >= 0 && c.data.crop_margin <= 10, "data.crop_margin: expected 0..10");
     require(c.data.heatmap_radius > 0, "data.heatmap_radius: expected a radius > 0");
     require(c.data.augment_crop == "box_jitter" || c.data.augment_crop == "random_resized",
@@ -288,6 +309,7 @@ bool read_by(const train_config & c, const std::string & key) {
     if (key == "optimizer.warmup_epochs") return c.optimizer.schedule == "cosine";
     if (key == "optimizer.momentum") return c.optimizer.name == "sgd";
     if (key == "loss.fbeta") return c.loss.attribute_loss == "fbeta";
+    if (key == "model.tf_padding") return c.model.backbone == "mobilenet_v2" && c.model.kind == nn::network_kind::simple;
     if (in("plateau.") && key != "plateau.enabled") return c.plateau.enabled;
     if (in("early_stopping.") && key != "early_stopping.enabled") return c.early_stopping.enabled;
     return true;

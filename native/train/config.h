@@ -5,6 +5,7 @@
 
 #include "nn/losses_config.h"
 #include "nn/network_config.h"
+#include "vestis/geometry.h"
 
 #include <cstdint>
 #include <stdexcept>
@@ -20,7 +21,7 @@ struct data_config {
     long long val_images = 0;
     long long test_images = 0;
     int workers = 2;
-    std::string crop = "stretch";    // stretch (the reference) or letterbox
+    crop_policy crop = crop_policy::stretch;   // stretch (the reference) or letterbox
     double crop_margin = 0.0;
     double heatmap_radius = 8.0;
     bool augment = true;             // training batches only

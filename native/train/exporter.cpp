@@ -74,10 +74,10 @@ void describe_provenance(model_card & card, const trained_model & t, const expor
     training["config_hash"] = config_hash(t.config);
     training["data"] = portable_path(t.config.data.root);
     if (!t.config.imagenet_weights.empty()) training["imagenet_weights"] = portable_path(t.config.imagenet_weights);
-    training["model"] = {{"kind", t.network.kind}, {"backbone", t.network.kind == "simple" ? t.network.backbone : "vgg16"},
+    training["model"] = {{"kind", nn::network_kind_name(t.network.kind)}, {"backbone", t.network.kind == nn::network_kind::simple ? t.network.backbone : "vgg16"},
                          {"width", t.network.width}, {"input_size", t.network.input_size}, {"vgg_batch_norm", t.network.vgg_batch_norm},
                          {"landmark_batch_norm", t.network.landmark_batch_norm}, {"heatmap_softmax", t.network.heatmap_softmax},
-                         {"small_input_stem", t.network.small_input_stem}, {"freeze_batch_norm", t.network.freeze_batch_norm},
+                         {"small_input_stem", t.network.small_input_stem}, {"tf_padding", t.network.tf_padding}, {"freeze_batch_norm", t.network.freeze_batch_norm},
                          {"frozen_layers", t.network.frozen_layers}};
     training["augment"] = t.config.data.augment ? t.config.data.augment_crop : "none";
     training["epochs"] = t.config.train.epochs;

@@ -1,5 +1,7 @@
 #include "train/run_index.h"
 
+#include "vestis/number_text.h"
+
 #include "io/atomic_file.h"
 
 #include <nlohmann/json.hpp>
@@ -80,9 +82,7 @@ std::string list_runs(const std::string & runs_dir) {
 }
 
 std::string model_description(const train_config & config) {
-    char width[16];
-    std::snprintf(width, sizeof width, "%g", config.model.width);
-    return config.model.kind == "full" ? "full, width " + std::string(width) : "simple, " + config.model.backbone;
+    return config.model.kind == nn::network_kind::full ? "full, width " + shortest_text(config.model.width) : "simple, " + config.model.backbone;
 }
 
 void record_finished_run(const std::string & runs_dir, const std::string & hash, const std::string & folder,

@@ -6,6 +6,7 @@
 #include "study/report.h"
 #include "train/run_index.h"
 #include "train/trained_model.h"
+#include "train/run_evaluation.h"
 #include "train/trainer.h"
 
 #include <opencv2/imgcodecs.hpp>
@@ -14,7 +15,13 @@
 #include <cmath>
 #include <filesystem>
 
-namespace vestis::study {
+namespace vestis::train {
+
+// The study library's plan and report, which this file fills by training.
+using study::experiment;
+using study::experiment_result;
+using study::prediction_tile;
+using study::study_plan;
 
 namespace fs = std::filesystem;
 
@@ -82,7 +89,7 @@ prediction_tile make_tile(const data::dataset_index & index, std::size_t sample,
 std::vector<prediction_tile> predict_test_images(const std::string & run, const std::string & name, int count,
                                                  const study_options & options) {
     if (count <= 0) return {};
-    const train::trained_model t = train::load_trained_model(run, "best");
+    const trained_model t = load_trained_model(run, "best");
     const nn::onnx_export_result exported = nn::export_onnx(*t.net, t.loading.preprocess, t.index.categories,
                                                             t.network.attributes > 0 ? t.index.attributes : std::vector<attribute_info>{},
                                                             onnx_export::weight_storage::fp32, name);
@@ -118,26 +125,26 @@ std::vector<prediction_tile> predict_test_images(const std::string & run, const 
 std::string run_study(const study_plan & plan, const study_options & options, std::ostream & progress) {
     // Every experiment's config first: a typo in the last one stops the study before any training.
     const std::string base = read_whole_file(plan.base_config);
-    std::vector<train::train_config> configs;
+    std::vector<train_config> configs;
     for (const experiment & e : plan.experiments) {
         std::vector<std::string> overrides = plan.overrides;
         overrides.insert(overrides.end(), e.overrides.begin(), e.overrides.end());
         try {
-            configs.push_back(train::load_config(base, plan.base_config, overrides));
-        } catch (const train::config_error & error) {
-            throw train::config_error(plan.source + ": experiment '" + e.name + "': " + error.what());
+            configs.push_back(load_config(base, plan.base_config, overrides));
+        } catch (const config_error & error) {
+            throw config_error(plan.source + ": experiment '" + e.name + "': " + error.what());
         }
     }
     std::vector<experiment_result> results;
     for (std::size_t i = 0; i < plan.experiments.size(); ++i) {
         const experiment & e = plan.experiments[i];
-        const train::train_config & config = configs[i];
+        const train_config & config = configs[i];
         experiment_result r;
         r.name = e.name;
-        r.config_hash = train::config_hash(config);
-        r.model = train::model_description(config);
+        r.config_hash = config_hash(config);
+        r.model = model_description(config);
         progress << "[" << i + 1 << "/" << plan.experiments.size() << "] " << e.name << " (" << r.config_hash << "): ";
-        if (const auto done = train::find_run(options.runs_dir, r.config_hash)) {
+        if (const auto done = find_run(options.runs_dir, r.config_hash)) {
             r.run_folder = done->folder;
             r.reused = true;
             progress << "reusing " << done->folder << "\n";
@@ -145,21 +152,21 @@ std::string run_study(const study_plan & plan, const study_options & options, st
             r.run_folder = (fs::path(options.runs_dir) / r.config_hash).string();
             const bool resume = fs::exists(fs::path(r.run_folder) / "last.pt");   // a study stopped part-way
             progress << (resume ? "resuming " : "training into ") << r.run_folder << "\n";
-            const train::train_outcome outcome = train::run_training(config, r.run_folder, resume, progress);
+            const train_outcome outcome = run_training(config, r.run_folder, resume, progress);
             if (outcome.interrupted) throw std::runtime_error("study stopped: " + r.run_folder + " is saved; run the study again to continue");
-            train::record_finished_run(options.runs_dir, r.config_hash, r.run_folder, config, outcome.epochs_done, outcome.last_validation_json);
+            record_finished_run(options.runs_dir, r.config_hash, r.run_folder, config, outcome.epochs_done, outcome.last_validation_json);
         }
-        const train::evaluation test = train::evaluate_run(r.run_folder, "test", "best");
+        const evaluation test = evaluate_run(r.run_folder, "test", "best");
         r.test = test.report;
         r.landmark_names = test.landmark_names;
-        r.curve = read_learning_curve((fs::path(r.run_folder) / "metrics.jsonl").string());
+        r.curve = study::read_learning_curve((fs::path(r.run_folder) / "metrics.jsonl").string());
         r.predictions = predict_test_images(r.run_folder, e.name, plan.prediction_images, options);
         results.push_back(std::move(r));
     }
     const std::string index = (fs::path(options.report_dir) / "index.html").string();
     fs::create_directories(options.report_dir);
-    write_file_atomically(index, render_report(plan, results));
+    write_file_atomically(index, study::render_report(plan, results));
     return index;
 }
 
-}  // namespace vestis::study
+}  // namespace vestis::train

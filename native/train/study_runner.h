@@ -7,7 +7,7 @@
 #include <ostream>
 #include <string>
 
-namespace vestis::study {
+namespace vestis::train {
 
 struct study_options {
     std::string runs_dir = "runs";       // the model manager's folder (runs/index.json)
@@ -16,6 +16,6 @@ struct study_options {
 
 // Returns the path of the report's index.html. Throws std::runtime_error / config_error; a
 // Ctrl-C during training stops the study with the run saved for the next invocation.
-std::string run_study(const study_plan & plan, const study_options & options, std::ostream & progress);
+std::string run_study(const study::study_plan & plan, const study_options & options, std::ostream & progress);
 
-}  // namespace vestis::study
+}  // namespace vestis::train

@@ -6,6 +6,7 @@
 #include "nn/network.h"
 #include "train/config.h"
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -26,5 +27,10 @@ struct trained_model {
 // than whole photos show them, so a larger test size can score better ("FixRes", Touvron et
 // al., NeurIPS 2019).
 trained_model load_trained_model(const std::string & run_dir, const std::string & checkpoint, int input_size = 0);
+
+// RUN_DIR/config.yaml, read as the run wrote it.
+train_config read_run_config(const std::filesystem::path & run_dir);
+// RUN_DIR/<checkpoint>.pt (best or last) into `net`; names the file when it is missing or unreadable.
+void load_run_weights(const std::filesystem::path & run_dir, const std::string & checkpoint, nn::garment_network & net);
 
 }  // namespace vestis::train

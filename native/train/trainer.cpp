@@ -1,7 +1,5 @@
 #include "train/trainer.h"
 
-#include "train/trained_model.h"
-
 #include "data/loader.h"
 #include "io/atomic_file.h"
 #include "nn/losses.h"
@@ -12,7 +10,9 @@
 #include "train/evaluation_report.h"
 #include "train/lr_schedule.h"
 #include "train/mixed_precision.h"
+#include "train/run_data.h"
 #include "train/tensorboard.h"
+#include "train/validation.h"
 #include "vestis/build_info.h"
 #include "vestis/version.h"
 
@@ -49,177 +49,6 @@ public:
 private:
     void (*previous_)(int);
 };
-
-torch::Device pick_device(const std::string & name) {
-    if (name == "cpu") return torch::kCPU;
-    if (!torch::cuda::is_available()) {
-        throw config_error("train.device: '" + name + "' asked for, but this LibTorch has no CUDA or sees no GPU "
-                           "(build against a CUDA LibTorch: see docs/gpu-servers.md)");
-    }
-    return torch::Device(name);
-}
-
-struct prepared_data {
-    data::dataset_index index;
-    nn::network_config model;
-    data::loader_options loading;
-};
-
-prepared_data prepare(const train_config & config) {
-    prepared_data p;
-    p.index = data::load_dataset(config.data.root);
-    if (p.index.categories.empty() && !p.index.has_attributes) throw config_error("data.root: " + config.data.root + " has no categories or tags to train on");
-    if (p.index.categories.empty() && config.model.kind == "full") {
-        throw config_error("model.kind: the full network needs categories, and " + config.data.root + " has tags only (use model.kind: simple)");
-    }
-    p.model = config.model;
-    p.model.categories = static_cast<int>(p.index.categories.size());
-    p.model.attributes = p.index.has_attributes ? static_cast<int>(p.index.attributes.size()) : 0;
-    p.model.landmarks = data::landmark_slots;
-    if (p.model.kind == "full" && !p.index.has_landmarks) {
-        throw config_error("model.kind: the full network needs landmarks, and " + config.data.root + " has none (use model.kind: simple)");
-    }
-    if (!p.index.has_landmarks) p.model.landmark_branch = false;
-    p.loading.preprocess.input_width = p.loading.preprocess.input_height = config.model.input_size;
-    p.loading.preprocess.policy = config.data.crop == "letterbox" ? crop_policy::letterbox : crop_policy::stretch;
-    p.loading.preprocess.crop_margin = static_cast<float>(config.data.crop_margin);
-    p.loading.heatmap_radius = static_cast<float>(config.data.heatmap_radius);
-    p.loading.heatmaps = p.index.has_landmarks && (p.model.kind == "full" || p.model.landmark_branch);
-    return p;
-}
-
-struct batch_tensors {
-    torch::Tensor images;
-    nn::batch_targets targets;
-    torch::Tensor landmarks;   // [B, 8, 2] normalised ground truth
-    torch::Tensor content;     // [B, 4] where each crop lies in the input: x, y, width, height
-};
-
-batch_tensors to_tensors(const std::vector<data::example> & batch, int size, bool attributes, bool heatmaps, torch::Device device) {
-    const int64_t n = static_cast<int64_t>(batch.size());
-    batch_tensors t;
-    t.images = torch::empty({n, 3, size, size});
-    t.targets.category = torch::empty({n}, torch::kLong);
-    t.landmarks = torch::empty({n, data::landmark_slots, 2});
-    t.content = torch::empty({n, 4});
-    t.targets.landmark_visible = torch::empty({n, data::landmark_slots});
-    const int64_t plane = static_cast<int64_t>(size) * size;
-    if (attributes) t.targets.attributes = torch::empty({n, static_cast<int64_t>(batch[0].attributes.size())}, torch::kLong);
-    if (heatmaps) t.targets.heatmaps = torch::empty({n, data::landmark_slots, size, size});
-    auto category = t.targets.category.accessor<int64_t, 1>();
-    auto landmarks = t.landmarks.accessor<float, 3>();
-    auto content = t.content.accessor<float, 2>();
-    auto visible = t.targets.landmark_visible.accessor<float, 2>();
-    for (int64_t i = 0; i < n; ++i) {
-        const data::example & ex = batch[static_cast<std::size_t>(i)];
-        std::memcpy(t.images.data_ptr<float>() + i * 3 * plane, ex.image.data(), sizeof(float) * 3 * static_cast<std::size_t>(plane));
-        category[i] = ex.category;
-        content[i][0] = static_cast<float>(ex.content.x), content[i][1] = static_cast<float>(ex.content.y);
-        content[i][2] = static_cast<float>(ex.content.width), content[i][3] = static_cast<float>(ex.content.height);
-        for (int k = 0; k < data::landmark_slots; ++k) {
-            landmarks[i][k][0] = ex.landmarks[k].x;
-            landmarks[i][k][1] = ex.landmarks[k].y;
-            visible[i][k] = static_cast<float>(ex.visible[k]);
-        }
-        if (attributes) {
-            int64_t * row = t.targets.attributes.data_ptr<int64_t>() + i * t.targets.attributes.size(1);
-            for (std::size_t a = 0; a < ex.attributes.size(); ++a) row[a] = ex.attributes[a];
-        }
-        if (heatmaps) {
-            std::memcpy(t.targets.heatmaps.data_ptr<float>() + i * data::landmark_slots * plane, ex.heatmaps.data(),
-                        sizeof(float) * data::landmark_slots * static_cast<std::size_t>(plane));
-        }
-    }
-    t.images = t.images.contiguous(torch::MemoryFormat::ChannelsLast).to(device);
-    t.targets.category = t.targets.category.to(device);
-    t.targets.landmark_visible = t.targets.landmark_visible.to(device);
-    if (attributes) t.targets.attributes = t.targets.attributes.to(device);
-    if (heatmaps) t.targets.heatmaps = t.targets.heatmaps.to(device);
-    return t;
-}
-
-struct validation {
-    double loss = 0;
-    metrics_report report;
-};
-
-// One validation image's outputs and truth as a row of floats, so ranks can pool them:
-// category | C logits | A scores, A probabilities, A truth | 2L predicted, 2L true, L visible,
-// the crop's place in the input (4).
-struct validation_rows {
-    int categories = 0, attributes = 0, landmarks = 0;
-    int width() const { return 1 + categories + 3 * attributes + 5 * landmarks + (landmarks > 0 ? 4 : 0); }
-};
-
-validation validate_model(nn::garment_network & net, const prepared_data & data, const std::vector<std::size_t> & ids,
-                          const train_config & config, torch::Device device, process_group & group) {
-    torch::NoGradGuard no_grad;
-    net.eval();
-    // Each rank scores its share; the rows of all ranks then feed one accumulator, so the
-    // metrics are those of a single process scoring every image.
-    const auto [begin, end] = rank_share(ids.size(), group.rank(), group.world());
-    const std::vector<std::size_t> mine(ids.begin() + static_cast<std::ptrdiff_t>(begin), ids.begin() + static_cast<std::ptrdiff_t>(end));
-    validation_rows layout{data.model.categories, data.model.attributes, data.loading.heatmaps || data.model.kind == "full" ? data::landmark_slots : 0};
-    std::vector<torch::Tensor> local;
-    data::batch_loader loader(data.index, mine, data.loading, config.train.val_batch_size, config.data.workers, 0, false);
-    double loss_sum = 0, images = 0;
-    while (auto batch = loader.next()) {
-        if (batch->empty()) continue;
-        const auto t = to_tensors(*batch, config.model.input_size, data.model.attributes > 0, data.loading.heatmaps, device);
-        const auto out = net.forward(t.images);
-        const int64_t n = t.images.size(0);
-        loss_sum += nn::compute_loss(out, t.targets, config.loss).total.item<double>() * static_cast<double>(n);
-        images += static_cast<double>(n);
-        std::vector<torch::Tensor> columns;
-        columns.reserve(8);
-        columns.push_back(t.targets.category.to(torch::kCPU, torch::kFloat).view({n, 1}));
-        if (layout.categories > 0) columns.push_back(out.category_logits.to(torch::kCPU));
-        if (layout.attributes > 0) {
-            const bool pairs = out.attribute_logits.dim() == 3;
-            columns.push_back((pairs ? out.attribute_logits.select(1, 1) : out.attribute_logits).to(torch::kCPU));
-            columns.push_back((pairs ? torch::softmax(out.attribute_logits, 1).select(1, 1) : torch::sigmoid(out.attribute_logits)).to(torch::kCPU));
-            columns.push_back(t.targets.attributes.to(torch::kCPU, torch::kFloat));
-        }
-        if (layout.landmarks > 0) {
-            columns.push_back(out.landmarks.to(torch::kCPU).reshape({n, -1}));
-            columns.push_back(t.landmarks.reshape({n, -1}));
-            columns.push_back(t.targets.landmark_visible.to(torch::kCPU));
-            columns.push_back(t.content);
-        }
-        local.push_back(torch::cat(columns, 1).to(torch::kFloat));
-    }
-    const std::vector<double> totals = group.sum({loss_sum, images});
-    const torch::Tensor rows = group.all_gather_rows(local.empty() ? torch::zeros({0, layout.width()}) : torch::cat(local)).contiguous();
-
-    metrics_accumulator metrics(data.model.attributes > 0 ? data.index.attributes : std::vector<attribute_info>{}, data::landmark_slots, static_cast<float>(config.train.threshold));
-    const int C = layout.categories, A = layout.attributes, L = layout.landmarks;
-    std::vector<std::uint8_t> truth(static_cast<std::size_t>(A)), visible(static_cast<std::size_t>(L));
-    for (int64_t i = 0; i < rows.size(0); ++i) {
-        const float * r = rows[i].data_ptr<float>();
-        if (C > 0) metrics.add_category(r + 1, C, static_cast<int>(r[0]));
-        const float * attributes = r + 1 + C;
-        if (A > 0) {
-            for (int a = 0; a < A; ++a) truth[static_cast<std::size_t>(a)] = attributes[2 * A + a] > 0.5f;
-            metrics.add_attributes(attributes, attributes + A, truth.data());
-        }
-        if (L > 0) {
-            const float * p = attributes + 3 * A;
-            const float * c = p + 5 * L;
-            const pixel_rect content{static_cast<int>(c[0]), static_cast<int>(c[1]), static_cast<int>(c[2]), static_cast<int>(c[3])};
-            const int side = config.model.input_size;
-            // Both measured in the crop's frame, as the published error is (letterbox padding off).
-            point predicted[data::landmark_slots], actual[data::landmark_slots];
-            for (int k = 0; k < L; ++k) {
-                predicted[k] = crop_fraction({p[2 * k], p[2 * k + 1]}, content, side, side);
-                actual[k] = crop_fraction({p[2 * L + 2 * k], p[2 * L + 2 * k + 1]}, content, side, side);
-                visible[static_cast<std::size_t>(k)] = p[4 * L + k] > 0.5f;
-            }
-            metrics.add_landmarks(predicted, actual, visible.data());
-        }
-    }
-    net.train();
-    return {totals[1] > 0 ? totals[0] / totals[1] : NAN, metrics.finish()};
-}
 
 // Group 0 holds the parameters ImageNet weights fill, group 1 (when there is one) the rest,
 // which learn at lr x optimizer.head_lr_scale.
@@ -560,63 +389,6 @@ train_outcome run_training(const train_config & config, const std::string & run_
     outcome.steps = state.global_step;
     outcome.best_val_loss = state.best_val_loss;
     return outcome;
-}
-
-namespace {
-
-train_config read_run_config(const fs::path & run) {
-    const fs::path config = run / "config.yaml";
-    if (!fs::exists(config)) throw std::runtime_error(run.string() + ": no config.yaml: is it a run folder written by vestis train?");
-    return load_config(read_whole_file(config.string()), config.string(), {});
-}
-
-void load_weights(const fs::path & run, const std::string & checkpoint, nn::garment_network & net) {
-    if (checkpoint != "best" && checkpoint != "last") throw config_error("--checkpoint: expected best or last, got '" + checkpoint + "'");
-    if (!fs::exists(run / (checkpoint + ".pt"))) {
-        throw std::runtime_error((run / (checkpoint + ".pt")).string() + ": no such checkpoint (a run stopped before its first " +
-                                 "validation has only last.pt: use --checkpoint last)");
-    }
-    load_checkpoint(run / (checkpoint + ".pt"), net, nullptr);
-}
-
-}  // namespace
-
-trained_model load_trained_model(const std::string & run_dir, const std::string & checkpoint, int input_size) {
-    trained_model t;
-    t.config = read_run_config(run_dir);
-    train_config served = t.config;
-    if (input_size > 0) served.model.input_size = input_size;
-    prepared_data data = prepare(served);
-    t.index = std::move(data.index);
-    t.network = data.model;
-    t.loading = data.loading;
-    t.net = nn::make_network(t.network);
-    load_weights(run_dir, checkpoint, *t.net);
-    t.net->eval();
-    return t;
-}
-
-evaluation evaluate_run(const std::string & run_dir, const std::string & split_name, const std::string & checkpoint, int input_size) {
-    const fs::path run(run_dir);
-    train_config config = read_run_config(run);
-    if (input_size > 0) config.model.input_size = input_size;
-    const data::split part = data::parse_split(split_name);
-    const torch::Device device = pick_device(config.train.device == "cpu" || torch::cuda::is_available() ? config.train.device : "cpu");
-    const prepared_data data = prepare(config);
-    auto net = nn::make_network(data.model);
-    nn::use_channels_last(*net);
-    load_weights(run, checkpoint, *net);
-    net->to(device);
-    const long long limit = part == data::split::train ? config.data.train_images : part == data::split::val ? config.data.val_images : config.data.test_images;
-    const auto ids = data::subset(data.index, part, limit, config.train.seed);
-    if (ids.empty()) throw std::runtime_error(run_dir + ": the " + split_name + " split of " + config.data.root + " is empty");
-    process_group single = process_group::single();
-    const validation v = validate_model(*net, data, ids, config, device, single);
-    std::vector<std::string> category_names;
-    for (const auto & c : data.index.categories) category_names.push_back(c.name);
-    std::vector<std::string> attribute_names;
-    for (const auto & a : data.index.attributes) attribute_names.push_back(a.name);
-    return {v.report, v.loss, split_name, deepfashion_landmark_names(), category_names, attribute_names};
 }
 
 }  // namespace vestis::train

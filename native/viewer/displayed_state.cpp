@@ -135,6 +135,16 @@ json prediction_json(const shown_prediction & p) {
 
 }  // namespace
 
+const char * model_state_name(model_state state) {
+    switch (state) {
+        case model_state::none: return "none";
+        case model_state::loading: return "loading";
+        case model_state::ready: return "ready";
+        case model_state::error: return "error";
+    }
+    return "none";
+}
+
 std::string snapshot_json(const screen_snapshot & s) {
     json root;
     root["format"] = "vestis-viewer-state";
@@ -144,7 +154,7 @@ std::string snapshot_json(const screen_snapshot & s) {
     json models = json::array();
     for (std::size_t slot = 0; slot < s.models.size(); ++slot) {
         const model_status & m = s.models[slot];
-        models.push_back({{"slot", slot == 0 ? "model" : "compare"}, {"path", m.directory}, {"name", m.name}, {"state", m.state},
+        models.push_back({{"slot", slot == 0 ? "model" : "compare"}, {"path", m.directory}, {"name", m.name}, {"state", model_state_name(m.state)},
                           {"error", m.error.empty() ? json(nullptr) : json(m.error)},
                           {"overlays", {{"landmarks", m.has_landmarks}, {"attention", m.has_attention}}}});
     }

@@ -74,9 +74,12 @@ shown_prediction make_shown_prediction(int slot, const slot_prediction & made, c
 // Photo pixel (pixel-centre coordinates) -> window pixel, for a photo drawn in `rect`.
 point to_screen(point photo_pixel, const screen_rect & rect, int photo_width, int photo_height);
 
+enum class model_state { none, loading, ready, error };
+const char * model_state_name(model_state state);   // as --dump-state writes it
+
 struct model_status {
     std::string directory, name;
-    std::string state = "none";   // none, loading, ready, error
+    model_state state = model_state::none;
     std::string error;
     bool has_landmarks = false, has_attention = false;   // the overlays its card lists
 };

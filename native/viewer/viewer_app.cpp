@@ -134,7 +134,7 @@ void viewer_app::load_model(int slot, const std::string & directory) {
     model_status & m = models_[static_cast<std::size_t>(slot)];
     m = {};
     m.directory = directory;
-    m.state = directory.empty() ? "none" : "loading";
+    m.state = directory.empty() ? model_state::none : model_state::loading;
     worker_->load_model(slot, directory);
     request_analysis();   // queued after the load: the photo is shown with the new model
 }
@@ -153,7 +153,7 @@ void viewer_app::select_photo(int index) {
 void viewer_app::open_path(const std::string & path, bool select_it) {
     if (is_model_folder(path)) {
         // The first model dropped is the main one; a later one is compared with it.
-        load_model(models_[0].state == "none" ? 0 : 1, path);
+        load_model(models_[0].state == model_state::none ? 0 : 1, path);
         return;
     }
     std::string note;
@@ -172,7 +172,7 @@ void viewer_app::take_worker_events() {
             model_status & m = models_[static_cast<std::size_t>(loaded->slot)];
             if (loaded->directory != m.directory) continue;   // a newer load replaced it
             if (loaded->card) {
-                m.state = "ready", m.name = loaded->card->name;
+                m.state = model_state::ready, m.name = loaded->card->name;
                 m.has_landmarks = !loaded->card->outputs.landmark_heatmaps.empty();
                 m.has_attention = !loaded->card->outputs.attention.empty();
                 // The page's default too: tags from the card's threshold, unless one was asked for.
@@ -182,7 +182,7 @@ void viewer_app::take_worker_events() {
                 add_message(false, "model " + m.name + " loaded from " + m.directory + text);
                 if (loaded->slot == 0 && model_ready_ms_ == 0) model_ready_ms_ = milliseconds_since_launch();
             } else if (!m.directory.empty()) {
-                m.state = "error", m.error = loaded->error;
+                m.state = model_state::error, m.error = loaded->error;
                 add_message(true, "cannot use the model " + m.directory + ": " + m.error);
             }
         } else if (auto * done = std::get_if<photo_analysis>(&event)) {

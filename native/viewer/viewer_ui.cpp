@@ -137,7 +137,7 @@ void viewer_app::draw_photo_list(float width) {
     if (ImGui::Button("As model") && !open_path_text_.empty()) load_model(0, open_path_text_);
     ImGui::SameLine();
     if (ImGui::Button("Compare") && !open_path_text_.empty()) load_model(1, open_path_text_);
-    if (models_[1].state != "none" && ImGui::Button("Close the comparison")) load_model(1, "");
+    if (models_[1].state != model_state::none && ImGui::Button("Close the comparison")) load_model(1, "");
     ImGui::Separator();
 
     ImGui::BeginChild("photo_names");
@@ -171,7 +171,7 @@ pane_content viewer_app::pane_for(int slot) {
     c.photo = &photo_texture_;
     c.heatmap = &heatmaps_[s];
     c.attention = &attention_[s];
-    c.title = model.state == "ready" ? model.name : model.state == "loading" ? "loading " + model.directory + " ..." : slot == 0 ? "no model" : "";
+    c.title = model.state == model_state::ready ? model.name : model.state == model_state::loading ? "loading " + model.directory + " ..." : slot == 0 ? "no model" : "";
     if (analysis_ && analysis_->truth && settings_.truth) c.truth = &*analysis_->truth;
     if (analysis_ && analysis_->models[s]) {
         c.made = &*analysis_->models[s];
@@ -183,20 +183,20 @@ pane_content viewer_app::pane_for(int slot) {
         c.notice = "Drop photos, folders of photos or a model folder on this window, or name them on the command line.";
     } else if (analysis_ && !analysis_->error.empty()) {
         c.notice = "Cannot show this photo: " + analysis_->error, c.notice_is_error = true;
-    } else if (model.state == "error") {
+    } else if (model.state == model_state::error) {
         c.notice = "Cannot use the model " + model.directory + ": " + model.error, c.notice_is_error = true;
     } else if (c.made && !c.made->error.empty()) {
         c.notice = c.made->model_name + " failed on this photo: " + c.made->error, c.notice_is_error = true;
     } else if (!analysis_ || analysis_->request != pending_request_) {
         c.notice = "working on " + short_name(photos_.current_path()) + " ...";
-    } else if (model.state == "none" && slot == 0) {
+    } else if (model.state == model_state::none && slot == 0) {
         c.notice = "No model: pass --model DIR, or drop a model folder (model.onnx + card.json) here.";
     }
     return c;
 }
 
 void viewer_app::draw_panes(ImVec2 size) {
-    const int panes = models_[1].state == "none" ? 1 : 2;
+    const int panes = models_[1].state == model_state::none ? 1 : 2;
     const float spacing = ImGui::GetStyle().ItemSpacing.x;
     const ImVec2 pane_size{(size.x - spacing * static_cast<float>(panes - 1)) / static_cast<float>(panes), size.y};
     for (int slot = 0; slot < panes; ++slot) {

@@ -161,6 +161,19 @@ void metrics_accumulator::add_landmarks(const point * predicted, const point * t
     }
 }
 
+void metrics_accumulator::add_example(const example_score & e) {
+    if (e.category_logits) add_category(e.category_logits, e.category_count, e.true_category);
+    if (e.attribute_scores) add_attributes(e.attribute_scores, e.attribute_probabilities, e.attribute_truth);
+    if (e.predicted_landmarks && !landmark_visible_.empty()) {
+        std::vector<point> predicted(landmark_visible_.size()), actual(landmark_visible_.size());
+        for (std::size_t k = 0; k < predicted.size(); ++k) {
+            predicted[k] = crop_fraction(e.predicted_landmarks[k], e.content, e.input_width, e.input_height);
+            actual[k] = crop_fraction(e.true_landmarks[k], e.content, e.input_width, e.input_height);
+        }
+        add_landmarks(predicted.data(), actual.data(), e.landmark_visible);
+    }
+}
+
 metrics_report metrics_accumulator::finish() const {
     metrics_report r;
     r.images = std::max(category_images_, attribute_images_);

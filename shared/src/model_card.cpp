@@ -1,5 +1,7 @@
 #include "vestis/model_card.h"
 
+#include "vestis/number_text.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -277,14 +279,7 @@ bool read_free_form(card_reader & r, const json & root, const char * key, std::s
 }
 
 // Shortest decimal that reads back as the same float, so 0.485f is written "0.485".
-json float_to_json(float value) {
-    char text[32];
-    for (int precision = 6; precision <= 9; ++precision) {
-        std::snprintf(text, sizeof text, "%.*g", precision, static_cast<double>(value));
-        if (std::strtof(text, nullptr) == value) break;
-    }
-    return json(std::strtod(text, nullptr));
-}
+json float_to_json(float value) { return json(std::strtod(shortest_text(value).c_str(), nullptr)); }
 
 status check_unique(const std::vector<std::string> & names, const char * field) {
     std::set<std::string> seen;

@@ -24,7 +24,7 @@ struct parity_case {
 
 nn::network_config full_config(bool batch_norm) {
     nn::network_config c;
-    c.kind = "full";
+    c.kind = nn::network_kind::full;
     c.width = 0.125;
     c.vgg_batch_norm = batch_norm;
     c.categories = 12;
@@ -35,7 +35,7 @@ nn::network_config full_config(bool batch_norm) {
 
 nn::network_config simple_config(const char * backbone, bool landmarks) {
     nn::network_config c;
-    c.kind = "simple";
+    c.kind = nn::network_kind::simple;
     c.backbone = backbone;
     c.landmark_branch = landmarks;
     c.categories = 12;
@@ -60,6 +60,13 @@ nn::network_config small_resnet() {
     return c;
 }
 
+// TensorFlow's SAME padding on the stride-2 convolutions: asymmetric pads in the ONNX graph.
+nn::network_config mobilenet_tf_padding() {
+    nn::network_config c = simple_config("mobilenet_v2", false);
+    c.tf_padding = true;
+    return c;
+}
+
 std::vector<parity_case> parity_cases() {
     return {{"full_batch_norm", full_config(true)},
             {"full_reference", full_config(false)},
@@ -67,6 +74,7 @@ std::vector<parity_case> parity_cases() {
             {"resnet18", simple_config("resnet18", true)},
             {"resnet50", simple_config("resnet50", false)},
             {"mobilenet_v2", simple_config("mobilenet_v2", true)},
+            {"mobilenet_v2_tf_padding", mobilenet_tf_padding()},
             {"vgg16", simple_config("vgg16", false)},
             {"resnet18_small_stem_half_width", small_resnet()}};
 }

@@ -231,3 +231,44 @@ TEST(check_model, refuses_a_zero_stride_before_onnx_divides_by_it) {
         EXPECT_STREQ(e.what(), "conv.onnx: node 'conv1' (Conv): strides must be positive, got 0");
     }
 }
+
+// Without kernel_shape, libonnx 1.13 takes the kernel from the weight's dims and then indexes the
+// input's axes by the weight's rank unchecked: a fuzzed weight of rank 5 beside a 4-D input
+// crashed it (SIGSEGV in convPoolShapeInference). check_model states the kernel the weight implies.
+TEST(check_model, takes_a_missing_kernel_shape_from_the_weight_and_checks_it) {
+    onnx::ModelProto model;
+    ASSERT_TRUE(model.ParseFromString(read_bytes(testdata("test_conv_with_strides_padding/model.onnx"))));
+    onnx::NodeProto & conv = *model.mutable_graph()->mutable_node(0);
+    conv.set_name("conv1");
+    auto & attributes = *conv.mutable_attribute();
+    for (int i = 0; i < attributes.size(); ++i) {
+        if (attributes.Get(i).name() == "kernel_shape") attributes.DeleteSubrange(i--, 1);
+    }
+    ASSERT_EQ(conv.input(1), "W");
+    onnx::ValueInfoProto * weight = nullptr;
+    for (onnx::ValueInfoProto & input : *model.mutable_graph()->mutable_input()) {
+        if (input.name() == "W") weight = &input;
+    }
+    ASSERT_NE(weight, nullptr);
+    const auto error_of = [](const onnx::ModelProto & m) {
+        try {
+            check_model(m.SerializeAsString(), "conv.onnx");
+        } catch (const std::runtime_error & e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    EXPECT_EQ(error_of(model), "accepted");   // the 3x3 kernel of W [1, 1, 3, 3]: as ONNX reads it
+
+    onnx::ModelProto five = model;   // W [1, 1, 3, 3, 1] beside the 4-D input x
+    for (onnx::ValueInfoProto & input : *five.mutable_graph()->mutable_input()) {
+        if (input.name() == "W") input.mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(1);
+    }
+    EXPECT_EQ(error_of(five), "conv.onnx: node 'conv1' (Conv): strides gives 2 axes where the node's other attributes give 3");
+
+    onnx::ModelProto unknown = model;   // W without a shape: nothing to take the kernel from
+    for (onnx::ValueInfoProto & input : *unknown.mutable_graph()->mutable_input()) {
+        if (input.name() == "W") input.mutable_type()->mutable_tensor_type()->clear_shape();
+    }
+    EXPECT_EQ(error_of(unknown), "conv.onnx: node 'conv1' (Conv): no kernel_shape, and its weight 'W' has no declared shape of 3 or more dims to take it from");
+}

@@ -5,8 +5,9 @@ the reference implementation the C++ readers and networks are checked against.
   vgg16_outputs.pth  an input and torchvision's VGG16 features at conv4_3 (after ReLU) and pool5
   vgg16_missing.pth  the same state_dict without features.10.weight
   tensors.pth        float, double, int64 and a non-contiguous (transposed) tensor
-  <net>.pth, <net>_outputs.pth  for vgg16_bn, resnet18, resnet50, mobilenet_v2 and
-                     mobilenet_v2_035 (width_mult 0.35): the state_dict (random weights, BatchNorm
+  <net>.pth, <net>_outputs.pth  for vgg16_bn, resnet18, resnet50, mobilenet_v2,
+                     mobilenet_v2_035 (width_mult 0.35) and mobilenet_v2_tf_padding (TensorFlow's
+                     SAME padding on the stride-2 convolutions): the state_dict (random weights, BatchNorm
                      statistics and affine made random too, so they matter) and an input with the
                      network's stride-8 map and last feature map
 """
@@ -54,6 +55,15 @@ def resnet_maps(net, x):
     return stride8, net.layer4(net.layer3(stride8))
 
 
+def tf_padded(net):
+    """TensorFlow's SAME padding on the stride-2 3x3 convolutions: 0 before, 1 after (even sizes)."""
+    for m in net.modules():
+        if isinstance(m, torch.nn.Conv2d) and m.stride == (2, 2) and m.kernel_size == (3, 3):
+            m.padding = (0, 0)
+            m.register_forward_pre_hook(lambda module, inputs: (torch.nn.functional.pad(inputs[0], (0, 1, 0, 1)),))
+    return net
+
+
 backbones = {
     "vgg16_bn": (lambda: torchvision.models.vgg16_bn(), lambda n, x: (n.features[:33](x), n.features(x)), "features."),
     "resnet18": (lambda: torchvision.models.resnet18(), resnet_maps, ""),
@@ -61,6 +71,8 @@ backbones = {
     "mobilenet_v2": (lambda: torchvision.models.mobilenet_v2(), lambda n, x: (n.features[:7](x), n.features(x)), ""),
     "mobilenet_v2_035": (lambda: torchvision.models.mobilenet_v2(width_mult=0.35),
                          lambda n, x: (n.features[:7](x), n.features(x)), ""),
+    "mobilenet_v2_tf_padding": (lambda: tf_padded(torchvision.models.mobilenet_v2()),
+                                lambda n, x: (n.features[:7](x), n.features(x)), ""),
 }
 for name, (make, maps, keep) in backbones.items():
     net = make().eval()

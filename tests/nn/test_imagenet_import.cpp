@@ -35,7 +35,7 @@ TEST(vgg_import, full_network_computes_what_torchvision_computes) {
 
 TEST(vgg_import, simple_vgg16_backbone_computes_what_torchvision_computes) {
     network_config c;
-    c.kind = "simple";
+    c.kind = network_kind::simple;
     c.backbone = "vgg16";
     auto net = std::dynamic_pointer_cast<simple_network>(make_network(c));
     import_imagenet_weights(*net, fixture("vgg16.pth"));
@@ -72,7 +72,7 @@ TEST(vgg_import, names_the_missing_key_and_the_mismatched_shape) {
     EXPECT_NE(import_error(*with_norms, fixture("vgg16.pth")).find("is not part of the network (model kind full, vgg_batch_norm takes torchvision's vgg16_bn weights)"),
               std::string::npos);
     c = network_config{};
-    c.kind = "simple";
+    c.kind = network_kind::simple;
     c.backbone = "resnet18";
     auto resnet = make_network(c);
     EXPECT_NE(import_error(*resnet, fixture("vgg16.pth")).find("key 'features.0.bias' is not part of the network (model backbone resnet18 takes torchvision's resnet18 weights)"),
@@ -86,6 +86,7 @@ struct backbone_case {
     const char * backbone;
     double width;
     bool batch_norm;
+    bool tf_padding = false;
 };
 
 class imagenet_backbones : public ::testing::TestWithParam<backbone_case> {};
@@ -93,11 +94,13 @@ class imagenet_backbones : public ::testing::TestWithParam<backbone_case> {};
 TEST_P(imagenet_backbones, compute_what_torchvision_computes) {
     const backbone_case & p = GetParam();
     network_config c;
-    c.kind = "simple";
+    c.kind = network_kind::simple;
     c.backbone = p.backbone;
     c.width = p.width;
     c.vgg_batch_norm = p.batch_norm;
+    c.tf_padding = p.tf_padding;
     c.landmark_branch = false;
+    c.input_size = 96;   // the fixtures' input
     auto net = std::dynamic_pointer_cast<simple_network>(make_network(c));
     EXPECT_GT(import_imagenet_weights(*net, fixture((std::string(p.file) + ".pth").c_str())), 0);
     const auto reference = vestis::read_torch_save(fixture((std::string(p.file) + "_outputs.pth").c_str()));
@@ -118,12 +121,13 @@ INSTANTIATE_TEST_SUITE_P(torchvision, imagenet_backbones,
                                            backbone_case{"resnet18", "resnet18", 1.0, false},
                                            backbone_case{"resnet50", "resnet50", 1.0, false},
                                            backbone_case{"mobilenet_v2", "mobilenet_v2", 1.0, false},
-                                           backbone_case{"mobilenet_v2_035", "mobilenet_v2", 0.35, false}),
+                                           backbone_case{"mobilenet_v2_035", "mobilenet_v2", 0.35, false},
+                                           backbone_case{"mobilenet_v2_tf_padding", "mobilenet_v2", 1.0, false, true}),
                          [](const auto & info) { return std::string(info.param.file); });
 
 TEST(imagenet_import, mobilenet_width_must_match_the_file) {
     network_config c;
-    c.kind = "simple";
+    c.kind = network_kind::simple;
     c.backbone = "mobilenet_v2";
     c.landmark_branch = false;
     auto full_width = make_network(c);
@@ -133,7 +137,7 @@ TEST(imagenet_import, mobilenet_width_must_match_the_file) {
 
 TEST(imagenet_import, frozen_batch_norms_keep_their_statistics_in_training) {
     network_config c;
-    c.kind = "simple";
+    c.kind = network_kind::simple;
     c.backbone = "mobilenet_v2";
     c.width = 0.35;
     c.landmark_branch = false;

@@ -50,7 +50,8 @@ TEST(config, names_the_key_and_suggests_the_nearest) {
     EXPECT_EQ(error_of(std::string(minimal) + "data:\n  augment: maybe\n"), "run.yaml:4: data.augment: expected true or false, got 'maybe'");
     EXPECT_EQ(error_of(minimal, {"train.batchsize=8"}), "--set: train.batchsize: unknown key (did you mean train.batch_size?)");
     EXPECT_EQ(error_of(minimal, {"epochs"}), "--set epochs: expected key=value, e.g. --set train.epochs=3");
-    EXPECT_EQ(error_of(std::string(minimal) + "model:\n  kind: huge\n"), "model.kind: expected 'full' or 'simple', got 'huge'");
+    EXPECT_EQ(error_of(std::string(minimal) + "model:\n  kind: huge\n"), "run.yaml:4: model.kind: expected full or simple, got 'huge'");
+    EXPECT_EQ(error_of(minimal, {"data.crop=zoom"}), "--set: data.crop: expected stretch or letterbox, got 'zoom'");
     EXPECT_EQ(error_of("train:\n  epochs: 3\n"),
               "data.root: is missing (a folder written by `vestis data synth`, `vestis data fmnist`, DeepFashion, a folder of class folders or a CSV of photos)");
     EXPECT_EQ(error_of(minimal, {"train.batch_size=0"}), "train.batch_size: expected 1..65536, got 0");
@@ -80,7 +81,7 @@ TEST(config, round_trips_through_yaml_and_hashes_what_changes_results) {
     EXPECT_NE(hash_with({"optimizer.schedule=epoch_decay", "optimizer.lr_decay=0.5"}), hash_with({"optimizer.schedule=epoch_decay"}));
     EXPECT_EQ(hash_with({"optimizer.name=adam", "optimizer.momentum=0.5"}), hash_with({"optimizer.name=adam"}));
     EXPECT_NE(hash_with({"optimizer.name=sgd", "optimizer.momentum=0.5"}), hash_with({"optimizer.name=sgd"}));
-    EXPECT_EQ(config_keys().size(), 59u);
+    EXPECT_EQ(config_keys().size(), 60u);
 }
 
 TEST(config, rejects_an_unknown_schedule_and_a_schedule_that_fights_the_plateau) {

@@ -2,6 +2,7 @@
 // the weights after K steps equal one process trained on the combined batch, and validation
 // pooled across ranks equals a single process evaluating every image.
 #include "train/trained_model.h"
+#include "train/run_evaluation.h"
 #include "train/trainer.h"
 
 #include <nlohmann/json.hpp>

@@ -3,6 +3,7 @@
 #include "data/synth.h"
 #include "nn/network.h"
 #include "train/checkpoint.h"
+#include "train/run_evaluation.h"
 #include "train/trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>

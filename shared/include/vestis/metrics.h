@@ -77,6 +77,22 @@ constexpr int map_min_positives = 3;
 // Average precision of one attribute: `scores` and `truth` of every image.
 double average_precision(const std::vector<float> & scores, const std::vector<std::uint8_t> & truth);
 
+// One example's outputs beside its truth, as every evaluation scores it (the trainer's validation
+// and `vestis eval --model` alike). Parts left null are not scored.
+struct example_score {
+    const float * category_logits = nullptr;   // category_count scores (only their order matters)
+    int category_count = 0, true_category = 0;
+    const float * attribute_scores = nullptr;          // rank the attributes (positive logits)
+    const float * attribute_probabilities = nullptr;   // compared with the threshold
+    const std::uint8_t * attribute_truth = nullptr;
+    // Landmarks in input fractions (input pixel / (side - 1)), scored in the crop's frame.
+    const point * predicted_landmarks = nullptr;
+    const point * true_landmarks = nullptr;
+    const std::uint8_t * landmark_visible = nullptr;
+    pixel_rect content;   // where the crop lies in the input
+    int input_width = 0, input_height = 0;
+};
+
 class metrics_accumulator {
 public:
     // `attributes` lists the attributes with their types (empty: no attribute head);
@@ -91,6 +107,10 @@ public:
     void add_attributes(const float * scores, const float * probabilities, const std::uint8_t * truth);
     // Positions normalised to [0, 1] by the crop's size; only `visible` slots count.
     void add_landmarks(const point * predicted, const point * truth, const std::uint8_t * visible);
+
+    // All of one example: the three above, landmarks measured in the crop's frame as the published
+    // error is (letterbox padding off).
+    void add_example(const example_score & example);
 
     metrics_report finish() const;
 
