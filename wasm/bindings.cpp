@@ -45,8 +45,7 @@ val failure(const std::string & message) {
 std::vector<float> floats_from(const val & array) { return emscripten::convertJSArrayToNumberVector<float>(array); }
 
 vestis::pixel_format format_of_channels(int channels) {
-    return channels == 1 ? vestis::pixel_format::gray8
-                         : channels == 3 ? vestis::pixel_format::rgb8 : vestis::pixel_format::rgba8;
+    return channels == 1 ? vestis::pixel_format::gray8 : channels == 3 ? vestis::pixel_format::rgb8 : vestis::pixel_format::rgba8;
 }
 
 class Pipeline {
@@ -74,8 +73,8 @@ public:
     val preprocess(int width, int height, int channels, const val & box) {
         if (!error_.empty()) return failure(error_);
         if (photo_.size() != static_cast<std::size_t>(width) * height * channels) {
-            return failure("the photo is " + std::to_string(width) + "x" + std::to_string(height) + "x" +
-                           std::to_string(channels) + " but the input buffer holds " + std::to_string(photo_.size()) +
+            return failure("the photo is " + std::to_string(width) + "x" + std::to_string(height) + "x" + std::to_string(channels) +
+                           " but the input buffer holds " + std::to_string(photo_.size()) +
                            " bytes: call inputBuffer() with the same size first");
         }
         const vestis::image_view view{photo_.data(), width, height, static_cast<std::ptrdiff_t>(width) * channels,
@@ -116,8 +115,7 @@ public:
         for (const auto & entry : vestis::top_k(p.data(), static_cast<int>(p.size()), k)) {
             val o = val::object();
             o.set("index", entry.index);
-            o.set("name", entry.index < static_cast<int>(card_.categories.size()) ? card_.categories[entry.index].name
-                                                                                    : std::string());
+            o.set("name", entry.index < static_cast<int>(card_.categories.size()) ? card_.categories[entry.index].name : std::string());
             o.set("probability", entry.score);
             list.call<void>("push", o);
         }

@@ -24,7 +24,7 @@ struct prepared {
 };
 
 nn::network_config named_config(const std::string & name) {
-    nn::network_config c;   // "full": faithful (48 categories, 1000 attributes, 224 px)
+    nn::network_config c;  // "full": faithful (48 categories, 1000 attributes, 224 px)
     if (name != "full") {
         c.kind = nn::network_kind::simple;
         c.backbone = name;
@@ -61,7 +61,7 @@ void use_every_core() {
 void opencv_dnn(benchmark::State & state, const std::string & name) {
     use_every_core();
     prepared & p = network(name);
-    p.model->run(p.image.data_ptr<float>());   // warm-up: OpenCV allocates on the first run
+    p.model->run(p.image.data_ptr<float>());  // warm-up: OpenCV allocates on the first run
     for (auto _ : state) benchmark::DoNotOptimize(p.model->run(p.image.data_ptr<float>()));
 }
 

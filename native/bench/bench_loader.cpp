@@ -21,7 +21,8 @@ const vestis::data::dataset_index & benchmark_set() {
         vestis::data::write_synthetic_dataset(o, nullptr);
         std::atexit([] {
             std::error_code ignored;
-            std::filesystem::remove_all(std::filesystem::temp_directory_path() / ("vestis-bench-loader-" + std::to_string(::getpid())), ignored);
+            std::filesystem::remove_all(std::filesystem::temp_directory_path() / ("vestis-bench-loader-" + std::to_string(::getpid())),
+                                        ignored);
         });
         return vestis::data::read_dataset(folder.string());
     }();
@@ -32,7 +33,7 @@ void loader_pass(benchmark::State & state) {
     const auto & index = benchmark_set();
     std::vector<std::size_t> all(index.samples.size());
     for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-    vestis::data::loader_options options;   // 224x224, ImageNet statistics, heatmaps with R = 8
+    vestis::data::loader_options options;  // 224x224, ImageNet statistics, heatmaps with R = 8
     options.augment.enabled = true;
     std::uint64_t seed = 0;
     for (auto _ : state) {

@@ -17,7 +17,9 @@ void add_data_commands(CLI::App & app) {
 
     auto root = std::make_shared<std::string>();
     auto * index = data->add_subcommand("index", "Read a data set's annotations, cache the joined index, print its counts");
-    index->add_option("--root", *root, "Data set: a DeepFashion-format folder, a folder of class folders, or a CSV of photos")->required()->check(CLI::ExistingPath);
+    index->add_option("--root", *root, "Data set: a DeepFashion-format folder, a folder of class folders, or a CSV of photos")
+        ->required()
+        ->check(CLI::ExistingPath);
     index->callback([root] {
         std::string note;
         const auto dataset = data::load_dataset(*root, &note);
@@ -32,8 +34,11 @@ void add_data_commands(CLI::App & app) {
         int input_size = 224;
     };
     auto check = std::make_shared<check_options>();
-    auto * check_command = data->add_subcommand("check", "Load every image through the training loader; report unreadable images and boxes outside the image");
-    check_command->add_option("--root", check->root, "Data set: a DeepFashion-format folder, a folder of class folders, or a CSV of photos")->required()->check(CLI::ExistingPath);
+    auto * check_command =
+        data->add_subcommand("check", "Load every image through the training loader; report unreadable images and boxes outside the image");
+    check_command->add_option("--root", check->root, "Data set: a DeepFashion-format folder, a folder of class folders, or a CSV of photos")
+        ->required()
+        ->check(CLI::ExistingPath);
     check_command->add_flag("--strict,!--no-strict", check->strict, "Stop at the first unreadable image");
     check_command->add_option("--workers", check->workers, "Loader threads")->capture_default_str()->check(CLI::Range(1, 256));
     check_command->add_option("--input-size", check->input_size, "Network input side")->capture_default_str()->check(CLI::Range(8, 4096));
@@ -67,8 +72,12 @@ void add_data_commands(CLI::App & app) {
     synth_command->add_flag("--force", synth->force, "Replace a set `data synth` wrote in --out before");
     synth_command->add_option("--images", synth->images, "Number of images")->capture_default_str()->check(CLI::Range(1, 10'000'000));
     synth_command->add_option("--seed", synth->seed, "Random seed: the same seed writes the same set")->capture_default_str();
-    synth_command->add_option("--val", synth->val_fraction, "Fraction of images for validation")->capture_default_str()->check(CLI::Range(0.0, 0.5));
-    synth_command->add_option("--test", synth->test_fraction, "Fraction of images for testing")->capture_default_str()->check(CLI::Range(0.0, 0.5));
+    synth_command->add_option("--val", synth->val_fraction, "Fraction of images for validation")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 0.5));
+    synth_command->add_option("--test", synth->test_fraction, "Fraction of images for testing")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 0.5));
     synth_command->callback([synth] {
         progress_bar bar("synth");
         data::write_synthetic_dataset(*synth, std::ref(bar));

@@ -76,13 +76,15 @@ int launch(const launch_args & a, const char * self) {
         --running;
         const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         if (code == 130 && result == 0) {
-            result = code;   // stopped (Ctrl-C or train.max_steps): every rank stops at the same step on its own
+            result = code;  // stopped (Ctrl-C or train.max_steps): every rank stops at the same step on its own
         } else if (code != 0 && (result == 0 || result == 130)) {
             result = code;
             int rank = 0;
-            for (std::size_t i = 0; i < children.size(); ++i) if (children[i] == done) rank = a.node_rank * a.processes + static_cast<int>(i);
+            for (std::size_t i = 0; i < children.size(); ++i)
+                if (children[i] == done) rank = a.node_rank * a.processes + static_cast<int>(i);
             std::fprintf(stderr, "vestis launch: rank %d ended with status %d; stopping the other ranks\n", rank, code);
-            for (pid_t child : children) if (child != done) kill(child, SIGTERM);
+            for (pid_t child : children)
+                if (child != done) kill(child, SIGTERM);
         }
     }
     return result;
@@ -92,12 +94,21 @@ int launch(const launch_args & a, const char * self) {
 
 void add_launch_command(CLI::App & app, const char * self) {
     auto args = std::make_shared<launch_args>();
-    auto * command = app.add_subcommand("launch", "Start data-parallel ranks of a vestis command: vestis launch --nproc 2 -- train --config ...");
-    command->add_option("--nproc", args->processes, "Ranks on this machine (one per GPU, or CPU processes)")->capture_default_str()->check(CLI::Range(1, 256));
-    command->add_option("--nnodes", args->nodes, "Machines taking part, each running this command")->capture_default_str()->check(CLI::Range(1, 4096));
-    command->add_option("--node-rank", args->node_rank, "This machine's index, 0 on the master")->capture_default_str()->check(CLI::Range(0, 4095));
+    auto * command =
+        app.add_subcommand("launch", "Start data-parallel ranks of a vestis command: vestis launch --nproc 2 -- train --config ...");
+    command->add_option("--nproc", args->processes, "Ranks on this machine (one per GPU, or CPU processes)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 256));
+    command->add_option("--nnodes", args->nodes, "Machines taking part, each running this command")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 4096));
+    command->add_option("--node-rank", args->node_rank, "This machine's index, 0 on the master")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 4095));
     command->add_option("--master-addr", args->master_address, "Address of node 0 (rank 0 listens there)")->capture_default_str();
-    command->add_option("--master-port", args->master_port, "A free TCP port on node 0")->capture_default_str()->check(CLI::Range(1, 65535));
+    command->add_option("--master-port", args->master_port, "A free TCP port on node 0")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 65535));
     command->add_option("--threads", args->threads, "Threads per rank (default: the cores divided by --nproc)")->check(CLI::Range(0, 1024));
     command->add_option("command", args->command, "The vestis command to run in each rank, after --")->required();
     command->callback([args, self] {

@@ -14,7 +14,7 @@ public:
     void operator()(int done, int total) {
         done = done < 0 ? 0 : done > total ? total : done;
         const auto now = std::chrono::steady_clock::now();
-        if (done < total && now - last_ < std::chrono::milliseconds(100)) return;   // redraw at most 10 times a second
+        if (done < total && now - last_ < std::chrono::milliseconds(100)) return;  // redraw at most 10 times a second
         last_ = now;
         constexpr int width = 30;
         const int filled = total > 0 ? done * width / total : width;

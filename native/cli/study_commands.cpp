@@ -16,7 +16,9 @@ void add_study_commands(CLI::App & app) {
     };
     auto args = std::make_shared<study_args>();
     auto * command = app.add_subcommand("study", "Run a study plan (configs/study-*.yaml): train what is missing, write report/index.html");
-    command->add_option("--plan", args->plan, "Study plan (YAML: base config, overrides, experiments)")->required()->check(CLI::ExistingFile);
+    command->add_option("--plan", args->plan, "Study plan (YAML: base config, overrides, experiments)")
+        ->required()
+        ->check(CLI::ExistingFile);
     command->add_option("--runs", args->options.runs_dir, "Folder of the run index; finished runs are reused")->capture_default_str();
     command->add_option("--report", args->options.report_dir, "Folder of the report")->capture_default_str();
     command->add_flag("--list", args->list, "Print the experiments and their overrides, and exit");

@@ -17,18 +17,19 @@ namespace vestis::cli {
 
 namespace {
 
-
 // A resumed run keeps what shaped its weights: only how long it runs and how it is run may
 // change. Anything else would silently mix two configurations in one run.
 void refuse_changes_on_resume(const std::vector<std::string> & overrides, const std::string & run) {
-    static const char * const may_change[] = {"train.epochs", "train.max_steps", "train.threads", "train.device",
+    static const char * const may_change[] = {"train.epochs",    "train.max_steps",        "train.threads", "train.device",
                                               "train.log_every", "train.checkpoint_every", "data.workers"};
     for (const std::string & assignment : overrides) {
         const std::string key = assignment.substr(0, assignment.find('='));
         if (std::find(std::begin(may_change), std::end(may_change), key) != std::end(may_change)) continue;
-        throw train::config_error("--set " + key + ": a resumed run keeps its configuration; only train.epochs, train.max_steps, "
+        throw train::config_error("--set " + key +
+                                  ": a resumed run keeps its configuration; only train.epochs, train.max_steps, "
                                   "train.threads, train.device, train.log_every, train.checkpoint_every and data.workers may "
-                                  "change (to train a variant: --config " + run + "/config.yaml --set " + assignment + " --out NEW_RUN)");
+                                  "change (to train a variant: --config " +
+                                  run + "/config.yaml --set " + assignment + " --out NEW_RUN)");
     }
 }
 
@@ -49,12 +50,14 @@ void add_train_commands(CLI::App & app) {
     train->add_option("--set", args->overrides, "Override a key: --set train.epochs=3 (repeatable)");
     train->add_option("--device", args->device, "cpu, cuda or cuda:N (the same as --set train.device=...)");
     train->add_option("--out", args->out, "Run folder to create (default: RUNS/<config hash>)");
-    train->add_option("--resume", args->resume, "Run folder to continue (its config.yaml; --set may extend train.epochs)")->check(CLI::ExistingDirectory);
+    train->add_option("--resume", args->resume, "Run folder to continue (its config.yaml; --set may extend train.epochs)")
+        ->check(CLI::ExistingDirectory);
     train->add_flag("--print-config", args->print_config, "Print the resolved configuration and exit");
     train->add_option("--runs", args->runs, "Folder of the run index (index.json)")->capture_default_str();
     train->add_flag("--force", args->force, "Train even when the index holds a finished run of the same configuration");
     train->callback([args] {
-        if (args->resume.empty() == args->config.empty()) throw train::config_error("give --config FILE (with --out RUN_DIR) or --resume RUN_DIR");
+        if (args->resume.empty() == args->config.empty())
+            throw train::config_error("give --config FILE (with --out RUN_DIR) or --resume RUN_DIR");
         if (!args->device.empty()) args->overrides.push_back("train.device=" + args->device);
         if (!args->resume.empty()) refuse_changes_on_resume(args->overrides, args->resume);
         const std::string source = args->resume.empty() ? args->config : (std::filesystem::path(args->resume) / "config.yaml").string();
@@ -93,18 +96,26 @@ void add_train_commands(CLI::App & app) {
         int input_size = 0;
     };
     auto eargs = std::make_shared<eval_args>();
-    auto * eval = app.add_subcommand("eval", "Evaluate a run's checkpoint (--run) or an exported model (--model, --data): the published metrics");
+    auto * eval =
+        app.add_subcommand("eval", "Evaluate a run's checkpoint (--run) or an exported model (--model, --data): the published metrics");
     eval->add_option("--run", eargs->run, "Run folder (LibTorch, its own data set)")->check(CLI::ExistingDirectory);
-    eval->add_option("--model", eargs->model, "Exported model folder (OpenCV DNN, as vestis predict runs it)")->check(CLI::ExistingDirectory);
+    eval->add_option("--model", eargs->model, "Exported model folder (OpenCV DNN, as vestis predict runs it)")
+        ->check(CLI::ExistingDirectory);
     eval->add_option("--data", eargs->data, "Data set for --model (a folder or a CSV of photos, as data.root)")->check(CLI::ExistingPath);
     eval->add_option("--split", eargs->split, "train, val or test")->capture_default_str()->check(CLI::IsMember({"train", "val", "test"}));
-    eval->add_option("--checkpoint", eargs->checkpoint, "best or last (--run)")->capture_default_str()->check(CLI::IsMember({"best", "last"}));
+    eval->add_option("--checkpoint", eargs->checkpoint, "best or last (--run)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"best", "last"}));
     eval->add_flag("--json", eargs->json, "Print JSON instead of the table");
-    eval->add_option("--input-size", eargs->input_size, "--run: score at this input size instead of the trained one")->check(CLI::Range(16, 2048));
+    eval->add_option("--input-size", eargs->input_size, "--run: score at this input size instead of the trained one")
+        ->check(CLI::Range(16, 2048));
     eval->callback([eargs] {
-        if (eargs->run.empty() == eargs->model.empty()) throw train::config_error("give --run RUN_DIR, or --model MODEL_DIR with --data DATA_DIR");
-        if (!eargs->model.empty() && eargs->data.empty()) throw train::config_error("--model: give the data set to score it on with --data");
-        if (!eargs->model.empty() && eargs->input_size > 0) throw train::config_error("--input-size: an exported model has its size; it applies to --run");
+        if (eargs->run.empty() == eargs->model.empty())
+            throw train::config_error("give --run RUN_DIR, or --model MODEL_DIR with --data DATA_DIR");
+        if (!eargs->model.empty() && eargs->data.empty())
+            throw train::config_error("--model: give the data set to score it on with --data");
+        if (!eargs->model.empty() && eargs->input_size > 0)
+            throw train::config_error("--input-size: an exported model has its size; it applies to --run");
         const auto e = eargs->run.empty() ? train::evaluate_model(eargs->model, eargs->data, eargs->split)
                                           : train::evaluate_run(eargs->run, eargs->split, eargs->checkpoint, eargs->input_size);
         std::cout << (eargs->json ? train::evaluation_json(e) : train::format_evaluation(e));

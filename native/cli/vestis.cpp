@@ -25,7 +25,7 @@ extern "C" void explain_floating_point_exception(int signal_number) {
         "vestis: floating-point exception (SIGFPE). LibTorch 2.x's oneDNN is known to raise it choosing a\n"
         "convolution's backward kernel on some (virtual) AMD processors: if this was training on the CPU,\n"
         "run again with VESTIS_ONEDNN=0 in the environment (docs/gpu-servers.md#known-problems).\n";
-    [[maybe_unused]] const ssize_t written = write(STDERR_FILENO, hint, sizeof hint - 1);   // async-signal-safe
+    [[maybe_unused]] const ssize_t written = write(STDERR_FILENO, hint, sizeof hint - 1);  // async-signal-safe
     std::signal(signal_number, SIG_DFL);
     std::raise(signal_number);
 }

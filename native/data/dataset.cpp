@@ -15,9 +15,7 @@ namespace vestis::data {
 
 namespace fs = std::filesystem;
 
-const char * split_name(split s) {
-    return s == split::train ? "train" : s == split::val ? "val" : "test";
-}
+const char * split_name(split s) { return s == split::train ? "train" : s == split::val ? "val" : "test"; }
 
 split parse_split(const std::string & name) {
     for (const split s : {split::train, split::val, split::test}) {
@@ -90,9 +88,7 @@ public:
         return false;
     }
 
-    [[noreturn]] void fail(const std::string & what) const {
-        throw data_error(display_ + ":" + std::to_string(line_) + ": " + what);
-    }
+    [[noreturn]] void fail(const std::string & what) const { throw data_error(display_ + ":" + std::to_string(line_) + ": " + what); }
 
     int integer(std::string_view token, const char * field) const {
         int value = 0;
@@ -203,7 +199,7 @@ void read_attributes(const fs::path & root, joiner & j) {
             const int type = file.integer(f.back(), "attribute_type");
             const auto & types = deepfashion_attribute_types();
             if (type < 1 || type > static_cast<int>(types.size())) file.fail("attribute_type: expected 1..5, got " + std::to_string(type));
-            std::string name(f[0]);   // names may contain spaces; the type is the last token
+            std::string name(f[0]);  // names may contain spaces; the type is the last token
             for (std::size_t i = 1; i + 1 < f.size(); ++i) name += " " + std::string(f[i]);
             j.index.attributes.push_back({name, types[static_cast<std::size_t>(type - 1)]});
         }
@@ -216,14 +212,16 @@ void read_attributes(const fs::path & root, joiner & j) {
     std::vector<char> seen(j.index.samples.size());
     while (file.next(f)) {
         if (static_cast<int>(f.size()) != count + 1) {
-            file.fail("expected image_name and " + std::to_string(count) + " attribute labels, got " + std::to_string(f.size() - 1) + " labels");
+            file.fail("expected image_name and " + std::to_string(count) + " attribute labels, got " + std::to_string(f.size() - 1) +
+                      " labels");
         }
         const std::size_t i = j.find(file, f[0]);
         std::uint64_t * bits = &j.index.attribute_bits[i * static_cast<std::size_t>(words)];
         for (int a = 0; a < count; ++a) {
             const std::string_view v = f[a + 1];
             if (v == "1") bits[a / 64] |= std::uint64_t{1} << (a % 64);
-            else if (v != "-1" && v != "0") file.fail("attribute " + std::to_string(a + 1) + ": expected 1, -1 or 0, got '" + std::string(v) + "'");
+            else if (v != "-1" && v != "0")
+                file.fail("attribute " + std::to_string(a + 1) + ": expected 1, -1 or 0, got '" + std::string(v) + "'");
         }
         seen[i] = 1;
     }
@@ -274,19 +272,22 @@ void read_landmarks(const fs::path & root, joiner & j) {
             file.fail("expected " + std::to_string(slots.size()) + " landmarks (visibility x y each) for clothes type " +
                       std::to_string(type) + ", got " + std::to_string(values) + " values");
         }
-        for (std::size_t k = slots.size(); k < values / 3; ++k) {   // anything past them must be padding
+        for (std::size_t k = slots.size(); k < values / 3; ++k) {  // anything past them must be padding
             for (int v = 0; v < 3; ++v) {
-                if (f[first + 3 * k + v] != "0") file.fail("landmark " + std::to_string(k + 1) + " is more than clothes type " + std::to_string(type) + " has");
+                if (f[first + 3 * k + v] != "0")
+                    file.fail("landmark " + std::to_string(k + 1) + " is more than clothes type " + std::to_string(type) + " has");
             }
         }
         s.visible.fill(visibility::absent);
         for (std::size_t k = 0; k < slots.size(); ++k) {
             const int code = file.integer(f[first + 3 * k], "landmark_visibility");
             if (code < 0 || code > 2) {
-                file.fail("landmark_visibility_" + std::to_string(k + 1) + ": expected 0 (visible), 1 (occluded) or 2 (truncated), got " + std::to_string(code));
+                file.fail("landmark_visibility_" + std::to_string(k + 1) + ": expected 0 (visible), 1 (occluded) or 2 (truncated), got " +
+                          std::to_string(code));
             }
             s.visible[slots[k]] = static_cast<visibility>(code);
-            s.landmarks[slots[k]] = {file.number(f[first + 3 * k + 1], "landmark_location_x"), file.number(f[first + 3 * k + 2], "landmark_location_y")};
+            s.landmarks[slots[k]] = {file.number(f[first + 3 * k + 1], "landmark_location_x"),
+                                     file.number(f[first + 3 * k + 2], "landmark_location_y")};
         }
         seen[i] = 1;
     }
@@ -352,15 +353,16 @@ std::string summarize(const dataset_index & index) {
     if (!index.categories.empty()) {
         out << "\n  categories (train / val / test):";
         for (std::size_t c = 0; c < index.categories.size(); ++c) {
-            out << "\n    " << index.categories[c].name << (index.categories[c].type.empty() ? "" : " (" + index.categories[c].type + ")") << ": " << per_category[c][0] << " / "
-                << per_category[c][1] << " / " << per_category[c][2];
+            out << "\n    " << index.categories[c].name << (index.categories[c].type.empty() ? "" : " (" + index.categories[c].type + ")")
+                << ": " << per_category[c][0] << " / " << per_category[c][1] << " / " << per_category[c][2];
         }
     }
     if (index.has_attributes) {
         out << "\n  attributes: " << index.attributes.size() << " (";
         const auto types = attribute_type_order(index.attributes);
         for (std::size_t t = 0; t < types.size(); ++t) {
-            const auto of_type = std::count_if(index.attributes.begin(), index.attributes.end(), [&](const attribute_info & a) { return a.type == types[t]; });
+            const auto of_type = std::count_if(index.attributes.begin(), index.attributes.end(),
+                                               [&](const attribute_info & a) { return a.type == types[t]; });
             out << (t ? ", " : "") << types[t] << " " << of_type;
         }
         out << ")";

@@ -14,7 +14,7 @@
 
 namespace vestis::data {
 
-constexpr int landmark_slots = 8;   // collar L/R, sleeve L/R, waist L/R, hem L/R
+constexpr int landmark_slots = 8;  // collar L/R, sleeve L/R, waist L/R, hem L/R
 
 enum class split : std::uint8_t { train, val, test };
 const char * split_name(split s);
@@ -28,10 +28,10 @@ const char * clothes_type_name(clothes_type t);
 enum class visibility : std::uint8_t { visible = 0, occluded = 1, truncated = 2, absent = 3 };
 
 struct sample {
-    std::string image;                                 // path relative to the data set root
-    int category = -1;                                 // 0-based, -1 when unknown
+    std::string image;  // path relative to the data set root
+    int category = -1;  // 0-based, -1 when unknown
     split part = split::train;
-    box bbox;                                          // whole image when the set has no boxes
+    box bbox;  // whole image when the set has no boxes
     bool has_bbox = false;
     clothes_type type = clothes_type::unknown;
     std::array<point, landmark_slots> landmarks{};     // pixels of the original image
@@ -40,7 +40,7 @@ struct sample {
 
 struct dataset_index {
     std::string root;
-    std::string landmark_format;   // "category-attribute", "landmark-detection" or "" (none)
+    std::string landmark_format;  // "category-attribute", "landmark-detection" or "" (none)
     bool has_attributes = false, has_bbox = false, has_landmarks = false;
     std::vector<category_info> categories;
     std::vector<attribute_info> attributes;

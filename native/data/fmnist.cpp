@@ -57,16 +57,16 @@ std::vector<unsigned char> read_idx(const std::string & path, std::uint32_t magi
         dims.push_back(big_endian(bytes, 4 + 4 * d));
         count *= dims.back();
     }
-    if (bytes.size() != 4 + 4 * rank + count) throw data_error(path + ": holds " + std::to_string(bytes.size()) + " bytes, not the " + std::to_string(4 + 4 * rank + count) + " its header declares");
+    if (bytes.size() != 4 + 4 * rank + count)
+        throw data_error(path + ": holds " + std::to_string(bytes.size()) + " bytes, not the " + std::to_string(4 + 4 * rank + count) +
+                         " its header declares");
     bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(4 + 4 * rank));
     return bytes;
 }
 
-
 }  // namespace
 
 void import_fashion_mnist(const fmnist_options & options, const std::function<void(int, int)> & progress) {
-
     const fs::path out(options.out);
     try {
         prepare_output_folder(options.out, ".vestis-fmnist", options.force, "vestis data fmnist");
@@ -88,7 +88,8 @@ void import_fashion_mnist(const fmnist_options & options, const std::function<vo
         const std::string labels = options.source + "/" + prefix + "-labels-idx1-ubyte.gz";
         auto pixels = read_idx(images, 0x803, image_dims);
         auto classes_of = read_idx(labels, 0x801, label_dims);
-        if (label_dims[0] != image_dims[0]) throw data_error(labels + ": " + std::to_string(label_dims[0]) + " labels for " + std::to_string(image_dims[0]) + " images");
+        if (label_dims[0] != image_dims[0])
+            throw data_error(labels + ": " + std::to_string(label_dims[0]) + " labels for " + std::to_string(image_dims[0]) + " images");
         if (image_dims[1] != 28 || image_dims[2] != 28) throw data_error(images + ": images are not 28x28");
         total += image_dims[0];
         data.emplace_back(std::move(pixels), std::move(classes_of));
@@ -98,13 +99,17 @@ void import_fashion_mnist(const fmnist_options & options, const std::function<vo
         const auto & [pixels, labels] = data[d];
         for (std::size_t i = 0; i < labels.size(); ++i) {
             const int label = labels[i];
-            if (label > 9) throw data_error("label " + std::to_string(label) + " of image " + std::to_string(i) + " is not a Fashion-MNIST class");
+            if (label > 9)
+                throw data_error("label " + std::to_string(label) + " of image " + std::to_string(i) + " is not a Fashion-MNIST class");
             char name[64];
             std::snprintf(name, sizeof name, "img/fmnist_%d/img_%08d.png", label, ++index);
             const cv::Mat image(28, 28, CV_8U, const_cast<unsigned char *>(pixels.data() + i * 784));
             if (!cv::imwrite((out / name).string(), image)) throw data_error((out / name).string() + ": cannot write");
             const bool training = d == 0;
-            const char * status = !training ? "test" : (i % static_cast<std::size_t>(options.val_every) == static_cast<std::size_t>(options.val_every - 1)) ? "val" : "train";
+            const char * status = !training ? "test"
+                                  : (i % static_cast<std::size_t>(options.val_every) == static_cast<std::size_t>(options.val_every - 1))
+                                      ? "val"
+                                      : "train";
             category_img << name << " " << label + 1 << "\n";
             partition << name << " " << status << "\n";
             if (progress && (++written % 1000 == 0 || written == total)) progress(written, static_cast<int>(total));
@@ -114,8 +119,10 @@ void import_fashion_mnist(const fmnist_options & options, const std::function<vo
     cloth << 10 << "\ncategory_name  category_type\n";
     for (const auto & c : classes) cloth << c.name << " " << c.type << "\n";
     write_file_atomically((out / "Anno/list_category_cloth.txt").string(), cloth.str());
-    write_file_atomically((out / "Anno/list_category_img.txt").string(), std::to_string(total) + "\nimage_name  category_label\n" + category_img.str());
-    write_file_atomically((out / "Eval/list_eval_partition.txt").string(), std::to_string(total) + "\nimage_name  evaluation_status\n" + partition.str());
+    write_file_atomically((out / "Anno/list_category_img.txt").string(),
+                          std::to_string(total) + "\nimage_name  category_label\n" + category_img.str());
+    write_file_atomically((out / "Eval/list_eval_partition.txt").string(),
+                          std::to_string(total) + "\nimage_name  evaluation_status\n" + partition.str());
 }
 
 }  // namespace vestis::data

@@ -9,9 +9,9 @@ namespace vestis::data {
 
 struct fmnist_options {
     std::string source = "/usr/share/datasets/fashion-mnist";
-    std::string out;                  // a new or empty folder
-    bool force = false;               // replace a set this command wrote there before
-    int val_every = 12;   // every 12th training image (5,000) becomes validation
+    std::string out;     // a new or empty folder
+    bool force = false;  // replace a set this command wrote there before
+    int val_every = 12;  // every 12th training image (5,000) becomes validation
 };
 
 // Throws data_error naming the file on a missing or malformed IDX file.

@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr char cache_name[] = ".vestis-index";
-constexpr char magic[] = "vestis-index/2";   // 2: attribute types as text
+constexpr char magic[] = "vestis-index/2";  // 2: attribute types as text
 
 const char * const sources[] = {"Eval/list_eval_partition.txt", "Anno/list_category_cloth.txt", "Anno/list_category_img.txt",
                                 "Anno/list_attr_cloth.txt",     "Anno/list_attr_img.txt",       "Anno/list_bbox.txt",
@@ -40,7 +40,9 @@ std::string source_key(const fs::path & root) {
 class writer {
 public:
     template <typename T>
-    void pod(const T & v) { bytes_.append(reinterpret_cast<const char *>(&v), sizeof v); }
+    void pod(const T & v) {
+        bytes_.append(reinterpret_cast<const char *>(&v), sizeof v);
+    }
     void text(const std::string & s) {
         pod<std::uint32_t>(static_cast<std::uint32_t>(s.size()));
         bytes_ += s;
@@ -157,7 +159,7 @@ dataset_index deserialize(std::string bytes, const std::string & key, const std:
 }  // namespace
 
 dataset_index load_dataset(const std::string & root_text, std::string * cache_note) {
-    if (is_photo_set(root_text)) {   // listed afresh each time: nothing is written among the user's photos
+    if (is_photo_set(root_text)) {  // listed afresh each time: nothing is written among the user's photos
         long long skipped = 0;
         dataset_index index = read_photo_set(root_text, &skipped);
         if (cache_note) {

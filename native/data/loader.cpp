@@ -12,7 +12,7 @@
 
 namespace vestis::data {
 
-int mirrored_slot(int slot) { return slot ^ 1; }   // slots come in (left, right) pairs
+int mirrored_slot(int slot) { return slot ^ 1; }  // slots come in (left, right) pairs
 
 void draw_heatmap(float * map, int width, int height, float x, float y, float radius) {
     const float scale = -0.5f / radius;
@@ -47,7 +47,7 @@ void jitter_colours(cv::Mat & rgb, float brightness, float contrast, float satur
     }
 }
 
-std::uint64_t mix(std::uint64_t x) {   // splitmix64: decorrelates per-sample seeds
+std::uint64_t mix(std::uint64_t x) {  // splitmix64: decorrelates per-sample seeds
     x += 0x9e3779b97f4a7c15ull;
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
@@ -76,8 +76,7 @@ box random_resized_crop(const box & b, float min_area, float max_aspect, std::mt
     return {x, y, x + w, y + h};
 }
 
-example load_example(const dataset_index & index, std::size_t sample_index, const loader_options & options,
-                     std::uint64_t random_seed) {
+example load_example(const dataset_index & index, std::size_t sample_index, const loader_options & options, std::uint64_t random_seed) {
     // Unreadable images are reported by Vestis, by name and count: OpenCV need not warn too.
     static const bool quiet = [] {
         cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
@@ -103,7 +102,7 @@ example load_example(const dataset_index & index, std::size_t sample_index, cons
     const box clamped{std::max(b.x1, 0.0f), std::max(b.y1, 0.0f), std::min(b.x2, width), std::min(b.y2, height)};
     ex.box_clamped = clamped.x1 != b.x1 || clamped.y1 != b.y1 || clamped.x2 != b.x2 || clamped.y2 != b.y2;
     b = clamped;
-    if (!(b.x2 > b.x1 && b.y2 > b.y1)) b = {0, 0, width, height};   // nothing of it inside: use the photo
+    if (!(b.x2 > b.x1 && b.y2 > b.y1)) b = {0, 0, width, height};  // nothing of it inside: use the photo
     std::array<point, landmark_slots> landmarks = s.landmarks;
     std::array<visibility, landmark_slots> visible = s.visible;
 
@@ -121,10 +120,10 @@ example load_example(const dataset_index & index, std::size_t sample_index, cons
         if ((unit(rng) + 1) / 2 < aug.flip_probability) {
             ex.flipped = true;
             cv::flip(rgb, rgb, 1);
-            b = {width - b.x2, b.y1, width - b.x1, b.y2};   // edges mirror around the width
+            b = {width - b.x2, b.y1, width - b.x1, b.y2};  // edges mirror around the width
             std::array<point, landmark_slots> l = landmarks;
             std::array<visibility, landmark_slots> v = visible;
-            for (int k = 0; k < landmark_slots; ++k) {      // pixel centres mirror around width - 1
+            for (int k = 0; k < landmark_slots; ++k) {  // pixel centres mirror around width - 1
                 landmarks[mirrored_slot(k)] = {width - 1 - l[k].x, l[k].y};
                 visible[mirrored_slot(k)] = v[k];
             }
@@ -157,8 +156,8 @@ example load_example(const dataset_index & index, std::size_t sample_index, cons
     return ex;
 }
 
-batch_loader::batch_loader(const dataset_index & index, std::vector<std::size_t> samples, loader_options options,
-                           int batch_size, int workers, std::uint64_t seed, bool shuffle)
+batch_loader::batch_loader(const dataset_index & index, std::vector<std::size_t> samples, loader_options options, int batch_size,
+                           int workers, std::uint64_t seed, bool shuffle)
     : index_(index),
       order_(std::move(samples)),
       options_(std::move(options)),
@@ -186,7 +185,7 @@ batch_loader::~batch_loader() {
 }
 
 void batch_loader::work() {
-    const std::size_t ahead = 2 * worker_count_ + 2;   // batches loaded before they are asked for
+    const std::size_t ahead = 2 * worker_count_ + 2;  // batches loaded before they are asked for
     while (true) {
         std::size_t k;
         {

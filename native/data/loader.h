@@ -20,31 +20,31 @@
 namespace vestis::data {
 
 struct augmentation {
-    bool enabled = false;          // training only: evaluation never augments
+    bool enabled = false;  // training only: evaluation never augments
     float flip_probability = 0.5f;
     // Box jitter suits DeepFashion's tight garment boxes; a photo of a garment needs
     // torchvision's RandomResizedCrop: a crop of a random area and aspect inside the box.
     bool random_resized_crop = false;
-    float box_scale = 0.1f;        // box jitter: the box's sides scale by up to +-10 %
-    float box_shift = 0.05f;       // ... and it moves by up to +-5 % of its size
-    float min_crop_area = 0.25f;   // random resized crop: area min_crop_area..1 of the box
-    float max_crop_aspect = 4.0f / 3.0f;   // ... and width / height from 1 / this to this
-    float brightness = 0.2f;       // colour jitter, each up to +-20 %
+    float box_scale = 0.1f;               // box jitter: the box's sides scale by up to +-10 %
+    float box_shift = 0.05f;              // ... and it moves by up to +-5 % of its size
+    float min_crop_area = 0.25f;          // random resized crop: area min_crop_area..1 of the box
+    float max_crop_aspect = 4.0f / 3.0f;  // ... and width / height from 1 / this to this
+    float brightness = 0.2f;              // colour jitter, each up to +-20 %
     float contrast = 0.2f;
     float saturation = 0.2f;
 };
 
 struct loader_options {
-    preprocess_options preprocess;   // from the model card: input size, statistics, crop policy
+    preprocess_options preprocess;  // from the model card: input size, statistics, crop policy
     augmentation augment;
-    bool heatmaps = true;            // build target heatmaps (landmark heads only)
-    float heatmap_radius = 8.0f;     // R in exp(-0.5 * d / R), d in input pixels
-    bool strict = false;             // a missing or corrupt image is fatal instead of skipped
+    bool heatmaps = true;         // build target heatmaps (landmark heads only)
+    float heatmap_radius = 8.0f;  // R in exp(-0.5 * d / R), d in input pixels
+    bool strict = false;          // a missing or corrupt image is fatal instead of skipped
 };
 
 struct example {
-    std::size_t sample = 0;                              // index in dataset_index::samples
-    std::vector<float> image;                            // 3 x H x W, normalised
+    std::size_t sample = 0;    // index in dataset_index::samples
+    std::vector<float> image;  // 3 x H x W, normalised
     int category = -1;
     std::vector<std::uint8_t> attributes;                // 0/1 per attribute
     std::array<point, landmark_slots> landmarks{};       // input pixels / (W - 1, H - 1)
@@ -52,7 +52,7 @@ struct example {
     std::array<std::uint8_t, landmark_slots> visible{};  // 1: visible and inside the input
     std::vector<float> heatmaps;                         // landmark_slots x H x W, or empty
     bool flipped = false;
-    bool box_clamped = false;                            // the annotated box left the image
+    bool box_clamped = false;  // the annotated box left the image
 };
 
 // torchvision's RandomResizedCrop inside `b`: up to ten tries at a random area fraction and a
@@ -64,8 +64,7 @@ int mirrored_slot(int slot);
 
 // Loads one sample. `random_seed` decides its augmentation, so the result does not depend on
 // which thread loads it. Throws data_error when the image is missing or cannot be decoded.
-example load_example(const dataset_index & index, std::size_t sample, const loader_options & options,
-                     std::uint64_t random_seed);
+example load_example(const dataset_index & index, std::size_t sample, const loader_options & options, std::uint64_t random_seed);
 
 // exp(-0.5 * d / radius) around (x, y) on a width x height map (pixel centres), added by max.
 void draw_heatmap(float * map, int width, int height, float x, float y, float radius);
@@ -75,8 +74,8 @@ void draw_heatmap(float * map, int width, int height, float x, float y, float ra
 // counted (or fatal with `strict`).
 class batch_loader {
 public:
-    batch_loader(const dataset_index & index, std::vector<std::size_t> samples, loader_options options,
-                 int batch_size, int workers, std::uint64_t seed, bool shuffle);
+    batch_loader(const dataset_index & index, std::vector<std::size_t> samples, loader_options options, int batch_size, int workers,
+                 std::uint64_t seed, bool shuffle);
     ~batch_loader();
     batch_loader(const batch_loader &) = delete;
     batch_loader & operator=(const batch_loader &) = delete;

@@ -33,7 +33,7 @@ std::vector<fs::path> sorted_entries(const fs::path & folder, bool directories) 
     std::vector<fs::path> out;
     for (const auto & entry : fs::directory_iterator(folder)) {
         const std::string name = entry.path().filename().string();
-        if (name.empty() || name[0] == '.') continue;   // .DS_Store, .ipynb_checkpoints, a cache
+        if (name.empty() || name[0] == '.') continue;  // .DS_Store, .ipynb_checkpoints, a cache
         if (directories ? entry.is_directory() : (entry.is_regular_file() && is_photo_file(name))) out.push_back(entry.path());
     }
     std::sort(out.begin(), out.end());
@@ -52,7 +52,7 @@ sample photo_sample(const std::string & relative, int category, split part) {
 dataset_index read_class_folders(const fs::path & root) {
     dataset_index index;
     index.root = root.string();
-    std::vector<std::pair<fs::path, std::optional<split>>> parts;   // folders of class folders
+    std::vector<std::pair<fs::path, std::optional<split>>> parts;  // folders of class folders
     for (const auto & [name, part] : split_folders) {
         if (fs::is_directory(root / name)) parts.emplace_back(root / name, part);
     }
@@ -70,16 +70,18 @@ dataset_index read_class_folders(const fs::path & root) {
         category_of.emplace(name, static_cast<int>(category_of.size()));
         index.categories.push_back({name, ""});
     }
-    if (category_of.empty()) throw data_error(parts.front().first.string() + ": holds no class folders (expected one folder of photos per class)");
+    if (category_of.empty())
+        throw data_error(parts.front().first.string() + ": holds no class folders (expected one folder of photos per class)");
     for (const auto & [folder, part] : parts) {
         for (const fs::path & class_folder : sorted_entries(folder, /*directories=*/true)) {
             const auto category = category_of.find(class_folder.filename().string());
             if (category == category_of.end()) {
-                throw data_error(class_folder.string() + ": class '" + class_folder.filename().string() + "' is not among the training classes (" +
-                                 parts.front().first.string() + ")");
+                throw data_error(class_folder.string() + ": class '" + class_folder.filename().string() +
+                                 "' is not among the training classes (" + parts.front().first.string() + ")");
             }
             const auto photos = sorted_entries(class_folder, /*directories=*/false);
-            if (photos.empty() && (!part || *part == split::train)) throw data_error(class_folder.string() + ": class folder holds no photos");
+            if (photos.empty() && (!part || *part == split::train))
+                throw data_error(class_folder.string() + ": class folder holds no photos");
             for (const fs::path & photo : photos) {
                 const std::string relative = fs::relative(photo, root).generic_string();
                 index.samples.push_back(photo_sample(relative, category->second, part ? *part : hashed_split(relative)));
@@ -121,8 +123,8 @@ std::vector<std::string> split_tags(const std::string & field) {
 }
 
 struct tag_kinds {
-    std::map<std::string, std::string> kind_of;   // tag -> kind
-    std::vector<std::string> kinds;               // in the order the file first names them
+    std::map<std::string, std::string> kind_of;  // tag -> kind
+    std::vector<std::string> kinds;              // in the order the file first names them
 };
 
 // `tag,kind` rows; every tag of the set must have one.
@@ -137,8 +139,9 @@ tag_kinds read_tag_kinds(const fs::path & file) {
         if (line.find_first_not_of(" \t") == std::string::npos) continue;
         const std::string where = file.string() + ":" + std::to_string(number);
         const auto fields = csv_fields(line);
-        if (fields.size() != 2 || fields[0].empty() || fields[1].empty()) throw data_error(where + ": expected 'tag,kind', got '" + line + "'");
-        if (number == 1 && lower(fields[0]) == "tag" && lower(fields[1]) == "kind") continue;   // the header
+        if (fields.size() != 2 || fields[0].empty() || fields[1].empty())
+            throw data_error(where + ": expected 'tag,kind', got '" + line + "'");
+        if (number == 1 && lower(fields[0]) == "tag" && lower(fields[1]) == "kind") continue;  // the header
         if (const auto [it, fresh] = kind_of.emplace(fields[0], fields[1]); !fresh) {
             throw data_error(where + ": tag '" + fields[0] + "' is given a kind twice");
         }
@@ -164,8 +167,11 @@ void set_tags(dataset_index & index, const std::vector<std::vector<std::string>>
         if (kinds && kind == file.kind_of.end()) throw data_error(kinds_file.string() + ": gives tag '" + name + "' no kind");
         index.attributes.push_back({name, kinds ? kind->second : "tags"});
     }
-    const auto rank = [&](const attribute_info & a) { return std::find(file.kinds.begin(), file.kinds.end(), a.type) - file.kinds.begin(); };
-    std::stable_sort(index.attributes.begin(), index.attributes.end(), [&](const attribute_info & a, const attribute_info & b) { return rank(a) < rank(b); });
+    const auto rank = [&](const attribute_info & a) {
+        return std::find(file.kinds.begin(), file.kinds.end(), a.type) - file.kinds.begin();
+    };
+    std::stable_sort(index.attributes.begin(), index.attributes.end(),
+                     [&](const attribute_info & a, const attribute_info & b) { return rank(a) < rank(b); });
     std::map<std::string, int> attribute_of;
     for (const attribute_info & a : index.attributes) attribute_of.emplace(a.name, static_cast<int>(attribute_of.size()));
     index.has_attributes = true;
@@ -192,8 +198,7 @@ float parse_coordinate(const std::string & text, const std::string & where, cons
         std::size_t used = 0;
         const float v = std::stof(text, &used);
         if (used == text.size()) return v;
-    } catch (const std::exception &) {
-    }
+    } catch (const std::exception &) {}
     throw data_error(where + ": " + column + " '" + text + "' is not a number");
 }
 
@@ -203,7 +208,7 @@ dataset_index read_photo_csv(const fs::path & csv, long long * skipped) {
     std::istringstream in(read_whole_file(csv.string()));
     std::string line;
     std::getline(in, line);
-    if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);   // the byte-order mark Windows editors write
+    if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // the byte-order mark Windows editors write
     if (!line.empty() && line.back() == '\r') line.pop_back();
     const std::vector<std::string> header = csv_fields(line);
     std::map<std::string, std::size_t> column;
@@ -220,8 +225,10 @@ dataset_index read_photo_csv(const fs::path & csv, long long * skipped) {
     const auto split_column = find({"split"});
     const std::string head = csv.string() + ":1";
     if (!photo_column || !(label_column || tags_column)) {
-        throw data_error(head + ": the header needs a photo column (photo, image or filename) and a label column (label, class or category), "
-                         "a tags column (tags or labels), or both, got '" + line + "'");
+        throw data_error(head +
+                         ": the header needs a photo column (photo, image or filename) and a label column (label, class or category), "
+                         "a tags column (tags or labels), or both, got '" +
+                         line + "'");
     }
     const auto x1 = find({"x1"}), y1 = find({"y1"}), x2 = find({"x2"}), y2 = find({"y2"});
     const bool boxes = x1 || y1 || x2 || y2;
@@ -237,7 +244,8 @@ dataset_index read_photo_csv(const fs::path & csv, long long * skipped) {
         const std::string where = csv.string() + ":" + std::to_string(number);
         const auto fields = csv_fields(line);
         if (fields.size() != header.size()) {
-            throw data_error(where + ": " + std::to_string(fields.size()) + " columns, but the header has " + std::to_string(header.size()));
+            throw data_error(where + ": " + std::to_string(fields.size()) + " columns, but the header has " +
+                             std::to_string(header.size()));
         }
         const std::string & photo = fields[*photo_column];
         const std::string label = label_column ? fields[*label_column] : std::string();

@@ -21,20 +21,37 @@ namespace vestis::data {
 namespace fs = std::filesystem;
 
 const std::vector<synth_garment_kind> & synth_categories() {
-    static const std::vector<synth_garment_kind> kinds = {
-        {"Tee", 1},     {"Blouse", 1},   {"Sweater", 1},  {"Jacket", 1},   {"Tank", 1},    {"Shorts", 2},
-        {"Skirt", 2},   {"Trousers", 2}, {"Leggings", 2}, {"Dress", 3},    {"Jumpsuit", 3}, {"Romper", 3}};
+    static const std::vector<synth_garment_kind> kinds = {{"Tee", 1},      {"Blouse", 1}, {"Sweater", 1},  {"Jacket", 1},
+                                                          {"Tank", 1},     {"Shorts", 2}, {"Skirt", 2},    {"Trousers", 2},
+                                                          {"Leggings", 2}, {"Dress", 3},  {"Jumpsuit", 3}, {"Romper", 3}};
     return kinds;
 }
 
 namespace {
 
 enum attr {
-    striped, dotted, checked, floral, plain,              // texture (one of them)
-    denim, knit, leather, sheer,                          // fabric (at most one)
-    long_sleeve, short_sleeve, sleeveless, loose, long_length,   // shape
-    collar, pockets, buttons, zip, belt,                  // part
-    pastel, dark, vivid,                                  // style: the palette (one of them)
+    striped,
+    dotted,
+    checked,
+    floral,
+    plain,  // texture (one of them)
+    denim,
+    knit,
+    leather,
+    sheer,  // fabric (at most one)
+    long_sleeve,
+    short_sleeve,
+    sleeveless,
+    loose,
+    long_length,  // shape
+    collar,
+    pockets,
+    buttons,
+    zip,
+    belt,  // part
+    pastel,
+    dark,
+    vivid,  // style: the palette (one of them)
     attribute_count
 };
 
@@ -42,11 +59,10 @@ enum attr {
 
 const std::vector<std::pair<const char *, int>> & synth_attributes() {
     static const std::vector<std::pair<const char *, int>> list = {
-        {"striped", 1},     {"dotted", 1},       {"checked", 1},    {"floral", 1}, {"plain", 1},
-        {"denim", 2},       {"knit", 2},         {"leather", 2},    {"sheer", 2},
-        {"long sleeve", 3}, {"short sleeve", 3}, {"sleeveless", 3}, {"loose", 3},  {"long length", 3},
-        {"collar", 4},      {"pockets", 4},      {"buttons", 4},    {"zip", 4},    {"belt", 4},
-        {"pastel", 5},      {"dark", 5},         {"vivid", 5}};
+        {"striped", 1}, {"dotted", 1},      {"checked", 1}, {"floral", 1},      {"plain", 1},        {"denim", 2},
+        {"knit", 2},    {"leather", 2},     {"sheer", 2},   {"long sleeve", 3}, {"short sleeve", 3}, {"sleeveless", 3},
+        {"loose", 3},   {"long length", 3}, {"collar", 4},  {"pockets", 4},     {"buttons", 4},      {"zip", 4},
+        {"belt", 4},    {"pastel", 5},      {"dark", 5},    {"vivid", 5}};
     return list;
 }
 
@@ -58,7 +74,7 @@ struct garment {
     int category = 0;
     int type = 1;
     std::array<bool, attribute_count> has{};
-    std::vector<poly> pieces;                       // in garment units, y down
+    std::vector<poly> pieces;  // in garment units, y down
     std::array<cv::Point2f, landmark_slots> landmarks{};
     std::array<bool, landmark_slots> present{};
     float waist_y = 0, top_y = 0, bottom_y = 1;
@@ -87,7 +103,7 @@ void add_top(garment & g, random_source & r, float length, bool hem_landmarks) {
         g.landmarks[7] = {hem, length};
     }
     const float sleeve = g.has[long_sleeve] ? 0.7f : g.has[short_sleeve] ? 0.26f : 0.0f;
-    const float angle = static_cast<float>(r.uniform(0.9, 1.2));   // radians below the horizontal
+    const float angle = static_cast<float>(r.uniform(0.9, 1.2));  // radians below the horizontal
     for (float side : {-1.0f, 1.0f}) {
         const cv::Point2f top(side * shoulder, 0.06f), armpit(side * (shoulder - 0.02f), 0.26f);
         cv::Point2f cuff = (top + armpit) * 0.5f;
@@ -97,7 +113,7 @@ void add_top(garment & g, random_source & r, float length, bool hem_landmarks) {
             g.pieces.push_back({top, end_top, end_bottom, armpit});
             cuff = (end_top + end_bottom) * 0.5f;
         }
-        g.landmarks[side < 0 ? 2 : 3] = cuff;   // sleeveless: the armhole
+        g.landmarks[side < 0 ? 2 : 3] = cuff;  // sleeveless: the armhole
     }
     for (int k : {0, 1, 2, 3}) g.present[k] = true;
     if (hem_landmarks) g.present[6] = g.present[7] = true;
@@ -110,8 +126,13 @@ void add_bottom(garment & g, float top, float length, bool legs, float flare) {
     g.landmarks[5] = {waist, top};
     if (legs) {
         const float leg = 0.2f + flare;
-        g.pieces.push_back({{-waist, top}, {waist, top}, {waist + flare * 0.5f, top + length}, {0.03f, top + length},
-                            {0, top + 0.22f}, {-0.03f, top + length}, {-waist - flare * 0.5f, top + length}});
+        g.pieces.push_back({{-waist, top},
+                            {waist, top},
+                            {waist + flare * 0.5f, top + length},
+                            {0.03f, top + length},
+                            {0, top + 0.22f},
+                            {-0.03f, top + length},
+                            {-waist - flare * 0.5f, top + length}});
         g.landmarks[6] = {-waist - flare * 0.5f + leg / 2, top + length};
         g.landmarks[7] = {waist + flare * 0.5f - leg / 2, top + length};
     } else {
@@ -135,9 +156,11 @@ garment design(int category, random_source & r) {
     g.has[loose] = r.chance(0.4);
     // Sleeves follow the category, with some freedom where real garments have it.
     if (g.type != 2) {
-        int sleeves = name == "Tank" ? sleeveless : name == "Tee" ? short_sleeve
-                      : name == "Sweater" || name == "Jacket" ? long_sleeve
-                      : (name == "Romper" ? (r.chance(0.5) ? sleeveless : short_sleeve) : long_sleeve + r.pick(3));
+        int sleeves = name == "Tank"  ? sleeveless
+                      : name == "Tee" ? short_sleeve
+                      : name == "Sweater" || name == "Jacket"
+                          ? long_sleeve
+                          : (name == "Romper" ? (r.chance(0.5) ? sleeveless : short_sleeve) : long_sleeve + r.pick(3));
         g.has[sleeves] = true;
     }
     if (name == "Trousers" || name == "Leggings" || name == "Jumpsuit") g.has[long_length] = true;
@@ -174,7 +197,7 @@ cv::Vec3f palette_colour(const garment & g, random_source & r, float hue_shift) 
     const float hue = static_cast<float>(std::fmod(r.uniform(0, 180) + hue_shift, 180.0));
     float saturation = g.has[pastel] ? 70 : g.has[dark] ? 150 : 240;
     float value = g.has[pastel] ? 235 : g.has[dark] ? 85 : 230;
-    if (g.has[denim]) return cv::Vec3f(g.has[dark] ? 60 : 170, g.has[dark] ? 80 : 130, g.has[dark] ? 40 : 70);   // RGB blue
+    if (g.has[denim]) return cv::Vec3f(g.has[dark] ? 60 : 170, g.has[dark] ? 80 : 130, g.has[dark] ? 40 : 70);  // RGB blue
     cv::Mat hsv(1, 1, CV_8UC3, cv::Scalar(hue, saturation, value)), rgb;
     cv::cvtColor(hsv, rgb, cv::COLOR_HSV2RGB);
     const cv::Vec3b c = rgb.at<cv::Vec3b>(0, 0);
@@ -185,7 +208,8 @@ cv::Vec3f palette_colour(const garment & g, random_source & r, float hue_shift) 
 cv::Vec3f fabric_colour(const garment & g, float u, float v, const cv::Vec3f & base, const cv::Vec3f & accent) {
     cv::Vec3f c = base;
     if (g.has[striped] && static_cast<int>(std::floor(v / 0.07f)) % 2 == 0) c = accent;
-    if (g.has[checked] && (static_cast<int>(std::floor(u / 0.11f)) + static_cast<int>(std::floor(v / 0.11f))) % 2 == 0) c = base * 0.55f + accent * 0.45f;
+    if (g.has[checked] && (static_cast<int>(std::floor(u / 0.11f)) + static_cast<int>(std::floor(v / 0.11f))) % 2 == 0)
+        c = base * 0.55f + accent * 0.45f;
     if (g.has[dotted]) {
         const float du = u - 0.1f * std::round(u / 0.1f), dv = v - 0.1f * std::round(v / 0.1f);
         if (du * du + dv * dv < 0.022f * 0.022f) c = accent;
@@ -196,31 +220,38 @@ cv::Vec3f fabric_colour(const garment & g, float u, float v, const cv::Vec3f & b
         if (radius < 0.012f) c = cv::Vec3f(250, 210, 40);
         else if (radius < 0.05f * (0.55f + 0.45f * std::cos(5 * angle))) c = accent;
     }
-    if (g.has[denim] && std::fmod(std::fabs(u + v) / 0.025f, 1.0f) < 0.35f) c *= 0.8f;             // twill
-    if (g.has[knit]) c *= 0.88f + 0.12f * std::sin(u * 2 * static_cast<float>(CV_PI) / 0.035f);   // ribs
+    if (g.has[denim] && std::fmod(std::fabs(u + v) / 0.025f, 1.0f) < 0.35f) c *= 0.8f;           // twill
+    if (g.has[knit]) c *= 0.88f + 0.12f * std::sin(u * 2 * static_cast<float>(CV_PI) / 0.035f);  // ribs
     if (g.has[leather]) c = c * 0.75f + cv::Vec3f(255, 255, 255) * (0.25f * std::exp(-std::pow((u - v * 0.4f) / 0.06f, 2.0f)));
     return c;
 }
 
 void draw_background(cv::Mat & img, random_source & r) {
-    const cv::Vec3f a(static_cast<float>(r.uniform(80, 250)), static_cast<float>(r.uniform(80, 250)), static_cast<float>(r.uniform(80, 250)));
-    const cv::Vec3f b(static_cast<float>(r.uniform(80, 250)), static_cast<float>(r.uniform(80, 250)), static_cast<float>(r.uniform(80, 250)));
+    const cv::Vec3f a(static_cast<float>(r.uniform(80, 250)), static_cast<float>(r.uniform(80, 250)),
+                      static_cast<float>(r.uniform(80, 250)));
+    const cv::Vec3f b(static_cast<float>(r.uniform(80, 250)), static_cast<float>(r.uniform(80, 250)),
+                      static_cast<float>(r.uniform(80, 250)));
     const int style = r.pick(3);
     cv::Mat noise(img.rows / 8 + 1, img.cols / 8 + 1, CV_32F);
     cv::randu(noise, -18, 18);
     cv::resize(noise, noise, img.size(), 0, 0, cv::INTER_CUBIC);
     for (int y = 0; y < img.rows; ++y)
         for (int x = 0; x < img.cols; ++x) {
-            const float t = style == 0 ? 0.0f : style == 1 ? static_cast<float>(y) / static_cast<float>(img.rows) : static_cast<float>(x) / static_cast<float>(img.cols);
+            const float t = style == 0   ? 0.0f
+                            : style == 1 ? static_cast<float>(y) / static_cast<float>(img.rows)
+                                         : static_cast<float>(x) / static_cast<float>(img.cols);
             const cv::Vec3f c = a * (1 - t) + b * t + cv::Vec3f::all(style == 2 ? noise.at<float>(y, x) : 0.0f);
-            img.at<cv::Vec3b>(y, x) = cv::Vec3b(cv::saturate_cast<uchar>(c[0]), cv::saturate_cast<uchar>(c[1]), cv::saturate_cast<uchar>(c[2]));
+            img.at<cv::Vec3b>(y, x) =
+                cv::Vec3b(cv::saturate_cast<uchar>(c[0]), cv::saturate_cast<uchar>(c[1]), cv::saturate_cast<uchar>(c[2]));
         }
 }
 
 std::vector<cv::Point> to_pixels(const poly & p, const cv::Matx23f & m) {
     std::vector<cv::Point> out;
-    for (const auto & q : p) out.emplace_back(cv::Point(cvRound((m(0, 0) * q.x + m(0, 1) * q.y + m(0, 2)) * 16), cvRound((m(1, 0) * q.x + m(1, 1) * q.y + m(1, 2)) * 16)));
-    return out;   // 4 fractional bits for anti-aliased drawing
+    for (const auto & q : p)
+        out.emplace_back(
+            cv::Point(cvRound((m(0, 0) * q.x + m(0, 1) * q.y + m(0, 2)) * 16), cvRound((m(1, 0) * q.x + m(1, 1) * q.y + m(1, 2)) * 16)));
+    return out;  // 4 fractional bits for anti-aliased drawing
 }
 
 cv::Point2f apply(const cv::Matx23f & m, cv::Point2f p) {
@@ -252,11 +283,13 @@ void draw_parts(cv::Mat & img, const garment & g, const cv::Matx23f & m, float s
         for (float side : {-1.0f, 1.0f}) {
             const poly pocket = {{side * 0.07f, y}, {side * 0.2f, y}, {side * 0.2f, y + 0.14f}, {side * 0.07f, y + 0.14f}};
             cv::polylines(img, std::vector<std::vector<cv::Point>>{to_pixels(pocket, m)}, true,
-                          cv::Scalar(accent[0] * 0.5, accent[1] * 0.5, accent[2] * 0.5), std::max(1, cvRound(0.018f * scale)), cv::LINE_AA, 4);
+                          cv::Scalar(accent[0] * 0.5, accent[1] * 0.5, accent[2] * 0.5), std::max(1, cvRound(0.018f * scale)), cv::LINE_AA,
+                          4);
         }
     }
     if (g.has[belt]) {
-        const poly band = {{-0.28f, g.waist_y - 0.03f}, {0.28f, g.waist_y - 0.03f}, {0.28f, g.waist_y + 0.04f}, {-0.28f, g.waist_y + 0.04f}};
+        const poly band = {
+            {-0.28f, g.waist_y - 0.03f}, {0.28f, g.waist_y - 0.03f}, {0.28f, g.waist_y + 0.04f}, {-0.28f, g.waist_y + 0.04f}};
         cv::fillPoly(img, std::vector<std::vector<cv::Point>>{to_pixels(band, m)}, cv::Scalar(45, 30, 20), cv::LINE_AA, 4);
         cv::rectangle(img, apply(m, {-0.04f, g.waist_y - 0.04f}), apply(m, {0.04f, g.waist_y + 0.05f}), cv::Scalar(200, 170, 60),
                       std::max(1, cvRound(0.012f * scale)), cv::LINE_AA);
@@ -272,13 +305,13 @@ struct rendered {
 
 rendered render(const garment & g, random_source & r) {
     rendered out;
-    const int rows = 300, cols = 200 + 10 * r.pick(11);   // long side 300 px, as DeepFashion
+    const int rows = 300, cols = 200 + 10 * r.pick(11);  // long side 300 px, as DeepFashion
     const float height = static_cast<float>(rows), width = static_cast<float>(cols);
     out.rgb.create(rows, cols, CV_8UC3);
     draw_background(out.rgb, r);
 
     // Placement: scale to the garment's extent, a small rotation, a shift; sometimes past the edge.
-    const float extent_y = g.bottom_y + 0.1f, extent_x = g.type == 2 ? 0.8f : 1.5f;   // sleeves reach wide
+    const float extent_y = g.bottom_y + 0.1f, extent_x = g.type == 2 ? 0.8f : 1.5f;  // sleeves reach wide
     const float scale = static_cast<float>(r.uniform(0.6, 0.85)) * std::min(height / extent_y, width / extent_x);
     const float angle = static_cast<float>(r.uniform(-8, 8) * CV_PI / 180);
     const bool truncate = r.chance(0.12);
@@ -286,7 +319,7 @@ rendered render(const garment & g, random_source & r) {
     float cy = height / 2.0f + static_cast<float>(r.uniform(-0.06, 0.06)) * height;
     if (truncate) cy += (r.chance(0.5) ? 1.0f : -1.0f) * 0.3f * g.bottom_y * scale;
     const float c = std::cos(angle) * scale, s = std::sin(angle) * scale;
-    const float mid = g.bottom_y / 2;   // rotate about the garment's middle
+    const float mid = g.bottom_y / 2;  // rotate about the garment's middle
     const cv::Matx23f m(c, -s, cx - (c * 0 - s * mid), s, c, cy - (s * 0 + c * mid));
 
     const cv::Vec3f base = palette_colour(g, r, 0), accent = palette_colour(g, r, 60 + static_cast<float>(r.uniform(0, 60)));
@@ -294,7 +327,11 @@ rendered render(const garment & g, random_source & r) {
     std::vector<std::vector<cv::Point>> shapes;
     for (const poly & p : g.pieces) shapes.push_back(to_pixels(p, m));
     cv::fillPoly(mask, shapes, cv::Scalar(255), cv::LINE_AA, 4);
-    const cv::Matx23f inverse = [&] { cv::Mat inv; cv::invertAffineTransform(cv::Mat(m), inv); return cv::Matx23f(inv); }();
+    const cv::Matx23f inverse = [&] {
+        cv::Mat inv;
+        cv::invertAffineTransform(cv::Mat(m), inv);
+        return cv::Matx23f(inv);
+    }();
     const float opacity = g.has[sheer] ? 0.6f : 1.0f;
     for (int y = 0; y < rows; ++y)
         for (int x = 0; x < cols; ++x) {
@@ -318,13 +355,15 @@ rendered render(const garment & g, random_source & r) {
         out.landmarks[k] = {std::clamp(p.x, 0.0f, width - 1.0f), std::clamp(p.y, 0.0f, height - 1.0f)};
         if (inside) present.push_back(k);
     }
-    if (!present.empty() && r.chance(0.25)) {   // an occluder: a bag over one landmark
+    if (!present.empty() && r.chance(0.25)) {  // an occluder: a bag over one landmark
         const int k = present[static_cast<std::size_t>(r.pick(static_cast<int>(present.size())))];
         const cv::Point2f p(out.landmarks[k].x, out.landmarks[k].y);
         const float side = 0.18f * scale;
-        cv::rectangle(out.rgb, p - cv::Point2f(side / 2, side / 2), p + cv::Point2f(side / 2, side / 2), cv::Scalar(95, 80, 70), -1, cv::LINE_AA);
+        cv::rectangle(out.rgb, p - cv::Point2f(side / 2, side / 2), p + cv::Point2f(side / 2, side / 2), cv::Scalar(95, 80, 70), -1,
+                      cv::LINE_AA);
         for (int j : present) {
-            if (std::fabs(out.landmarks[j].x - p.x) < side / 2 && std::fabs(out.landmarks[j].y - p.y) < side / 2) out.visible[j] = visibility::occluded;
+            if (std::fabs(out.landmarks[j].x - p.x) < side / 2 && std::fabs(out.landmarks[j].y - p.y) < side / 2)
+                out.visible[j] = visibility::occluded;
         }
     }
     std::vector<cv::Point> all;
@@ -390,7 +429,11 @@ void write_synthetic_dataset(const synth_options & options, const std::function<
         }
         landmarks << "\n";
         const double u = r.uniform(0, 1);
-        partition << name << " " << (u < options.test_fraction ? "test" : u < options.test_fraction + options.val_fraction ? "val" : "train") << "\n";
+        partition << name << " "
+                  << (u < options.test_fraction                          ? "test"
+                      : u < options.test_fraction + options.val_fraction ? "val"
+                                                                         : "train")
+                  << "\n";
         if (progress) progress(i + 1, n);
     }
     std::ostringstream category_cloth, attr_cloth;

@@ -10,8 +10,8 @@
 namespace vestis::data {
 
 struct synth_options {
-    std::string out;             // a new or empty folder
-    bool force = false;          // replace a set this command wrote there before
+    std::string out;     // a new or empty folder
+    bool force = false;  // replace a set this command wrote there before
     int images = 1000;
     std::uint64_t seed = 1;
     double val_fraction = 0.1;
@@ -20,7 +20,7 @@ struct synth_options {
 
 struct synth_garment_kind {
     const char * name;
-    int clothes_type;   // 1 upper, 2 lower, 3 full
+    int clothes_type;  // 1 upper, 2 lower, 3 full
 };
 const std::vector<synth_garment_kind> & synth_categories();
 // Attribute names and DeepFashion type codes (1 texture .. 5 style).

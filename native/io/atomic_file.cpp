@@ -39,7 +39,8 @@ void prepare_output_folder(const std::string & folder, const std::string & marke
             throw std::runtime_error(folder + ": holds files that `" + command + "` did not write; give a new or empty folder");
         }
         if (!force) {
-            throw std::runtime_error(folder + ": holds what `" + command + "` wrote before; give a new or empty folder, or --force to replace it");
+            throw std::runtime_error(folder + ": holds what `" + command +
+                                     "` wrote before; give a new or empty folder, or --force to replace it");
         }
         fs::remove_all(out);
     }

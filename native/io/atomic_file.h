@@ -21,7 +21,7 @@ void prepare_output_folder(const std::string & folder, const std::string & marke
 // error) name the file with `problem` ("no such file", "is a folder, not a file", ...).
 struct file_contents {
     std::string bytes;
-    std::string problem;   // empty: read to the end
+    std::string problem;  // empty: read to the end
 };
 file_contents read_file(const std::string & path);
 

@@ -18,9 +18,7 @@ std::int64_t saved_tensor::numel() const {
 
 namespace {
 
-[[noreturn]] void fail(const std::string & path, const std::string & what) {
-    throw std::runtime_error(path + ": " + what);
-}
+[[noreturn]] void fail(const std::string & path, const std::string & what) { throw std::runtime_error(path + ": " + what); }
 
 template <typename T>
 T little_endian(const unsigned char * p) {
@@ -32,7 +30,7 @@ T little_endian(const unsigned char * p) {
 // --- zip: torch.save stores entries uncompressed -------------------------------------
 struct zip_archive {
     std::string bytes;
-    std::map<std::string, std::pair<std::size_t, std::size_t>> entries;   // name -> (offset, size)
+    std::map<std::string, std::pair<std::size_t, std::size_t>> entries;  // name -> (offset, size)
 
     const unsigned char * byte_at(std::size_t offset) const { return reinterpret_cast<const unsigned char *>(bytes.data()) + offset; }
 
@@ -66,8 +64,8 @@ struct zip_archive {
             std::string name(reinterpret_cast<const char *>(byte_at(at + 46)), name_length);
             if (method != 0) fail(path, "zip entry '" + name + "' is compressed; torch.save stores entries as they are");
             if (local + 30 > n) fail(path, "damaged zip entry '" + name + "'");
-            const std::size_t data = local + 30 + little_endian<std::uint16_t>(byte_at(local + 26)) +
-                                     little_endian<std::uint16_t>(byte_at(local + 28));
+            const std::size_t data =
+                local + 30 + little_endian<std::uint16_t>(byte_at(local + 26)) + little_endian<std::uint16_t>(byte_at(local + 28));
             if (data + size > n) fail(path, "zip entry '" + name + "' runs past the end of the file");
             entries[name] = {data, size};
             at += 46 + name_length + extra_length + comment_length;
@@ -96,10 +94,10 @@ struct value {
     enum class kind { none, boolean, integer, real, text, tuple, list, dict, global, storage, tensor, mark } k = kind::none;
     std::int64_t i = 0;
     double f = 0;
-    std::string s;                                    // text, global name ("module.name"), storage type
-    std::vector<value_ptr> items;                     // tuple, list
+    std::string s;                 // text, global name ("module.name"), storage type
+    std::vector<value_ptr> items;  // tuple, list
     std::vector<std::pair<value_ptr, value_ptr>> dict;
-    tensor_ref tensor;                                // tensor; storage uses storage_key/type
+    tensor_ref tensor;  // tensor; storage uses storage_key/type
 };
 
 value_ptr make(value::kind k) {
@@ -181,23 +179,39 @@ struct pickle_machine {
             need(1);
             const unsigned char op = *p++;
             switch (op) {
-                case 0x80: need(1); ++p; break;                                       // PROTO
-                case '.': return pop();                                                // STOP
-                case '}': stack.push_back(make(value::kind::dict)); break;             // EMPTY_DICT
-                case ']': stack.push_back(make(value::kind::list)); break;             // EMPTY_LIST
-                case ')': stack.push_back(make(value::kind::tuple)); break;            // EMPTY_TUPLE
-                case '(': marks.push_back(stack.size()); break;                        // MARK
-                case 'N': stack.push_back(make(value::kind::none)); break;             // NONE
-                case 0x88: case 0x89: {                                                // NEWTRUE, NEWFALSE
+                case 0x80:
+                    need(1);
+                    ++p;
+                    break;                                                   // PROTO
+                case '.': return pop();                                      // STOP
+                case '}': stack.push_back(make(value::kind::dict)); break;   // EMPTY_DICT
+                case ']': stack.push_back(make(value::kind::list)); break;   // EMPTY_LIST
+                case ')': stack.push_back(make(value::kind::tuple)); break;  // EMPTY_TUPLE
+                case '(': marks.push_back(stack.size()); break;              // MARK
+                case 'N': stack.push_back(make(value::kind::none)); break;   // NONE
+                case 0x88:
+                case 0x89: {  // NEWTRUE, NEWFALSE
                     auto v = make(value::kind::boolean);
                     v->i = op == 0x88;
                     stack.push_back(v);
                     break;
                 }
-                case 'K': need(1); stack.push_back(integer(p[0])); p += 1; break;     // BININT1
-                case 'M': need(2); stack.push_back(integer(little_endian<std::uint16_t>(p))); p += 2; break;
-                case 'J': need(4); stack.push_back(integer(little_endian<std::int32_t>(p))); p += 4; break;
-                case 0x8a: {                                                           // LONG1
+                case 'K':
+                    need(1);
+                    stack.push_back(integer(p[0]));
+                    p += 1;
+                    break;  // BININT1
+                case 'M':
+                    need(2);
+                    stack.push_back(integer(little_endian<std::uint16_t>(p)));
+                    p += 2;
+                    break;
+                case 'J':
+                    need(4);
+                    stack.push_back(integer(little_endian<std::int32_t>(p)));
+                    p += 4;
+                    break;
+                case 0x8a: {  // LONG1
                     need(1);
                     const int n = *p++;
                     need(static_cast<std::size_t>(n));
@@ -208,7 +222,7 @@ struct pickle_machine {
                     stack.push_back(integer(v));
                     break;
                 }
-                case 'G': {                                                            // BINFLOAT, big-endian
+                case 'G': {  // BINFLOAT, big-endian
                     need(8);
                     std::uint64_t bits = 0;
                     for (int b = 0; b < 8; ++b) bits = (bits << 8) | p[b];
@@ -218,7 +232,9 @@ struct pickle_machine {
                     stack.push_back(v);
                     break;
                 }
-                case 'X': case 0x8c: case 'U': {                                      // (SHORT_)BINUNICODE, SHORT_BINSTRING
+                case 'X':
+                case 0x8c:
+                case 'U': {  // (SHORT_)BINUNICODE, SHORT_BINSTRING
                     const std::size_t width = op == 'X' ? 4 : 1;
                     need(width);
                     const std::size_t n = width == 4 ? little_endian<std::uint32_t>(p) : p[0];
@@ -228,9 +244,18 @@ struct pickle_machine {
                     p += n;
                     break;
                 }
-                case 'q': need(1); memo[p[0]] = stack.empty() ? nullptr : stack.back(); p += 1; break;   // BINPUT
-                case 'r': need(4); memo[little_endian<std::uint32_t>(p)] = stack.empty() ? nullptr : stack.back(); p += 4; break;
-                case 'h': case 'j': {                                                  // BINGET, LONG_BINGET
+                case 'q':
+                    need(1);
+                    memo[p[0]] = stack.empty() ? nullptr : stack.back();
+                    p += 1;
+                    break;  // BINPUT
+                case 'r':
+                    need(4);
+                    memo[little_endian<std::uint32_t>(p)] = stack.empty() ? nullptr : stack.back();
+                    p += 4;
+                    break;
+                case 'h':
+                case 'j': {  // BINGET, LONG_BINGET
                     const std::size_t width = op == 'h' ? 1 : 4;
                     need(width);
                     const std::uint32_t key = width == 1 ? p[0] : little_endian<std::uint32_t>(p);
@@ -240,7 +265,7 @@ struct pickle_machine {
                     stack.push_back(it->second);
                     break;
                 }
-                case 'c': {                                                            // GLOBAL
+                case 'c': {  // GLOBAL
                     const std::string module = read_line();
                     const std::string name = read_line();
                     auto v = make(value::kind::global);
@@ -248,41 +273,61 @@ struct pickle_machine {
                     stack.push_back(v);
                     break;
                 }
-                case 't': { auto t = make(value::kind::tuple); t->items = pop_to_mark(); stack.push_back(t); break; }
-                case 0x85: case 0x86: case 0x87: {                                     // TUPLE1..3
+                case 't': {
+                    auto t = make(value::kind::tuple);
+                    t->items = pop_to_mark();
+                    stack.push_back(t);
+                    break;
+                }
+                case 0x85:
+                case 0x86:
+                case 0x87: {  // TUPLE1..3
                     auto t = make(value::kind::tuple);
                     t->items.resize(op - 0x84);
                     for (auto it = t->items.rbegin(); it != t->items.rend(); ++it) *it = pop();
                     stack.push_back(t);
                     break;
                 }
-                case 'Q': {                                                            // BINPERSID: storage
+                case 'Q': {  // BINPERSID: storage
                     auto id = pop();
                     if (id->items.size() < 3 || id->items[0]->s != "storage") fail(path, "data.pkl: unknown persistent id");
                     auto storage = make(value::kind::storage);
-                    const std::string & type = id->items[1]->s;   // "torch.FloatStorage"
+                    const std::string & type = id->items[1]->s;  // "torch.FloatStorage"
                     storage->tensor.storage_type = type.substr(type.rfind('.') + 1);
                     storage->tensor.storage_key = id->items[2]->s;
                     stack.push_back(storage);
                     break;
                 }
-                case 'R': { auto args = pop(); auto callable = pop(); stack.push_back(reduce(callable, args)); break; }
-                case 'b': pop(); break;                                                // BUILD: OrderedDict metadata
-                case 's': {                                                            // SETITEM
+                case 'R': {
+                    auto args = pop();
+                    auto callable = pop();
+                    stack.push_back(reduce(callable, args));
+                    break;
+                }
+                case 'b': pop(); break;  // BUILD: OrderedDict metadata
+                case 's': {              // SETITEM
                     auto v = pop();
                     auto k = pop();
                     if (stack.empty() || stack.back()->k != value::kind::dict) fail(path, "data.pkl: SETITEM outside a dict");
                     stack.back()->dict.emplace_back(k, v);
                     break;
                 }
-                case 'u': {                                                            // SETITEMS
+                case 'u': {  // SETITEMS
                     auto items = pop_to_mark();
                     if (stack.empty() || stack.back()->k != value::kind::dict) fail(path, "data.pkl: SETITEMS outside a dict");
                     for (std::size_t i = 0; i + 1 < items.size(); i += 2) stack.back()->dict.emplace_back(items[i], items[i + 1]);
                     break;
                 }
-                case 'a': { auto v = pop(); stack.back()->items.push_back(v); break; }  // APPEND
-                case 'e': { auto items = pop_to_mark(); for (auto & v : items) stack.back()->items.push_back(v); break; }
+                case 'a': {
+                    auto v = pop();
+                    stack.back()->items.push_back(v);
+                    break;
+                }  // APPEND
+                case 'e': {
+                    auto items = pop_to_mark();
+                    for (auto & v : items) stack.back()->items.push_back(v);
+                    break;
+                }
                 default: {
                     char hex[8];
                     std::snprintf(hex, sizeof hex, "0x%02x", op);
@@ -302,11 +347,24 @@ std::size_t element_size(const std::string & path, const std::string & type) {
 }
 
 float element(const std::string & type, const unsigned char * p) {
-    if (type == "FloatStorage") { float f; std::memcpy(&f, p, 4); return f; }
-    if (type == "DoubleStorage") { double d; std::memcpy(&d, p, 8); return static_cast<float>(d); }
+    if (type == "FloatStorage") {
+        float f;
+        std::memcpy(&f, p, 4);
+        return f;
+    }
+    if (type == "DoubleStorage") {
+        double d;
+        std::memcpy(&d, p, 8);
+        return static_cast<float>(d);
+    }
     if (type == "LongStorage") return static_cast<float>(little_endian<std::int64_t>(p));
     if (type == "IntStorage") return static_cast<float>(little_endian<std::int32_t>(p));
-    if (type == "BFloat16Storage") { std::uint32_t bits = static_cast<std::uint32_t>(little_endian<std::uint16_t>(p)) << 16; float f; std::memcpy(&f, &bits, 4); return f; }
+    if (type == "BFloat16Storage") {
+        std::uint32_t bits = static_cast<std::uint32_t>(little_endian<std::uint16_t>(p)) << 16;
+        float f;
+        std::memcpy(&f, &bits, 4);
+        return f;
+    }
     if (type == "HalfStorage") {
         const std::uint16_t h = little_endian<std::uint16_t>(p);
         const int exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
@@ -315,7 +373,7 @@ float element(const std::string & type, const unsigned char * p) {
         if (exponent == 31) return mantissa ? NAN : sign * INFINITY;
         return sign * std::ldexp(static_cast<float>(mantissa | 0x400), exponent - 25);
     }
-    return static_cast<float>(p[0]);   // Byte, Char, Bool
+    return static_cast<float>(p[0]);  // Byte, Char, Bool
 }
 
 }  // namespace
@@ -332,7 +390,7 @@ std::map<std::string, saved_tensor> read_torch_save(const std::string & path) {
     std::map<std::string, saved_tensor> tensors;
     for (const auto & [key, item] : root->dict) {
         if (key->k != value::kind::text) fail(path, "a key of the dict is not a string");
-        if (item->k != value::kind::tensor) continue;   // e.g. nested metadata: not a tensor
+        if (item->k != value::kind::tensor) continue;  // e.g. nested metadata: not a tensor
         const tensor_ref & ref = item->tensor;
         const auto * storage = zip.find_suffix("/data/" + ref.storage_key);
         if (!storage) fail(path, key->s + ": its storage data/" + ref.storage_key + " is missing");
@@ -341,7 +399,7 @@ std::map<std::string, saved_tensor> read_torch_save(const std::string & path) {
         if (ref.stride.size() != ref.shape.size()) {
             fail(path, key->s + ": " + std::to_string(ref.shape.size()) + " sizes but " + std::to_string(ref.stride.size()) + " strides");
         }
-        constexpr std::int64_t most_elements = std::int64_t{1} << 28;   // 1 GB of float32: more than any network here holds in one tensor
+        constexpr std::int64_t most_elements = std::int64_t{1} << 28;  // 1 GB of float32: more than any network here holds in one tensor
         std::int64_t elements = 1;
         for (const std::int64_t d : ref.shape) {
             if (d < 0 || (d > 0 && elements > most_elements / d)) fail(path, key->s + ": a size that is negative or over 2^28 elements");

@@ -16,8 +16,8 @@ namespace vestis {
 
 struct saved_tensor {
     std::vector<std::int64_t> shape;
-    std::vector<float> values;   // row-major; integer and double storages are converted
-    std::string storage_type;    // "FloatStorage", "LongStorage", ...
+    std::vector<float> values;  // row-major; integer and double storages are converted
+    std::string storage_type;   // "FloatStorage", "LongStorage", ...
     std::int64_t numel() const;
 };
 

@@ -15,8 +15,8 @@ void append_module(named_tensors & out, const std::string & prefix, const torch:
 
 namespace {
 
-void append_conv_bn(named_tensors & out, const std::string & conv_prefix, const torch::nn::Conv2d & conv,
-                    const std::string & norm_prefix, const torch::nn::BatchNorm2d & norm) {
+void append_conv_bn(named_tensors & out, const std::string & conv_prefix, const torch::nn::Conv2d & conv, const std::string & norm_prefix,
+                    const torch::nn::BatchNorm2d & norm) {
     append_module(out, conv_prefix, *conv);
     append_module(out, norm_prefix, *norm);
 }
@@ -51,10 +51,10 @@ backbone_features vgg16_features::forward(const torch::Tensor & images) {
         for (; conv < static_cast<std::size_t>(block_ends_[block]); ++conv) {
             x = convs_[conv].second->forward(x);
             if (!norms_.empty()) x = norms_[conv]->forward(x);
-            x = x.relu_();   // in place: nothing else reads the conv (or norm) output
+            x = x.relu_();  // in place: nothing else reads the conv (or norm) output
             record_stage(convs_[conv].first.c_str(), x);
         }
-        if (block == 3) out.stride8 = x;   // conv4_3, stride 8
+        if (block == 3) out.stride8 = x;  // conv4_3, stride 8
     }
     if (with_conv5_) {
         x = F::max_pool2d(x, F::MaxPool2dFuncOptions(2).stride(2));
@@ -85,7 +85,7 @@ backbone_values vgg16_features::emit_onnx(onnx_emitter & e, const std::string & 
 int vgg16_feature_index(int conv, bool batch_norm) {
     const int convs_per_block[5] = {2, 2, 3, 3, 3};
     int index = 0, seen = 0;
-    for (int block = 0; block < 5; ++block, ++index) {   // the pool ends each block
+    for (int block = 0; block < 5; ++block, ++index) {  // the pool ends each block
         for (int i = 0; i < convs_per_block[block]; ++i, ++seen) {
             if (seen == conv) return index;
             index += batch_norm ? 3 : 2;
@@ -108,8 +108,7 @@ named_tensors vgg16_features::torchvision_state() const {
 namespace {
 
 torch::nn::Conv2d conv(int in, int out, int kernel, int stride = 1, int groups = 1) {
-    return torch::nn::Conv2d(
-        torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).groups(groups).bias(false));
+    return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).groups(groups).bias(false));
 }
 
 struct residual_block : torch::nn::Module, onnx_emittable {
@@ -136,13 +135,11 @@ struct residual_block : torch::nn::Module, onnx_emittable {
         }
         body = register_module("body", b);
         if (stride != 1 || in != planes * expansion) {
-            downsample = register_module("downsample", torch::nn::Sequential(conv(in, planes * expansion, 1, stride),
-                                                                             torch::nn::BatchNorm2d(planes * expansion)));
+            downsample = register_module(
+                "downsample", torch::nn::Sequential(conv(in, planes * expansion, 1, stride), torch::nn::BatchNorm2d(planes * expansion)));
         }
     }
-    torch::Tensor forward(const torch::Tensor & x) {
-        return torch::relu(body->forward(x) + (downsample ? downsample->forward(x) : x));
-    }
+    torch::Tensor forward(const torch::Tensor & x) { return torch::relu(body->forward(x) + (downsample ? downsample->forward(x) : x)); }
     std::string emit_onnx(onnx_emitter & e, const std::string & x) const override {
         return e.relu(e.add(e.sequential(body, x), downsample ? e.sequential(downsample, x) : x));
     }
@@ -155,9 +152,11 @@ public:
     resnet(const std::vector<int> & blocks, bool bottleneck, double width, bool small_stem) {
         const int expansion = bottleneck ? 4 : 1;
         int in = scaled(64, width);
-        stem_ = small_stem ? register_module("stem", torch::nn::Sequential(conv(3, in, 3, 1), torch::nn::BatchNorm2d(in), torch::nn::ReLU()))
-                           : register_module("stem", torch::nn::Sequential(conv(3, in, 7, 2), torch::nn::BatchNorm2d(in), torch::nn::ReLU(),
-                                                                           torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(3).stride(2).padding(1))));
+        stem_ =
+            small_stem
+                ? register_module("stem", torch::nn::Sequential(conv(3, in, 3, 1), torch::nn::BatchNorm2d(in), torch::nn::ReLU()))
+                : register_module("stem", torch::nn::Sequential(conv(3, in, 7, 2), torch::nn::BatchNorm2d(in), torch::nn::ReLU(),
+                                                                torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(3).stride(2).padding(1))));
         for (int stage = 0; stage < 4; ++stage) {
             const int planes = scaled(64 << stage, width);
             torch::nn::Sequential layer;
@@ -269,8 +268,10 @@ int divisible_by_8(double channels) {
 class mobilenet_v2 : public backbone {
 public:
     mobilenet_v2(double width, bool tf_padding) {
-        struct setting { int expand, channels, repeats, stride; };
-        const setting settings[] = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
+        struct setting {
+            int expand, channels, repeats, stride;
+        };
+        const setting settings[] = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 64, 4, 2},
                                     {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
         torch::nn::Sequential to_stride8, rest;
         int in = divisible_by_8(32 * width);
@@ -280,7 +281,7 @@ public:
             const int out = divisible_by_8(s.channels * width);
             for (int i = 0; i < s.repeats; ++i) {
                 auto block = std::make_shared<inverted_residual>(in, out, i == 0 ? s.stride : 1, s.expand, tf_padding);
-                (stage <= 2 ? to_stride8 : rest)->push_back(block);   // stages 0-2 end at stride 8
+                (stage <= 2 ? to_stride8 : rest)->push_back(block);  // stages 0-2 end at stride 8
                 in = out;
             }
             if (stage == 2) stride8_ = out;
@@ -321,7 +322,7 @@ public:
                 continue;
             }
             const auto body = std::dynamic_pointer_cast<inverted_residual>(layers[i])->body;
-            int n = 0;   // torchvision's index inside the block's `conv` Sequential
+            int n = 0;  // torchvision's index inside the block's `conv` Sequential
             for (const auto & part : body->children()) {
                 if (auto unit = std::dynamic_pointer_cast<conv_bn_relu6>(part)) {
                     const std::string at = prefix + "conv." + std::to_string(n++) + ".";

@@ -7,11 +7,11 @@
 namespace vestis::nn {
 
 struct backbone_features {
-    torch::Tensor stride8;   // the stride-8 map the landmark branch reads
-    torch::Tensor final;     // the last feature map
+    torch::Tensor stride8;  // the stride-8 map the landmark branch reads
+    torch::Tensor final;    // the last feature map
 };
 
-struct backbone_values {   // the same, as ONNX value names
+struct backbone_values {  // the same, as ONNX value names
     std::string stride8, final;
 };
 
@@ -44,8 +44,8 @@ public:
 
 private:
     std::vector<std::pair<std::string, torch::nn::Conv2d>> convs_;
-    std::vector<torch::nn::BatchNorm2d> norms_;   // empty unless built with batch_norm
-    std::vector<int> block_ends_;   // index after the last conv of each block
+    std::vector<torch::nn::BatchNorm2d> norms_;  // empty unless built with batch_norm
+    std::vector<int> block_ends_;                // index after the last conv of each block
     int channels_[5];
     bool with_conv5_;
 };

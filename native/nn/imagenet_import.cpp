@@ -23,9 +23,7 @@ std::string expected_file(const network_config & c) {
 }
 
 // The classifier of the ImageNet network, which Vestis replaces with its own heads.
-bool is_imagenet_head(const std::string & key) {
-    return key.rfind("classifier.", 0) == 0 || key.rfind("fc.", 0) == 0;
-}
+bool is_imagenet_head(const std::string & key) { return key.rfind("classifier.", 0) == 0 || key.rfind("fc.", 0) == 0; }
 
 }  // namespace
 
@@ -54,7 +52,7 @@ int import_imagenet_weights(garment_network & network, const std::string & path)
                                      "; the file may be for another width)");
         }
         torch::Tensor source = torch::from_blob(const_cast<float *>(it->second.values.data()), it->second.shape, torch::kFloat);
-        torch::Tensor(target).copy_(source);   // converts to the target's type (num_batches_tracked is int64)
+        torch::Tensor(target).copy_(source);  // converts to the target's type (num_batches_tracked is int64)
         ++copied;
     }
     return copied;

@@ -14,10 +14,8 @@ torch::nn::Conv2d conv2d(int in, int out, int kernel, int stride = 1, bool bias 
 
 // k4 s2 p1 doubles the size; k1 keeps it.
 torch::nn::ConvTranspose2d deconv(int in, int out, int kernel, bool bias) {
-    return torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(in, out, kernel)
-                                          .stride(kernel == 4 ? 2 : 1)
-                                          .padding(kernel == 4 ? 1 : 0)
-                                          .bias(bias));
+    return torch::nn::ConvTranspose2d(
+        torch::nn::ConvTranspose2dOptions(in, out, kernel).stride(kernel == 4 ? 2 : 1).padding(kernel == 4 ? 1 : 0).bias(bias));
 }
 
 torch::nn::Conv2d down_conv(int in, int out) {
@@ -59,7 +57,7 @@ landmark_branch::landmark_branch(int in_channels, int landmarks, double width, b
     add(torch::nn::AnyModule(conv2d(c32, c32, 3)), true);
     add(torch::nn::AnyModule(deconv(c32, c16, 4, true)), true);
     add(torch::nn::AnyModule(conv2d(c16, c16, 3)), true);
-    add(torch::nn::AnyModule(conv2d(c16, landmarks, 1)), false);   // raw heatmaps, no sigmoid
+    add(torch::nn::AnyModule(conv2d(c16, landmarks, 1)), false);  // raw heatmaps, no sigmoid
 }
 
 landmark_branch::maps landmark_branch::forward(torch::Tensor x) {
@@ -71,7 +69,8 @@ landmark_branch::maps landmark_branch::forward(torch::Tensor x) {
     if (softmax_radius_ == 0) return {x, {}};
     const torch::Tensor probabilities = torch::softmax(x.flatten(2).to(torch::kFloat), 2).view(x.sizes());
     const int k = 2 * softmax_radius_ + 1;
-    const torch::Tensor window = F::avg_pool2d(probabilities, F::AvgPool2dFuncOptions(k).stride(1).padding(softmax_radius_).count_include_pad(true));
+    const torch::Tensor window =
+        F::avg_pool2d(probabilities, F::AvgPool2dFuncOptions(k).stride(1).padding(softmax_radius_).count_include_pad(true));
     return {window * (k * k), x};
 }
 
@@ -95,9 +94,9 @@ attention_unet::attention_unet(int in_channels, int out_channels, int ngf) {
                                                             down_conv(c1, c2), torch::nn::BatchNorm2d(c2)));
     down2_ = register_module("down2", torch::nn::Sequential(torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)),
                                                             down_conv(c2, c3), torch::nn::BatchNorm2d(c3)));
-    innermost_ = register_module("innermost", torch::nn::Sequential(
-        torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)), conv2d(c3, c3, 1, 1, /*bias=*/false),
-        torch::nn::ReLU(), deconv(c3, c3, 1, /*bias=*/true), torch::nn::BatchNorm2d(c3)));
+    innermost_ = register_module("innermost", torch::nn::Sequential(torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)),
+                                                                    conv2d(c3, c3, 1, 1, /*bias=*/false), torch::nn::ReLU(),
+                                                                    deconv(c3, c3, 1, /*bias=*/true), torch::nn::BatchNorm2d(c3)));
     up2_ = register_module("up2", torch::nn::Sequential(torch::nn::ReLU(), deconv(2 * c3, c2, 4, false), torch::nn::BatchNorm2d(c2)));
     up1_ = register_module("up1", torch::nn::Sequential(torch::nn::ReLU(), deconv(2 * c2, c1, 4, false), torch::nn::BatchNorm2d(c1)));
     outer_up_ = register_module("outer_up", deconv(2 * c1, out_channels, 1, /*bias=*/true));
@@ -127,15 +126,17 @@ landmark_attention_network::landmark_attention_network(const network_config & co
     const double w = config.width;
     vgg_ = register_module("vgg", std::make_shared<vgg16_features>(w, /*with_conv5=*/false, config.vgg_batch_norm));
     const int c4 = vgg_->stride8_channels();
-    landmarks_ = register_module("landmark_branch", std::make_shared<landmark_branch>(c4, config.landmarks, w, config.landmark_batch_norm,
-                                                                                   config.heatmap_softmax ? heatmap_window_radius(config.input_size) : 0));
+    landmarks_ = register_module("landmark_branch",
+                                 std::make_shared<landmark_branch>(c4, config.landmarks, w, config.landmark_batch_norm,
+                                                                   config.heatmap_softmax ? heatmap_window_radius(config.input_size) : 0));
     attention_ = register_module("attention", std::make_shared<attention_unet>(c4 + 1, c4, scaled(32, w)));
     const int c5 = scaled(512, w);
     conv5_1_ = register_module("conv5_1", conv2d(c4, c5, 3));
     conv5_2_ = register_module("conv5_2", conv2d(c5, c5, 3));
     conv5_3_ = register_module("conv5_3", conv2d(c5, c5, 3));
     if (config.vgg_batch_norm) {
-        for (int i = 0; i < 3; ++i) conv5_norms_.push_back(register_module("conv5_" + std::to_string(i + 1) + "_bn", torch::nn::BatchNorm2d(c5)));
+        for (int i = 0; i < 3; ++i)
+            conv5_norms_.push_back(register_module("conv5_" + std::to_string(i + 1) + "_bn", torch::nn::BatchNorm2d(c5)));
     }
     const int side = config.input_size / 32;
     const int flat = c5 * side * side;
@@ -174,10 +175,11 @@ network_output landmark_attention_network::forward(const torch::Tensor & images)
     out.landmarks = heatmap_argmax_positions(out.heatmaps);
 
     // Attention from where the landmarks are: the strongest heatmap, brought to conv4_3's size.
-    const torch::Tensor merged = F::interpolate(
-        std::get<0>(out.heatmaps.max(1, /*keepdim=*/true)),
-        F::InterpolateFuncOptions().size(std::vector<int64_t>{conv4_3.size(2), conv4_3.size(3)})
-            .mode(torch::kBilinear).align_corners(false));
+    const torch::Tensor merged =
+        F::interpolate(std::get<0>(out.heatmaps.max(1, /*keepdim=*/true)), F::InterpolateFuncOptions()
+                                                                               .size(std::vector<int64_t>{conv4_3.size(2), conv4_3.size(3)})
+                                                                               .mode(torch::kBilinear)
+                                                                               .align_corners(false));
     out.attention = attention_->forward(torch::cat({merged, conv4_3}, 1));
     record_stage("attention", out.attention);
 
@@ -194,8 +196,8 @@ network_output landmark_attention_network::forward(const torch::Tensor & images)
     out.category_logits = category_fc2_->forward(torch::relu(category_fc1_->forward(flat)));
     record_stage("category_logits", out.category_logits);
     if (attribute_fc1_) {
-        out.attribute_logits = attribute_fc2_->forward(torch::relu(attribute_fc1_->forward(flat)))
-                                   .view({images.size(0), 2, config_.attributes});
+        out.attribute_logits =
+            attribute_fc2_->forward(torch::relu(attribute_fc1_->forward(flat))).view({images.size(0), 2, config_.attributes});
         record_stage("attribute_logits", out.attribute_logits);
     }
     return out;
@@ -204,8 +206,8 @@ network_output landmark_attention_network::forward(const torch::Tensor & images)
 void landmark_attention_network::emit_onnx(onnx_emitter & e, const std::string & image) const {
     using names = onnx_output_names;
     const std::string conv4_3 = vgg_->emit_onnx(e, image).stride8;
-    const std::string heatmaps = e.identity(landmarks_->emit_onnx(e, conv4_3, config_.input_size, config_.input_size),
-                                                names::landmark_heatmaps);
+    const std::string heatmaps =
+        e.identity(landmarks_->emit_onnx(e, conv4_3, config_.input_size, config_.input_size), names::landmark_heatmaps);
     // The landmark branch upsamples conv4_3 by exactly 8, so a scale of 1/8 lands on its size.
     const std::string merged = e.resize_bilinear(e.channel_max(heatmaps), 0.125f);
     const std::string attention = attention_->emit_onnx(e, e.concat({merged, conv4_3}, 1));
@@ -213,12 +215,12 @@ void landmark_attention_network::emit_onnx(onnx_emitter & e, const std::string &
 
     std::string x = e.max_pool(e.mul(e.add_scalar(attention, 1.0f), conv4_3), 2, 2);
     const torch::nn::Conv2d conv5[3] = {conv5_1_, conv5_2_, conv5_3_};
-    for (std::size_t i = 0; i < 3; ++i) x = e.relu(e.conv(conv5[i], x, conv5_norms_.empty() ? torch::nn::BatchNorm2d(nullptr) : conv5_norms_[i]));
+    for (std::size_t i = 0; i < 3; ++i)
+        x = e.relu(e.conv(conv5[i], x, conv5_norms_.empty() ? torch::nn::BatchNorm2d(nullptr) : conv5_norms_[i]));
     const std::string flat = e.flatten(e.max_pool(x, 2, 2));
     e.linear(category_fc2_, e.relu(e.linear(category_fc1_, flat)), names::category_logits);
     if (attribute_fc1_) {
-        e.reshape(e.linear(attribute_fc2_, e.relu(e.linear(attribute_fc1_, flat))), {-1, 2, config_.attributes},
-                  names::attribute_logits);
+        e.reshape(e.linear(attribute_fc2_, e.relu(e.linear(attribute_fc1_, flat))), {-1, 2, config_.attributes}, names::attribute_logits);
     }
 }
 

@@ -20,7 +20,7 @@ public:
     landmark_branch(int in_channels, int landmarks, double width, bool batch_norm = false, int softmax_radius = 0);
     struct maps {
         torch::Tensor heatmaps;
-        torch::Tensor logits;   // defined with softmax_radius > 0
+        torch::Tensor logits;  // defined with softmax_radius > 0
     };
     maps forward(torch::Tensor x);
     // `height`, `width`: the heatmaps' size (the network input's).
@@ -28,8 +28,8 @@ public:
 
 private:
     struct layer {
-        torch::nn::AnyModule module;      // Conv2d or ConvTranspose2d
-        torch::nn::BatchNorm2d norm{nullptr};   // with batch_norm, after every layer but the last
+        torch::nn::AnyModule module;           // Conv2d or ConvTranspose2d
+        torch::nn::BatchNorm2d norm{nullptr};  // with batch_norm, after every layer but the last
         bool relu = true;
     };
     std::vector<layer> layers_;
@@ -69,7 +69,7 @@ private:
     std::shared_ptr<landmark_branch> landmarks_;
     std::shared_ptr<attention_unet> attention_;
     torch::nn::Conv2d conv5_1_{nullptr}, conv5_2_{nullptr}, conv5_3_{nullptr};
-    std::vector<torch::nn::BatchNorm2d> conv5_norms_;   // only with vgg_batch_norm
+    std::vector<torch::nn::BatchNorm2d> conv5_norms_;  // only with vgg_batch_norm
     torch::nn::Linear category_fc1_{nullptr}, category_fc2_{nullptr}, attribute_fc1_{nullptr}, attribute_fc2_{nullptr};
 };
 

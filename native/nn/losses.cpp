@@ -33,7 +33,7 @@ torch::Tensor spatial_softmax_cross_entropy(const torch::Tensor & logits, const 
     const torch::Tensor log_p = torch::log_softmax(logits.flatten(2).to(torch::kFloat), 2);
     const torch::Tensor t = target.flatten(2).to(torch::kFloat);
     const torch::Tensor q = t / t.sum(2, /*keepdim=*/true).clamp_min(1e-12);
-    const torch::Tensor per_map = -(q * log_p).sum(2);   // [B, L]
+    const torch::Tensor per_map = -(q * log_p).sum(2);  // [B, L]
     const torch::Tensor mask = visible.to(torch::kFloat);
     return (per_map * mask).sum() / mask.sum().clamp_min(1.0);
 }
@@ -57,18 +57,18 @@ loss_terms compute_loss(const network_output & output, const batch_targets & tar
         const bool two_class = output.attribute_logits.dim() == 3;
         const std::string kind = config.attribute_loss == "auto" ? (two_class ? "two_class" : "bce") : config.attribute_loss;
         if (kind == "fbeta") {
-            const torch::Tensor p = two_class ? torch::softmax(output.attribute_logits, 1).select(1, 1)
-                                              : torch::sigmoid(output.attribute_logits);
+            const torch::Tensor p =
+                two_class ? torch::softmax(output.attribute_logits, 1).select(1, 1) : torch::sigmoid(output.attribute_logits);
             terms.attribute = soft_fbeta_loss(p, targets.attributes, config.fbeta);
         } else if (kind == "two_class") {
             if (!two_class) throw std::invalid_argument("loss.attribute_loss: two_class needs [B, 2, A] logits (the full network)");
-            terms.attribute = two_class_attribute_loss(output.attribute_logits, targets.attributes,
-                                                       config.attribute_negative_weight, config.attribute_positive_weight);
+            terms.attribute = two_class_attribute_loss(output.attribute_logits, targets.attributes, config.attribute_negative_weight,
+                                                       config.attribute_positive_weight);
         } else {
-            const torch::Tensor logits = two_class ? output.attribute_logits.select(1, 1) - output.attribute_logits.select(1, 0)
-                                                   : output.attribute_logits;
-            terms.attribute = weighted_bce_loss(logits, targets.attributes, config.attribute_negative_weight,
-                                                config.attribute_positive_weight);
+            const torch::Tensor logits =
+                two_class ? output.attribute_logits.select(1, 1) - output.attribute_logits.select(1, 0) : output.attribute_logits;
+            terms.attribute =
+                weighted_bce_loss(logits, targets.attributes, config.attribute_negative_weight, config.attribute_positive_weight);
         }
         add(config.attribute_weight * terms.attribute);
     }

@@ -8,14 +8,14 @@
 namespace vestis::nn {
 
 struct batch_targets {
-    torch::Tensor category;           // [B] int64
-    torch::Tensor attributes;         // [B, A] 0/1, or undefined
-    torch::Tensor heatmaps;           // [B, L, H, W] targets, or undefined
-    torch::Tensor landmark_visible;   // [B, L] 0/1 mask for the heatmap loss
+    torch::Tensor category;          // [B] int64
+    torch::Tensor attributes;        // [B, A] 0/1, or undefined
+    torch::Tensor heatmaps;          // [B, L, H, W] targets, or undefined
+    torch::Tensor landmark_visible;  // [B, L] 0/1 mask for the heatmap loss
 };
 
 struct loss_terms {
-    torch::Tensor total, category, attribute, landmark;   // unweighted terms; undefined when absent
+    torch::Tensor total, category, attribute, landmark;  // unweighted terms; undefined when absent
 };
 
 loss_terms compute_loss(const network_output & output, const batch_targets & targets, const loss_config & config);

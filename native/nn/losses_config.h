@@ -13,8 +13,8 @@ struct loss_config {
     double label_smoothing = 0.0;
     double attribute_weight = 20.0;
     double landmark_weight = 10.0;
-    double attribute_negative_weight = 0.1;   // w_neg
-    double attribute_positive_weight = 1.0;   // w_pos
+    double attribute_negative_weight = 0.1;  // w_neg
+    double attribute_positive_weight = 1.0;  // w_pos
     // "auto": two_class for [B, 2, A] logits, bce for [B, A]; or "fbeta" (1 - soft F-beta).
     std::string attribute_loss = "auto";
     double fbeta = 1.0;

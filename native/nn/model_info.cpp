@@ -41,9 +41,11 @@ std::string describe_network(const network_config & config) {
     auto network = make_network(config);
     network->eval();
     std::ostringstream out;
-    out << "Vestis " << (config.kind == network_kind::full ? "full landmark-attention network" : "simplified model, backbone " + config.backbone)
-        << ": width " << config.width << ", " << config.categories << " categories, " << config.attributes
-        << " attributes, " << (has_landmark_head(config) ? config.landmarks : 0) << " landmarks, input 3x" << config.input_size << "x" << config.input_size << "\n\n";
+    out << "Vestis "
+        << (config.kind == network_kind::full ? "full landmark-attention network" : "simplified model, backbone " + config.backbone)
+        << ": width " << config.width << ", " << config.categories << " categories, " << config.attributes << " attributes, "
+        << (has_landmark_head(config) ? config.landmarks : 0) << " landmarks, input 3x" << config.input_size << "x" << config.input_size
+        << "\n\n";
     row(out, "layer", "parameters");
     for (const auto & item : network->named_modules("", /*include_self=*/false)) {
         long long own = 0;

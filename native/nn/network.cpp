@@ -111,9 +111,7 @@ std::vector<torch::nn::BatchNorm2dImpl *> garment_network::imagenet_batch_norms(
     return norms;
 }
 
-int scaled(int channels, double width) {
-    return std::max(1, static_cast<int>(std::lround(channels * width)));
-}
+int scaled(int channels, double width) { return std::max(1, static_cast<int>(std::lround(channels * width))); }
 
 torch::Tensor heatmap_argmax_positions(const torch::Tensor & heatmaps) {
     const int64_t h = heatmaps.size(2), w = heatmaps.size(3);

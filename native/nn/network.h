@@ -16,12 +16,12 @@ namespace vestis::nn {
 class onnx_emitter;
 
 struct network_output {
-    torch::Tensor category_logits;    // [B, C]
-    torch::Tensor attribute_logits;   // full: [B, 2, A] (negative, positive); simple: [B, A]
-    torch::Tensor heatmaps;           // [B, L, H, W] at input resolution, or undefined
-    torch::Tensor heatmap_logits;     // with model.heatmap_softmax: the branch's raw maps, which the loss reads
-    torch::Tensor landmarks;          // [B, L, 2]: argmax (x, y) / (W - 1, H - 1), or undefined
-    torch::Tensor attention;          // full: [B, C4, h, w] tanh attention, else undefined
+    torch::Tensor category_logits;   // [B, C]
+    torch::Tensor attribute_logits;  // full: [B, 2, A] (negative, positive); simple: [B, A]
+    torch::Tensor heatmaps;          // [B, L, H, W] at input resolution, or undefined
+    torch::Tensor heatmap_logits;    // with model.heatmap_softmax: the branch's raw maps, which the loss reads
+    torch::Tensor landmarks;         // [B, L, 2]: argmax (x, y) / (W - 1, H - 1), or undefined
+    torch::Tensor attention;         // full: [B, C4, h, w] tanh attention, else undefined
 };
 
 // Tensors (parameters and buffers) under the names torchvision's state_dict gives them.
@@ -55,7 +55,7 @@ struct onnx_output_names {
     static constexpr const char * category_logits = "category_logits";
     static constexpr const char * attribute_logits = "attribute_logits";
     static constexpr const char * landmark_heatmaps = "landmark_heatmaps";
-    static constexpr const char * attention = "attention";   // one channel: the mean over channels
+    static constexpr const char * attention = "attention";  // one channel: the mean over channels
 };
 
 std::shared_ptr<garment_network> make_network(const network_config & config);
@@ -71,7 +71,7 @@ struct stage_shape {
     std::string name;
     std::vector<int64_t> shape;
 };
-void record_stage_shapes(std::vector<stage_shape> * into);   // nullptr stops recording
+void record_stage_shapes(std::vector<stage_shape> * into);  // nullptr stops recording
 void record_stage(const char * name, const torch::Tensor & output);
 
 // Stores every 4-d weight channels-last (NHWC), the layout oneDNN (CPU) and cuDNN (tensor

@@ -27,13 +27,19 @@ void validate(const network_config & c) {
     }
     if (!(c.width > 0.0 && c.width <= 4.0)) fail("model.width: expected a number in (0, 4], got " + shortest_text(c.width));
     const bool resnet = c.kind == network_kind::simple && (c.backbone == "resnet18" || c.backbone == "resnet50");
-    if (c.kind == network_kind::simple && c.backbone == "vgg16" && c.width != 1.0) fail("model.width: the simple vgg16 backbone takes no width (the full network, the ResNets and mobilenet_v2 do)");
+    if (c.kind == network_kind::simple && c.backbone == "vgg16" && c.width != 1.0)
+        fail("model.width: the simple vgg16 backbone takes no width (the full network, the ResNets and mobilenet_v2 do)");
     // LibTorch 1.13's CPU convolution backward corrupts the heap on ResNet blocks of 8 channels
     // (seen at width 0.125, fine from 0.25): refuse rather than crash mid-run.
-    if (resnet && c.width < 0.25) fail("model.width: the simple ResNets need a width of at least 0.25 (16 channels), got " + shortest_text(c.width));
-    if (c.small_input_stem && !resnet) fail("model.small_input_stem: only the simple ResNets have it, not " + (c.kind == network_kind::full ? std::string("the full network") : c.backbone));
+    if (resnet && c.width < 0.25)
+        fail("model.width: the simple ResNets need a width of at least 0.25 (16 channels), got " + shortest_text(c.width));
+    if (c.small_input_stem && !resnet)
+        fail("model.small_input_stem: only the simple ResNets have it, not " +
+             (c.kind == network_kind::full ? std::string("the full network") : c.backbone));
     if (c.small_input_stem && c.landmark_branch && c.landmarks > 0) {
-        fail("model.small_input_stem: the landmark branch reads a stride-8 map, which this stem does not make (set model.landmark_branch: false)");
+        fail(
+            "model.small_input_stem: the landmark branch reads a stride-8 map, which this stem does not make (set model.landmark_branch: "
+            "false)");
     }
     if (c.tf_padding && !(c.kind == network_kind::simple && c.backbone == "mobilenet_v2")) {
         fail("model.tf_padding: only the mobilenet_v2 backbone has it (Google's weights were trained with it)");
@@ -50,7 +56,7 @@ void validate(const network_config & c) {
     }
     if (c.attributes < 0 || c.attributes > 100000) fail("model.attributes: expected 0..100000, got " + std::to_string(c.attributes));
     if (c.landmarks < 0 || c.landmarks > 64) fail("model.landmarks: expected 0..64, got " + std::to_string(c.landmarks));
-    const int smallest = c.small_input_stem ? 16 : 32;   // the small stem does not divide by 32
+    const int smallest = c.small_input_stem ? 16 : 32;  // the small stem does not divide by 32
     if (c.input_size < smallest || c.input_size > 2048 || (c.kind == network_kind::full && c.input_size % 32 != 0)) {
         fail("model.input_size: expected " + std::string(c.kind == network_kind::full ? "a multiple of 32" : "a size") + " in " +
              std::to_string(smallest) + "..2048, got " + std::to_string(c.input_size));

@@ -8,10 +8,10 @@
 namespace vestis::nn {
 
 enum class network_kind {
-    full,     // the landmark-attention network: VGG16, landmark branch, attention U-Net, heads
-    simple,   // a backbone with category and attribute heads, and optionally the landmark branch
+    full,    // the landmark-attention network: VGG16, landmark branch, attention U-Net, heads
+    simple,  // a backbone with category and attribute heads, and optionally the landmark branch
 };
-const char * network_kind_name(network_kind kind);   // "full", "simple": the config's and card's words
+const char * network_kind_name(network_kind kind);  // "full", "simple": the config's and card's words
 std::optional<network_kind> parse_network_kind(std::string_view name);
 
 struct network_config {
@@ -37,9 +37,9 @@ struct network_config {
                                        // VGG16 and MobileNetV2; for ResNets the stem, then layer1 .. layer4), keep their
                                        // weights: fine-tuning the rest only, as Keras' `layer.trainable = False`
     int categories = 48;
-    int attributes = 1000;             // 0: no attribute head
+    int attributes = 1000;  // 0: no attribute head
     int landmarks = 8;
-    int input_size = 224;              // for shape checks and `model info`
+    int input_size = 224;  // for shape checks and `model info`
 };
 
 // Whether the network predicts landmark heatmaps: the full network always, the simple one with

@@ -15,7 +15,7 @@ std::vector<std::int64_t> pair_list(std::int64_t value) { return {value, value};
 
 // Convolutions export with explicit pads only ('same'/'valid' string modes are not used here).
 std::int64_t explicit_padding(const torch::nn::detail::ConvNdOptions<2> & options, const std::string & layer) {
-#if TORCH_VERSION_MAJOR >= 2   // padding() became a std::variant; 1.13's is c10's own
+#if TORCH_VERSION_MAJOR >= 2  // padding() became a std::variant; 1.13's is c10's own
     const auto * padding = std::get_if<torch::ExpandingArray<2>>(&options.padding());
 #else
     const auto * padding = c10::get_if<torch::ExpandingArray<2>>(&options.padding());
@@ -82,12 +82,11 @@ std::string onnx_emitter::conv(const torch::nn::Conv2d & conv, const std::string
                            output);
 }
 
-std::string onnx_emitter::deconv(const torch::nn::ConvTranspose2d & deconv, const std::string & x,
-                                 const torch::nn::BatchNorm2d & norm) {
+std::string onnx_emitter::deconv(const torch::nn::ConvTranspose2d & deconv, const std::string & x, const torch::nn::BatchNorm2d & norm) {
     torch::NoGradGuard no_grad;
     const auto & o = deconv->options;
     if (o.groups() != 1) throw std::logic_error("ONNX export: grouped transposed convolutions are not exported");
-    torch::Tensor weight = deconv->weight.detach();   // [in, out, kh, kw]
+    torch::Tensor weight = deconv->weight.detach();  // [in, out, kh, kw]
     torch::Tensor bias = deconv->bias.defined() ? deconv->bias.detach() : torch::zeros({weight.size(1)});
     if (!norm.is_empty()) {
         const affine a = batch_norm_affine(norm);
@@ -144,9 +143,7 @@ std::string onnx_emitter::concat(const std::vector<std::string> & values, int ax
     return graph_.add_node("Concat", values, {attribute::of("axis", std::int64_t{axis})});
 }
 
-std::string onnx_emitter::global_average_pool_flat(const std::string & x) {
-    return flatten(graph_.add_node("GlobalAveragePool", {x}));
-}
+std::string onnx_emitter::global_average_pool_flat(const std::string & x) { return flatten(graph_.add_node("GlobalAveragePool", {x})); }
 
 std::string onnx_emitter::flatten(const std::string & x) {
     return graph_.add_node("Flatten", {x}, {attribute::of("axis", std::int64_t{1})});
@@ -173,22 +170,23 @@ std::string onnx_emitter::windowed_spatial_softmax(const std::string & x, int ch
 }
 
 std::string onnx_emitter::channel_max(const std::string & x) {
-    return graph_.add_node("ReduceMax", {x}, {attribute::of("axes", std::vector<std::int64_t>{1}), attribute::of("keepdims", std::int64_t{1})});
+    return graph_.add_node("ReduceMax", {x},
+                           {attribute::of("axes", std::vector<std::int64_t>{1}), attribute::of("keepdims", std::int64_t{1})});
 }
 
 std::string onnx_emitter::channel_mean(const std::string & x, int channels, const std::string & output) {
     // A 1x1 convolution with weights 1/C: the mean over channels, in an operator every runtime has.
     const std::string name = "channel_mean_" + std::to_string(unnamed_++);
-    const std::string weight = graph_.add_float_constant(name + ".weight", {1, channels, 1, 1},
-                                                         std::vector<float>(static_cast<std::size_t>(channels), 1.0f / static_cast<float>(channels)));
+    const std::string weight = graph_.add_float_constant(
+        name + ".weight", {1, channels, 1, 1}, std::vector<float>(static_cast<std::size_t>(channels), 1.0f / static_cast<float>(channels)));
     return graph_.add_node("Conv", {x, weight}, {attribute::of("kernel_shape", pair_list(1))}, output);
 }
 
 std::string onnx_emitter::resize_bilinear(const std::string & x, float scale) {
     const std::string scales = graph_.add_float_constant("resize_scales_" + std::to_string(unnamed_++), {4}, {1.0f, 1.0f, scale, scale});
-    return graph_.add_node("Resize", {x, "", scales},
-                           {attribute::of("mode", std::string("linear")),
-                            attribute::of("coordinate_transformation_mode", std::string("half_pixel"))});
+    return graph_.add_node(
+        "Resize", {x, "", scales},
+        {attribute::of("mode", std::string("linear")), attribute::of("coordinate_transformation_mode", std::string("half_pixel"))});
 }
 
 std::string onnx_emitter::identity(const std::string & x, const std::string & output) {
@@ -201,7 +199,8 @@ std::string onnx_emitter::sequential(const torch::nn::Sequential & sequence, std
         const std::shared_ptr<torch::nn::Module> & child = children[i];
         torch::nn::BatchNorm2d next_norm = nullptr;
         if (i + 1 < children.size()) {
-            if (auto norm = std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(children[i + 1])) next_norm = torch::nn::BatchNorm2d(norm);
+            if (auto norm = std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(children[i + 1]))
+                next_norm = torch::nn::BatchNorm2d(norm);
         }
         if (auto c = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(child)) {
             x = conv(torch::nn::Conv2d(c), x, next_norm);

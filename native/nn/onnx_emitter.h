@@ -31,8 +31,7 @@ public:
     // rows and columns at the bottom and right (TensorFlow's SAME padding, see network_config).
     std::string conv(const torch::nn::Conv2d & conv, const std::string & x, const torch::nn::BatchNorm2d & norm = nullptr,
                      const std::string & output = {}, std::int64_t extra_end_padding = 0);
-    std::string deconv(const torch::nn::ConvTranspose2d & deconv, const std::string & x,
-                       const torch::nn::BatchNorm2d & norm = nullptr);
+    std::string deconv(const torch::nn::ConvTranspose2d & deconv, const std::string & x, const torch::nn::BatchNorm2d & norm = nullptr);
     std::string linear(const torch::nn::Linear & linear, const std::string & x, const std::string & output = {});
 
     std::string relu(const std::string & x);
@@ -44,12 +43,12 @@ public:
     std::string add_scalar(const std::string & x, float value);
     std::string mul(const std::string & a, const std::string & b);
     std::string concat(const std::vector<std::string> & values, int axis);
-    std::string global_average_pool_flat(const std::string & x);   // [B, C, H, W] -> [B, C]
-    std::string flatten(const std::string & x);                      // [B, ...] -> [B, n]
+    std::string global_average_pool_flat(const std::string & x);  // [B, C, H, W] -> [B, C]
+    std::string flatten(const std::string & x);                   // [B, ...] -> [B, n]
     std::string reshape(const std::string & x, const std::vector<std::int64_t> & shape, const std::string & output = {});
-    std::string channel_max(const std::string & x);                  // [B, C, H, W] -> [B, 1, H, W]
+    std::string channel_max(const std::string & x);  // [B, C, H, W] -> [B, 1, H, W]
     std::string channel_mean(const std::string & x, int channels, const std::string & output = {});
-    std::string resize_bilinear(const std::string & x, float scale);   // half-pixel centres, as F::interpolate
+    std::string resize_bilinear(const std::string & x, float scale);  // half-pixel centres, as F::interpolate
     std::string identity(const std::string & x, const std::string & output);
     // [B, C, H, W] logits -> the probability mass of each map's softmax over its pixels within
     // the (2r+1)^2 window around every pixel (a box sum as a grouped convolution of ones).
@@ -65,9 +64,9 @@ private:
     std::string add_weight(const torch::Tensor & value, const std::string & name, int channel_axis);
 
     onnx_export::graph_builder & graph_;
-    std::unordered_map<const void *, std::string> names_;   // parameter storage -> qualified name
+    std::unordered_map<const void *, std::string> names_;  // parameter storage -> qualified name
     int unnamed_ = 0;
-    std::string relu6_bound_;   // the constant 6 every ReLU6 shares
+    std::string relu6_bound_;  // the constant 6 every ReLU6 shares
 };
 
 }  // namespace vestis::nn

@@ -7,9 +7,8 @@
 
 namespace vestis::nn {
 
-onnx_export_result export_onnx(garment_network & net, const preprocess_options & preprocess,
-                               std::vector<category_info> categories, std::vector<attribute_info> attributes,
-                               onnx_export::weight_storage storage, const std::string & name) {
+onnx_export_result export_onnx(garment_network & net, const preprocess_options & preprocess, std::vector<category_info> categories,
+                               std::vector<attribute_info> attributes, onnx_export::weight_storage storage, const std::string & name) {
     const network_config & config = net.config();
     if (static_cast<int>(categories.size()) != config.categories || static_cast<int>(attributes.size()) != config.attributes) {
         throw std::invalid_argument("export: " + std::to_string(categories.size()) + " category and " + std::to_string(attributes.size()) +
@@ -20,7 +19,7 @@ onnx_export_result export_onnx(garment_network & net, const preprocess_options &
         throw std::invalid_argument("export: the card's input size differs from the network's " + std::to_string(config.input_size));
     }
     torch::NoGradGuard no_grad;
-    net.eval();   // BatchNorm folds its running statistics, as eval mode uses them
+    net.eval();  // BatchNorm folds its running statistics, as eval mode uses them
 
     using names = onnx_output_names;
     const bool heatmaps = has_landmark_head(config);

@@ -12,14 +12,13 @@
 namespace vestis::nn {
 
 struct onnx_export_result {
-    std::string model;          // serialized, checked, shapes inferred
-    model_card card;            // name, input, outputs, categories, attributes, landmarks
+    std::string model;  // serialized, checked, shapes inferred
+    model_card card;    // name, input, outputs, categories, attributes, landmarks
     long long parameters = 0;
 };
 
 // `categories` and `attributes` must match the network's heads (sizes are checked).
-onnx_export_result export_onnx(garment_network & net, const preprocess_options & preprocess,
-                               std::vector<category_info> categories, std::vector<attribute_info> attributes,
-                               onnx_export::weight_storage storage, const std::string & name);
+onnx_export_result export_onnx(garment_network & net, const preprocess_options & preprocess, std::vector<category_info> categories,
+                               std::vector<attribute_info> attributes, onnx_export::weight_storage storage, const std::string & name);
 
 }  // namespace vestis::nn

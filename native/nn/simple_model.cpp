@@ -5,12 +5,13 @@
 namespace vestis::nn {
 
 simple_network::simple_network(const network_config & config) : garment_network(config) {
-    backbone_ = register_module("backbone", make_backbone(config.backbone, config.vgg_batch_norm, config.width, config.tf_padding, config.small_input_stem));
+    backbone_ = register_module(
+        "backbone", make_backbone(config.backbone, config.vgg_batch_norm, config.width, config.tf_padding, config.small_input_stem));
     if (config.landmark_branch && config.landmarks > 0) {
-        landmarks_ = register_module("landmark_branch",
-                                     std::make_shared<landmark_branch>(backbone_->stride8_channels(), config.landmarks, 1.0,
-                                                                      config.landmark_batch_norm,
-                                                                      config.heatmap_softmax ? heatmap_window_radius(config.input_size) : 0));
+        landmarks_ = register_module(
+            "landmark_branch",
+            std::make_shared<landmark_branch>(backbone_->stride8_channels(), config.landmarks, 1.0, config.landmark_batch_norm,
+                                              config.heatmap_softmax ? heatmap_window_radius(config.input_size) : 0));
     }
     if (config.categories > 0) {
         category_head_ = register_module("category_head", torch::nn::Linear(backbone_->final_channels(), config.categories));
@@ -46,7 +47,8 @@ network_output simple_network::forward(const torch::Tensor & images) {
 void simple_network::emit_onnx(onnx_emitter & e, const std::string & image) const {
     using names = onnx_output_names;
     const backbone_values features = backbone_->emit_onnx(e, image);
-    if (landmarks_) e.identity(landmarks_->emit_onnx(e, features.stride8, config_.input_size, config_.input_size), names::landmark_heatmaps);
+    if (landmarks_)
+        e.identity(landmarks_->emit_onnx(e, features.stride8, config_.input_size, config_.input_size), names::landmark_heatmaps);
     const std::string pooled = e.global_average_pool_flat(features.final);
     if (category_head_) e.linear(category_head_, pooled, names::category_logits);
     if (attribute_head_) e.linear(attribute_head_, pooled, names::attribute_logits);

@@ -101,8 +101,8 @@ void graph_builder::add_input(const std::string & name, const std::vector<std::i
 std::string graph_builder::add_weight(const std::string & name, const weight & w) {
     const std::int64_t count = element_count(w.dims);
     if (count != static_cast<std::int64_t>(w.values.size())) {
-        throw std::logic_error("ONNX weight '" + name + "': " + std::to_string(w.values.size()) + " values for " +
-                               std::to_string(count) + " elements");
+        throw std::logic_error("ONNX weight '" + name + "': " + std::to_string(w.values.size()) + " values for " + std::to_string(count) +
+                               " elements");
     }
     impl_->stats.parameters += count;
     const weight_storage storage = count < min_compressed ? weight_storage::fp32 : impl_->storage;
@@ -243,8 +243,8 @@ void state_kernel_shape(onnx::GraphProto & graph, onnx::NodeProto & node, const 
 // Window attributes ONNX's own shape inference divides by without checking them (libonnx
 // 1.13 dies of SIGFPE on a stride of 0: found by tests/fuzz), so they are checked first.
 void check_window_attributes(onnx::GraphProto & graph, const std::string & source) {
-    static const std::unordered_set<std::string> windowed = {"Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "MaxPool",
-                                                            "AveragePool", "LpPool", "MaxUnpool", "MaxRoiPool"};
+    static const std::unordered_set<std::string> windowed = {"Conv",        "ConvTranspose", "ConvInteger", "QLinearConv", "MaxPool",
+                                                             "AveragePool", "LpPool",        "MaxUnpool",   "MaxRoiPool"};
     for (onnx::NodeProto & node : *graph.mutable_node()) {
         if (!windowed.count(node.op_type())) continue;
         state_kernel_shape(graph, node, source);
@@ -257,13 +257,14 @@ void check_window_attributes(onnx::GraphProto & graph, const std::string & sourc
                 const bool pads = a.name() == "pads";
                 const std::int64_t count = a.ints_size();
                 if (pads && count % 2 != 0) {
-                    throw std::runtime_error(source + ": node '" + node.name() + "' (" + node.op_type() + "): pads needs a begin and an end per axis, got " +
-                                             std::to_string(count) + " values");
+                    throw std::runtime_error(source + ": node '" + node.name() + "' (" + node.op_type() +
+                                             "): pads needs a begin and an end per axis, got " + std::to_string(count) + " values");
                 }
                 const std::int64_t these = pads ? count / 2 : count;
                 if (axes >= 0 && these != axes) {
                     throw std::runtime_error(source + ": node '" + node.name() + "' (" + node.op_type() + "): " + a.name() + " gives " +
-                                             std::to_string(these) + " axes where the node's other attributes give " + std::to_string(axes));
+                                             std::to_string(these) + " axes where the node's other attributes give " +
+                                             std::to_string(axes));
                 }
                 axes = these;
             }

@@ -12,7 +12,7 @@
 
 namespace vestis::onnx_export {
 
-constexpr int opset_version = 17;   // the highest Debian's libonnx checks, and what OpenCV 4.6 reads
+constexpr int opset_version = 17;  // the highest Debian's libonnx checks, and what OpenCV 4.6 reads
 
 // One node attribute: an integer, a list of integers, a float or a string.
 struct attribute {
@@ -33,13 +33,13 @@ struct attribute {
 struct weight {
     std::vector<std::int64_t> dims;
     std::vector<float> values;
-    int channel_axis = 0;   // the output-channel axis: int8 keeps one scale per index along it
+    int channel_axis = 0;  // the output-channel axis: int8 keeps one scale per index along it
 };
 
 struct graph_stats {
     std::int64_t nodes = 0;
-    std::int64_t parameters = 0;       // float weights, before storage compression
-    std::int64_t weight_bytes = 0;     // as stored
+    std::int64_t parameters = 0;    // float weights, before storage compression
+    std::int64_t weight_bytes = 0;  // as stored
 };
 
 class graph_builder {
@@ -54,12 +54,11 @@ public:
     // A weight under `name`; returns the fp32 value a node reads (after Cast or DequantizeLinear).
     // Tensors with fewer than `min_compressed` elements (biases, BatchNorm folds) stay fp32.
     std::string add_weight(const std::string & name, const weight & w);
-    std::string add_float_constant(const std::string & name, const std::vector<std::int64_t> & dims,
-                                   const std::vector<float> & values);
+    std::string add_float_constant(const std::string & name, const std::vector<std::int64_t> & dims, const std::vector<float> & values);
     std::string add_int64_constant(const std::string & name, const std::vector<std::int64_t> & values);
     // Appends a node; its single output gets `output` when given, a fresh name otherwise.
-    std::string add_node(const std::string & op, const std::vector<std::string> & inputs,
-                         const std::vector<attribute> & attributes = {}, const std::string & output = {});
+    std::string add_node(const std::string & op, const std::vector<std::string> & inputs, const std::vector<attribute> & attributes = {},
+                         const std::string & output = {});
     void add_output(const std::string & name);
     void set_metadata(const std::string & key, const std::string & value);
     void set_producer(const std::string & name, const std::string & version);
@@ -82,7 +81,7 @@ struct value_shape {
     std::vector<std::int64_t> dims;
 };
 struct model_signature {
-    std::vector<value_shape> inputs, outputs;   // inputs without initializers
+    std::vector<value_shape> inputs, outputs;  // inputs without initializers
 };
 // Parses a serialized model and checks it the same way. Throws std::runtime_error naming `source`.
 model_signature check_model(const std::string & serialized, const std::string & source);

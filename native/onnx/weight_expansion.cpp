@@ -25,7 +25,8 @@ std::vector<std::int32_t> integer_elements(const onnx::TensorProto & t, const st
     if (!t.raw_data().empty()) {
         const std::string & raw = t.raw_data();
         const std::size_t width = type == onnx::TensorProto::FLOAT16 ? 2 : 1;
-        if (raw.size() != static_cast<std::size_t>(n) * width) throw std::runtime_error(source + ": initializer '" + t.name() + "' has the wrong byte count");
+        if (raw.size() != static_cast<std::size_t>(n) * width)
+            throw std::runtime_error(source + ": initializer '" + t.name() + "' has the wrong byte count");
         for (std::int64_t i = 0; i < n; ++i) {
             if (type == onnx::TensorProto::FLOAT16) {
                 std::uint16_t bits;
@@ -48,7 +49,8 @@ std::vector<float> float_elements(const onnx::TensorProto & t, const std::string
     const std::int64_t n = element_count(t);
     std::vector<float> out(static_cast<std::size_t>(n));
     if (!t.raw_data().empty()) {
-        if (t.raw_data().size() != static_cast<std::size_t>(n) * 4) throw std::runtime_error(source + ": initializer '" + t.name() + "' has the wrong byte count");
+        if (t.raw_data().size() != static_cast<std::size_t>(n) * 4)
+            throw std::runtime_error(source + ": initializer '" + t.name() + "' has the wrong byte count");
         std::memcpy(out.data(), t.raw_data().data(), out.size() * 4);
     } else {
         if (t.float_data_size() != n) throw std::runtime_error(source + ": initializer '" + t.name() + "' has the wrong element count");
@@ -69,13 +71,16 @@ std::vector<float> dequantize(const onnx::TensorProto & x, const onnx::TensorPro
                               std::int64_t axis, const std::string & source) {
     const std::vector<std::int32_t> q = integer_elements(x, source);
     const std::vector<float> scales = float_elements(scale, source);
-    const std::vector<std::int32_t> zeros = zero_point ? integer_elements(*zero_point, source) : std::vector<std::int32_t>(scales.size(), 0);
-    if (zeros.size() != scales.size()) throw std::runtime_error(source + ": DequantizeLinear of '" + x.name() + "': scale and zero point differ in size");
+    const std::vector<std::int32_t> zeros =
+        zero_point ? integer_elements(*zero_point, source) : std::vector<std::int32_t>(scales.size(), 0);
+    if (zeros.size() != scales.size())
+        throw std::runtime_error(source + ": DequantizeLinear of '" + x.name() + "': scale and zero point differ in size");
     std::int64_t inner = 1, channels = 1;
     if (scales.size() > 1) {
         if (axis < 0) axis += x.dims_size();
         if (axis < 0 || axis >= x.dims_size() || x.dims(static_cast<int>(axis)) != static_cast<std::int64_t>(scales.size())) {
-            throw std::runtime_error(source + ": DequantizeLinear of '" + x.name() + "': the scales do not match axis " + std::to_string(axis));
+            throw std::runtime_error(source + ": DequantizeLinear of '" + x.name() + "': the scales do not match axis " +
+                                     std::to_string(axis));
         }
         channels = static_cast<std::int64_t>(scales.size());
         for (int d = static_cast<int>(axis) + 1; d < x.dims_size(); ++d) inner *= x.dims(d);

@@ -28,28 +28,28 @@ std::uint16_t float_to_half(float value) {
     std::memcpy(&bits, &value, sizeof bits);
     const std::uint32_t sign = (bits >> 16) & 0x8000u;
     const std::uint32_t magnitude = bits & 0x7fffffffu;
-    if (magnitude >= 0x7f800000u) {   // infinity or NaN (keep NaN quiet and non-zero)
+    if (magnitude >= 0x7f800000u) {  // infinity or NaN (keep NaN quiet and non-zero)
         return static_cast<std::uint16_t>(sign | 0x7c00u | (magnitude > 0x7f800000u ? 0x200u : 0u));
     }
-    if (magnitude >= 0x477ff000u) return static_cast<std::uint16_t>(sign | 0x7c00u);   // rounds past 65504
+    if (magnitude >= 0x477ff000u) return static_cast<std::uint16_t>(sign | 0x7c00u);  // rounds past 65504
     if (magnitude < 0x38800000u) {
         // Subnormal half (or zero): scale into units of 2^-24 and round to nearest even.
-        const float scaled_value = std::fabs(value) * 16777216.0f;   // exact: a power-of-two scale
-        const float rounded = std::nearbyint(scaled_value);          // default mode: to nearest even
+        const float scaled_value = std::fabs(value) * 16777216.0f;  // exact: a power-of-two scale
+        const float rounded = std::nearbyint(scaled_value);         // default mode: to nearest even
         return static_cast<std::uint16_t>(sign | static_cast<std::uint32_t>(rounded));
     }
     // Normal: rebias the exponent, round the 23-bit mantissa to 10 bits, to nearest even.
     const std::uint32_t rebased = magnitude - ((127u - 15u) << 23);
     const std::uint32_t round_bit = 0x1000u, sticky = 0xfffu;
     std::uint32_t half = rebased >> 13;
-    if ((rebased & round_bit) && ((rebased & sticky) || (half & 1u))) ++half;   // a carry may bump the exponent: correct
+    if ((rebased & round_bit) && ((rebased & sticky) || (half & 1u))) ++half;  // a carry may bump the exponent: correct
     return static_cast<std::uint16_t>(sign | half);
 }
 
 float half_to_float(std::uint16_t half) {
     const std::uint32_t sign = static_cast<std::uint32_t>(half & 0x8000u) << 16;
     const std::uint32_t exponent = (half >> 10) & 0x1fu, mantissa = half & 0x3ffu;
-    if (exponent == 0) {   // zero or subnormal: mantissa * 2^-24
+    if (exponent == 0) {  // zero or subnormal: mantissa * 2^-24
         const float magnitude = std::ldexp(static_cast<float>(mantissa), -24);
         return sign ? -magnitude : magnitude;
     }
@@ -70,8 +70,8 @@ struct channel_layout {
 
 channel_layout layout_of(const std::vector<std::int64_t> & dims, int axis) {
     if (axis < 0 || axis >= static_cast<int>(dims.size())) {
-        throw std::invalid_argument("quantize_per_channel: axis " + std::to_string(axis) + " outside a " +
-                                    std::to_string(dims.size()) + "-d tensor");
+        throw std::invalid_argument("quantize_per_channel: axis " + std::to_string(axis) + " outside a " + std::to_string(dims.size()) +
+                                    "-d tensor");
     }
     channel_layout l;
     for (int d = 0; d < static_cast<int>(dims.size()); ++d) {
@@ -99,7 +99,7 @@ int8_tensor quantize_per_channel(const std::vector<float> & values, const std::v
             }
         }
     }
-    for (float & scale : q.scales) scale = scale > 0.0f ? scale / 127.0f : 1.0f;   // an all-zero channel stays zero
+    for (float & scale : q.scales) scale = scale > 0.0f ? scale / 127.0f : 1.0f;  // an all-zero channel stays zero
     q.values.resize(values.size());
     for (std::int64_t o = 0; o < l.outer; ++o) {
         for (std::int64_t c = 0; c < l.channels; ++c) {

@@ -22,7 +22,7 @@ float half_to_float(std::uint16_t half);
 // Symmetric per-channel int8: value ~= q * scale[channel], q in [-127, 127], zero point 0.
 struct int8_tensor {
     std::vector<std::int8_t> values;
-    std::vector<float> scales;   // one per index along `axis`
+    std::vector<float> scales;  // one per index along `axis`
 };
 int8_tensor quantize_per_channel(const std::vector<float> & values, const std::vector<std::int64_t> & dims, int axis);
 

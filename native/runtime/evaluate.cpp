@@ -10,10 +10,11 @@ onnx_evaluation evaluate_onnx(onnx_model & model, const data::dataset_index & in
                               float threshold, const std::function<void(std::size_t, std::size_t)> & progress) {
     const model_card & card = model.card();
     const int landmark_count = card.outputs.landmark_heatmaps.empty() ? 0 : static_cast<int>(card.landmarks.size());
-    metrics_accumulator metrics(card.outputs.attribute_logits.empty() ? std::vector<attribute_info>{} : card.attributes, landmark_count, threshold);
+    metrics_accumulator metrics(card.outputs.attribute_logits.empty() ? std::vector<attribute_info>{} : card.attributes, landmark_count,
+                                threshold);
 
     data::loader_options loading;
-    loading.preprocess = card.preprocess;   // the card's pipeline, not the trainer's memory of it
+    loading.preprocess = card.preprocess;  // the card's pipeline, not the trainer's memory of it
     loading.heatmaps = false;
     onnx_evaluation out;
     const int attribute_count = static_cast<int>(card.attributes.size());
@@ -50,7 +51,8 @@ onnx_evaluation evaluate_onnx(onnx_model & model, const data::dataset_index & in
         if (landmark_count > 0) {
             const output_maps & h = o.heatmaps;
             for (const landmark & l : decode_landmarks(h.values.data(), h.count, h.width, h.height, identity)) {
-                predicted.push_back({l.input.x / static_cast<float>(std::max(width - 1, 1)), l.input.y / static_cast<float>(std::max(height - 1, 1))});
+                predicted.push_back(
+                    {l.input.x / static_cast<float>(std::max(width - 1, 1)), l.input.y / static_cast<float>(std::max(height - 1, 1))});
             }
             scored.predicted_landmarks = predicted.data();
             scored.true_landmarks = ex.landmarks.data();

@@ -16,7 +16,7 @@ namespace vestis::runtime {
 struct onnx_evaluation {
     metrics_report report;
     long long skipped = 0;
-    float best_micro_f1_threshold = 0.5f;   // where these images' micro F1 peaks (metrics_accumulator)
+    float best_micro_f1_threshold = 0.5f;  // where these images' micro F1 peaks (metrics_accumulator)
 };
 onnx_evaluation evaluate_onnx(onnx_model & model, const data::dataset_index & index, const std::vector<std::size_t> & samples,
                               float threshold, const std::function<void(std::size_t, std::size_t)> & progress = {});

@@ -74,7 +74,8 @@ output_maps to_maps(const cv::Mat & blob) {
 
 model_card read_model_card(const std::string & directory) {
     const fs::path card_path = fs::path(directory) / "card.json";
-    if (!fs::is_directory(directory)) throw model_error(directory + ": no such model folder (expected a folder with model.onnx and card.json)");
+    if (!fs::is_directory(directory))
+        throw model_error(directory + ": no such model folder (expected a folder with model.onnx and card.json)");
     const std::string text = read_model_file(card_path, "model.onnx and card.json");
     result<model_card> card = parse_model_card(text, card_path.string());
     if (!card) throw model_error(card.error().message());

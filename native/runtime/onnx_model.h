@@ -20,16 +20,16 @@ public:
 };
 
 struct output_maps {
-    std::vector<float> values;   // count x height x width
+    std::vector<float> values;  // count x height x width
     int count = 0, width = 0, height = 0;
 };
 
 // One image's raw outputs, batch dimension dropped. Absent heads are empty.
 struct raw_outputs {
-    std::vector<float> category_logits;    // C
-    std::vector<float> attribute_logits;   // two_class: 2 x A; sigmoid: A
-    output_maps heatmaps;                  // L x H x W
-    output_maps attention;                 // 1 x h x w
+    std::vector<float> category_logits;   // C
+    std::vector<float> attribute_logits;  // two_class: 2 x A; sigmoid: A
+    output_maps heatmaps;                 // L x H x W
+    output_maps attention;                // 1 x h x w
 };
 
 class onnx_model {
@@ -53,7 +53,7 @@ private:
     long long model_bytes_ = 0;
     model_card card_;
     cv::dnn::Net net_;
-    std::vector<std::string> output_names_;   // category, attribute, heatmaps, attention (empty: absent)
+    std::vector<std::string> output_names_;  // category, attribute, heatmaps, attention (empty: absent)
 };
 
 // Reads DIR/card.json. Throws model_error.

@@ -56,11 +56,11 @@ bool jpeg_is_cut_short(const std::vector<std::uint8_t> & b) {
     std::size_t at = 2;
     while (at + 4 <= b.size() && b[at] == 0xff && b[at + 1] != 0xda) {
         const std::uint8_t marker = b[at + 1];
-        if (marker == 0xff) ++at;   // fill byte
+        if (marker == 0xff) ++at;  // fill byte
         else if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7)) at += 2;
         else at += 2 + big_endian(&b[at + 2], 2);
     }
-    if (at + 4 > b.size() || b[at] != 0xff) return at + 4 > b.size();   // ends among the headers
+    if (at + 4 > b.size() || b[at] != 0xff) return at + 4 > b.size();  // ends among the headers
     for (std::size_t i = at + 2; i + 1 < b.size(); ++i) {
         if (b[i] == 0xff && b[i + 1] == 0xd9) return false;
     }
@@ -82,7 +82,7 @@ decoded_photo read_photo(const std::string & path, long long max_pixels, bool st
     if (std::filesystem::is_directory(path)) throw image_error(path + ": is a folder, not a photo");
     file_contents file = read_file(path);
     if (!file.problem.empty()) throw image_error(path + ": " + file.problem);
-    const std::vector<std::uint8_t> bytes(file.bytes.begin(), file.bytes.end());   // the layout OpenCV's decoders take
+    const std::vector<std::uint8_t> bytes(file.bytes.begin(), file.bytes.end());  // the layout OpenCV's decoders take
     file.bytes = {};
     if (bytes.empty()) throw image_error(path + ": empty file, not an image");
     const auto [header_width, header_height] = header_size(bytes);
@@ -98,7 +98,7 @@ decoded_photo read_photo(const std::string & path, long long max_pixels, bool st
     }
     cv::Mat bgr;
     try {
-        bgr = cv::imdecode(bytes, cv::IMREAD_COLOR);   // applies the EXIF orientation
+        bgr = cv::imdecode(bytes, cv::IMREAD_COLOR);  // applies the EXIF orientation
     } catch (const cv::Exception &) {
         bgr.release();
     }
@@ -123,7 +123,8 @@ prediction predict_photo(onnx_model & model, const decoded_photo & photo, const 
         if (!(b.x1 >= 0 && b.y1 >= 0 && b.x2 <= static_cast<float>(photo.width) && b.y2 <= static_cast<float>(photo.height) &&
               b.x2 > b.x1 && b.y2 > b.y1)) {
             char text[128];
-            std::snprintf(text, sizeof text, "--bbox %g,%g,%g,%g: outside the %dx%d photo or empty", b.x1, b.y1, b.x2, b.y2, photo.width, photo.height);
+            std::snprintf(text, sizeof text, "--bbox %g,%g,%g,%g: outside the %dx%d photo or empty", b.x1, b.y1, b.x2, b.y2, photo.width,
+                          photo.height);
             throw image_error(std::string(text) + " (0 <= x1 < x2 <= width, 0 <= y1 < y2 <= height)");
         }
     }
@@ -144,9 +145,10 @@ prediction predict_photo(onnx_model & model, const decoded_photo & photo, const 
         softmax(p.outputs.category_logits.data(), static_cast<int>(p.outputs.category_logits.size()));
     p.categories = top_k(category_probabilities.data(), static_cast<int>(category_probabilities.size()), options.top_categories);
     if (!p.outputs.attribute_logits.empty()) {
-        const std::vector<float> probabilities = attribute_probabilities(
-            p.outputs.attribute_logits.data(), static_cast<int>(card.attributes.size()), card.outputs.attributes);
-        p.attributes = group_attributes(probabilities, card.attributes, options.attributes_per_type, options.threshold.value_or(card.threshold));
+        const std::vector<float> probabilities =
+            attribute_probabilities(p.outputs.attribute_logits.data(), static_cast<int>(card.attributes.size()), card.outputs.attributes);
+        p.attributes =
+            group_attributes(probabilities, card.attributes, options.attributes_per_type, options.threshold.value_or(card.threshold));
     }
     if (!p.outputs.heatmaps.values.empty()) {
         const output_maps & h = p.outputs.heatmaps;
@@ -180,14 +182,16 @@ std::string prediction_json(const std::vector<prediction> & predictions, const o
         j["warnings"] = p.warnings;
         json categories = json::array();
         for (const scored_index & c : p.categories) {
-            categories.push_back({{"index", c.index}, {"name", card.categories[static_cast<std::size_t>(c.index)].name}, {"probability", c.score}});
+            categories.push_back(
+                {{"index", c.index}, {"name", card.categories[static_cast<std::size_t>(c.index)].name}, {"probability", c.score}});
         }
         j["categories"] = categories;
         json attributes = json::object();
         for (const attribute_group & g : p.attributes) {
             json tags = json::array();
             for (const scored_index & t : g.tags) {
-                tags.push_back({{"index", t.index}, {"name", card.attributes[static_cast<std::size_t>(t.index)].name}, {"probability", t.score}});
+                tags.push_back(
+                    {{"index", t.index}, {"name", card.attributes[static_cast<std::size_t>(t.index)].name}, {"probability", t.score}});
             }
             attributes[g.type] = tags;
         }
@@ -196,11 +200,15 @@ std::string prediction_json(const std::vector<prediction> & predictions, const o
         for (std::size_t k = 0; k < p.landmarks.size(); ++k) {
             const landmark & l = p.landmarks[k];
             landmarks.push_back({{"name", k < card.landmarks.size() ? card.landmarks[k] : std::to_string(k)},
-                                 {"x", l.source.x}, {"y", l.source.y}, {"confidence", l.confidence}});
+                                 {"x", l.source.x},
+                                 {"y", l.source.y},
+                                 {"confidence", l.confidence}});
         }
         j["landmarks"] = landmarks;
-        j["timings_ms"] = {{"decode", p.time.decode_ms}, {"preprocess", p.time.preprocess_ms},
-                           {"inference", p.time.inference_ms}, {"postprocess", p.time.postprocess_ms}};
+        j["timings_ms"] = {{"decode", p.time.decode_ms},
+                           {"preprocess", p.time.preprocess_ms},
+                           {"inference", p.time.inference_ms},
+                           {"postprocess", p.time.postprocess_ms}};
         images.push_back(j);
     }
     json root;
@@ -217,13 +225,15 @@ std::string prediction_text(const prediction & p, const model_card & card) {
     out << p.image << " (" << p.width << "x" << p.height << ")\n";
     if (!p.categories.empty()) out << "  category\n";
     for (const scored_index & c : p.categories) {
-        std::snprintf(line, sizeof line, "    %-24s %6.1f%%\n", card.categories[static_cast<std::size_t>(c.index)].name.c_str(), 100.0 * c.score);
+        std::snprintf(line, sizeof line, "    %-24s %6.1f%%\n", card.categories[static_cast<std::size_t>(c.index)].name.c_str(),
+                      100.0 * c.score);
         out << line;
     }
     for (const attribute_group & g : p.attributes) {
         out << "  " << g.type << ":";
         for (const scored_index & t : g.tags) {
-            std::snprintf(line, sizeof line, " %s %.0f%%", card.attributes[static_cast<std::size_t>(t.index)].name.c_str(), 100.0 * t.score);
+            std::snprintf(line, sizeof line, " %s %.0f%%", card.attributes[static_cast<std::size_t>(t.index)].name.c_str(),
+                          100.0 * t.score);
             out << line;
         }
         out << "\n";

@@ -24,7 +24,7 @@ struct predict_options {
     std::optional<float> threshold;  // ... with at least this probability (absent: the card's, else 0)
     std::optional<box> bbox;         // the garment's box in photo pixels; whole photo when absent
     long long max_pixels = 100'000'000;
-    bool strict = false;             // refuse a photo that decodes with a warning (a cut-short JPEG)
+    bool strict = false;  // refuse a photo that decodes with a warning (a cut-short JPEG)
 };
 
 struct timings {
@@ -33,7 +33,7 @@ struct timings {
 
 struct prediction {
     std::string image;
-    int width = 0, height = 0;           // the photo as decoded (EXIF orientation applied)
+    int width = 0, height = 0;  // the photo as decoded (EXIF orientation applied)
     std::optional<box> bbox;
     std::vector<scored_index> categories;     // probability, best first
     std::vector<attribute_group> attributes;  // by type
@@ -49,7 +49,7 @@ struct prediction {
 struct decoded_photo {
     std::vector<std::uint8_t> rgb;
     int width = 0, height = 0;
-    std::string warning;   // "<file>: <what looks wrong>", or empty
+    std::string warning;  // "<file>: <what looks wrong>", or empty
 };
 decoded_photo read_photo(const std::string & path, long long max_pixels, bool strict = false);
 

@@ -9,9 +9,7 @@ namespace vestis::study {
 
 namespace {
 
-std::string where(const std::string & source, const YAML::Node & node) {
-    return source + ":" + std::to_string(node.Mark().line + 1);
-}
+std::string where(const std::string & source, const YAML::Node & node) { return source + ":" + std::to_string(node.Mark().line + 1); }
 
 std::vector<std::string> overrides_of(const YAML::Node & node, const std::string & source) {
     std::vector<std::string> out;
@@ -43,7 +41,8 @@ study_plan load_plan(const std::string & path) {
     for (const auto & item : root) {
         const std::string key = item.first.as<std::string>();
         if (!known.count(key)) {
-            throw plan_error(where(path, item.first) + ": unknown key '" + key + "' (expected name, base, set, prediction_images, experiments)");
+            throw plan_error(where(path, item.first) + ": unknown key '" + key +
+                             "' (expected name, base, set, prediction_images, experiments)");
         }
     }
     try {

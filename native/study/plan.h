@@ -23,13 +23,13 @@ struct plan_error : std::runtime_error {
 
 struct experiment {
     std::string name;
-    std::vector<std::string> overrides;   // key=value, after the plan's own
+    std::vector<std::string> overrides;  // key=value, after the plan's own
 };
 
 struct study_plan {
-    std::string source;                   // the plan file
+    std::string source;  // the plan file
     std::string name;
-    std::string base_config;              // path, resolved against the plan's folder
+    std::string base_config;  // path, resolved against the plan's folder
     std::vector<std::string> overrides;
     int prediction_images = 8;
     std::vector<experiment> experiments;

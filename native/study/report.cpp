@@ -16,7 +16,7 @@ namespace vestis::study {
 std::vector<epoch_point> read_learning_curve(const std::string & path) {
     std::ifstream in(path);
     if (!in) throw std::runtime_error(path + ": cannot read the run's metrics log");
-    std::map<int, std::pair<double, int>> step_losses;   // epoch -> sum, count
+    std::map<int, std::pair<double, int>> step_losses;  // epoch -> sum, count
     std::vector<epoch_point> curve;
     std::string line;
     for (int number = 1; std::getline(in, line); ++number) {
@@ -71,7 +71,8 @@ std::string experiment_chart(const experiment_result & r) {
 // Category and attribute top-3 | top-5 and landmark error, as DeepFashion papers print them.
 std::string metrics_table(const std::vector<experiment_result> & results) {
     std::ostringstream t;
-    t << "<table><caption>Test split: top-3 | top-5 (%), landmark normalised error (lower is better)</caption>\n<tr><th>experiment</th><th>images</th><th>category</th>";
+    t << "<table><caption>Test split: top-3 | top-5 (%), landmark normalised error (lower is "
+         "better)</caption>\n<tr><th>experiment</th><th>images</th><th>category</th>";
     for (const std::string & type : deepfashion_attribute_types()) t << "<th>" << type << "</th>";
     t << "<th>all attributes</th><th>landmark NE</th></tr>\n";
     for (const experiment_result & r : results) {
@@ -131,7 +132,8 @@ std::string prediction_grid(const experiment_result & r) {
           << figure(p.category.probability, 0) << "%</span>";
         if (!p.category.hit) g << " <span class=\"truth\">(true: " << escape_html(p.true_category) << ")</span>";
         g << "<br>";
-        for (const tag_mark & a : p.attributes) g << "<span class=\"tag " << (a.hit ? "hit" : "miss") << "\">" << escape_html(a.name) << "</span> ";
+        for (const tag_mark & a : p.attributes)
+            g << "<span class=\"tag " << (a.hit ? "hit" : "miss") << "\">" << escape_html(a.name) << "</span> ";
         for (const std::string & m : p.missed) g << "<span class=\"tag missed\">" << escape_html(m) << "</span> ";
         if (std::isfinite(p.landmark_error)) g << "<br>landmark error " << figure(p.landmark_error, 3, 1.0);
         g << "</figcaption></figure>\n";
@@ -152,8 +154,8 @@ figure{margin:0;border:1px solid #ddd;padding:6px}figure img{width:100%}figcapti
 
 std::string render_report(const study_plan & plan, const std::vector<experiment_result> & results) {
     std::ostringstream html;
-    html << "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" << escape_html(plan.name)
-         << "</title>\n<style>" << style << "</style></head><body>\n<h1>" << escape_html(plan.name) << "</h1>\n"
+    html << "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" << escape_html(plan.name) << "</title>\n<style>"
+         << style << "</style></head><body>\n<h1>" << escape_html(plan.name) << "</h1>\n"
          << "<p class=\"note\">Plan <code>" << escape_html(plan.source) << "</code>, base config <code>" << escape_html(plan.base_config)
          << "</code>. Regenerate with <code>vestis study --plan " << escape_html(plan.source) << "</code>; finished runs are reused.</p>\n";
     html << "<h2>Experiments</h2>\n<table><tr><th>experiment</th><th>model</th><th>overrides</th><th>run</th><th>epochs</th></tr>\n";

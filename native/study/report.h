@@ -13,7 +13,7 @@ namespace vestis::study {
 
 struct epoch_point {
     int epoch = 0;
-    double train_loss = 0;   // mean of the logged steps of the epoch (NaN: none logged)
+    double train_loss = 0;  // mean of the logged steps of the epoch (NaN: none logged)
     double val_loss = 0;
 };
 
@@ -23,22 +23,22 @@ std::vector<epoch_point> read_learning_curve(const std::string & metrics_jsonl);
 struct tag_mark {
     std::string name;
     float probability = 0;
-    bool hit = false;   // predicted and truly present (for the category: the true one)
+    bool hit = false;  // predicted and truly present (for the category: the true one)
 };
 
 struct prediction_tile {
-    std::string image;                    // relative to the report folder
+    std::string image;  // relative to the report folder
     std::string true_category;
-    tag_mark category;                    // the top prediction
-    std::vector<tag_mark> attributes;     // the top predictions over all types
-    std::vector<std::string> missed;      // true attributes not among them
-    double landmark_error = 0;            // mean normalised error over visible landmarks (NaN: none)
+    tag_mark category;                 // the top prediction
+    std::vector<tag_mark> attributes;  // the top predictions over all types
+    std::vector<std::string> missed;   // true attributes not among them
+    double landmark_error = 0;         // mean normalised error over visible landmarks (NaN: none)
 };
 
 struct experiment_result {
     std::string name;
     std::string run_folder, model, config_hash;
-    bool reused = false;                  // the model manager already had this run
+    bool reused = false;  // the model manager already had this run
     std::vector<epoch_point> curve;
     metrics_report test;
     std::vector<std::string> landmark_names;

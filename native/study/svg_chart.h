@@ -8,7 +8,7 @@ namespace vestis::study {
 
 struct chart_series {
     std::string name;
-    std::vector<double> x, y;   // points with a non-finite y are left out
+    std::vector<double> x, y;  // points with a non-finite y are left out
     bool dashed = false;
 };
 

@@ -90,10 +90,10 @@ void save_checkpoint(const fs::path & path, nn::garment_network & net, torch::op
         }
     });
     archive.write("run_state", fields);
-    archive.write("rng", at::detail::getDefaultCPUGenerator().get_state());   // unused by training today; kept for exact resumes
+    archive.write("rng", at::detail::getDefaultCPUGenerator().get_state());  // unused by training today; kept for exact resumes
     archive.write("config_hash", c10::IValue(config_hash));
     const std::string temporary = path.string() + ".tmp";
-    archive.save_to(temporary);   // then renamed: a crash never leaves half a checkpoint
+    archive.save_to(temporary);  // then renamed: a crash never leaves half a checkpoint
     // The checkpoint it replaces stays as the one to fall back on (resume_from_last).
     if (path.filename() == "last.pt" && fs::exists(path)) fs::rename(path, fs::path(path).replace_filename(previous_last_checkpoint));
     fs::rename(temporary, path);
@@ -124,7 +124,8 @@ run_state load_checkpoint(const fs::path & path, nn::garment_network & net, torc
         }
         archive.read("rng", rng);
     } catch (const c10::Error & e) {
-        throw std::runtime_error(path.string() + ": not a readable checkpoint of this run (truncated, or not written by vestis train?): " + reason_of(e));
+        throw std::runtime_error(path.string() +
+                                 ": not a readable checkpoint of this run (truncated, or not written by vestis train?): " + reason_of(e));
     }
     at::Generator generator = at::detail::getDefaultCPUGenerator();
     generator.set_state(rng);

@@ -16,14 +16,14 @@ namespace vestis::train {
 
 // Everything a resumed run needs besides the weights and the optimizer.
 struct run_state {
-    int epoch = 0;                 // the epoch in progress
-    long long step_in_epoch = 0;   // batches of it already done
+    int epoch = 0;                // the epoch in progress
+    long long step_in_epoch = 0;  // batches of it already done
     long long global_step = 0;
     double lr = 0;
     double best_val_loss = INFINITY;
     int plateau_bad = 0, plateau_cooldown = 0, early_bad = 0;
-    long long images_in_epoch = -1;   // images of the epoch done, whatever the number of ranks (-1: unknown, older checkpoint)
-    double loss_scale = 0;            // mixed precision on CUDA (0: none saved)
+    long long images_in_epoch = -1;  // images of the epoch done, whatever the number of ranks (-1: unknown, older checkpoint)
+    double loss_scale = 0;           // mixed precision on CUDA (0: none saved)
     long long loss_scale_finite_steps = 0;
 };
 

@@ -20,9 +20,9 @@ namespace {
 
 // A key whose value is one of a few names, read into an enum.
 struct choice {
-    std::function<bool(const std::string &)> set;   // false when the text names no value
+    std::function<bool(const std::string &)> set;  // false when the text names no value
     std::function<std::string()> get;
-    const char * expected;                          // "full or simple"
+    const char * expected;  // "full or simple"
 };
 
 choice network_kind_choice(nn::network_kind * kind) {
@@ -48,7 +48,7 @@ using target = std::variant<bool *, int *, long long *, std::uint64_t *, double 
 struct field {
     const char * key;
     target value;
-    bool affects_results = true;   // workers and threads change speed, not results
+    bool affects_results = true;  // workers and threads change speed, not results
 };
 
 std::vector<field> fields(train_config & c) {
@@ -168,7 +168,7 @@ void assign(train_config & config, const std::string & key, const std::string & 
                 if (!value.set(text)) fail(value.expected);
             } else if constexpr (std::is_same_v<type, bool>) {
                 static const std::map<std::string, bool> words = {{"true", true}, {"false", false}, {"yes", true}, {"no", false},
-                                                                  {"on", true},   {"off", false},  {"1", true},    {"0", false}};
+                                                                  {"on", true},   {"off", false},   {"1", true},   {"0", false}};
                 const auto w = words.find(text);
                 if (w == words.end()) fail("true or false");
                 *value = w->second;
@@ -246,7 +246,9 @@ void validate(const train_config & c) {
     const auto require = [](bool ok, const std::string & message) {
         if (!ok) throw config_error(message);
     };
-    require(!c.data.root.empty(), "data.root: is missing (a folder written by `vestis data synth`, `vestis data fmnist`, DeepFashion, a folder of class folders or a CSV of photos)");
+    require(!c.data.root.empty(),
+            "data.root: is missing (a folder written by `vestis data synth`, `vestis data fmnist`, DeepFashion, a folder of class folders "
+            "or a CSV of photos)");
     require(c.data.train_images >= 0 && c.data.val_images >= 0 && c.data.test_images >= 0, "data.*_images: expected a count >= 0 (0: all)");
     require(c.data.workers >= 1 && c.data.workers <= 256, "data.workers: expected 1..256, got " + std::to_string(c.data.workers));
     require(c.data.crop_margin >= 0 && c.data.crop_margin <= 10, "data.crop_margin: expected 0..10");
@@ -254,7 +256,8 @@ void validate(const train_config & c) {
     require(c.data.augment_crop == "box_jitter" || c.data.augment_crop == "random_resized",
             "data.augment_crop: expected box_jitter or random_resized, got '" + c.data.augment_crop + "'");
     require(c.data.min_crop_area > 0 && c.data.min_crop_area <= 1, "data.min_crop_area: expected a fraction in (0, 1]");
-    require(c.optimizer.name == "adam" || c.optimizer.name == "sgd", "optimizer.name: expected adam or sgd, got '" + c.optimizer.name + "'");
+    require(c.optimizer.name == "adam" || c.optimizer.name == "sgd",
+            "optimizer.name: expected adam or sgd, got '" + c.optimizer.name + "'");
     require(c.optimizer.lr > 0 && c.optimizer.lr < 10, "optimizer.lr: expected a learning rate in (0, 10)");
     require(c.optimizer.lr_decay > 0 && c.optimizer.lr_decay <= 1, "optimizer.lr_decay: expected a factor in (0, 1]");
     require(c.optimizer.weight_decay >= 0, "optimizer.weight_decay: expected >= 0");
@@ -269,11 +272,14 @@ void validate(const train_config & c) {
     require(c.plateau.patience >= 0 && c.plateau.cooldown >= 0, "plateau.patience, plateau.cooldown: expected >= 0");
     require(c.early_stopping.patience >= 0, "early_stopping.patience: expected >= 0");
     require(c.train.epochs >= 1 && c.train.epochs <= 100000, "train.epochs: expected 1..100000, got " + std::to_string(c.train.epochs));
-    require(c.train.batch_size >= 1 && c.train.batch_size <= 65536, "train.batch_size: expected 1..65536, got " + std::to_string(c.train.batch_size));
+    require(c.train.batch_size >= 1 && c.train.batch_size <= 65536,
+            "train.batch_size: expected 1..65536, got " + std::to_string(c.train.batch_size));
     require(c.train.val_batch_size >= 1 && c.train.val_batch_size <= 65536, "train.val_batch_size: expected 1..65536");
     require(c.train.threads >= 0 && c.train.threads <= 1024, "train.threads: expected 0 (every core) .. 1024");
-    require(c.train.device == "cpu" || c.train.device.rfind("cuda", 0) == 0, "train.device: expected cpu, cuda or cuda:N, got '" + c.train.device + "'");
-    require(c.train.checkpoint_every >= 0 && c.train.max_steps >= 0 && c.train.log_every >= 1, "train.checkpoint_every, train.max_steps: expected >= 0; train.log_every >= 1");
+    require(c.train.device == "cpu" || c.train.device.rfind("cuda", 0) == 0,
+            "train.device: expected cpu, cuda or cuda:N, got '" + c.train.device + "'");
+    require(c.train.checkpoint_every >= 0 && c.train.max_steps >= 0 && c.train.log_every >= 1,
+            "train.checkpoint_every, train.max_steps: expected >= 0; train.log_every >= 1");
     require(c.train.threshold > 0 && c.train.threshold < 1, "train.threshold: expected a probability in (0, 1)");
     try {
         nn::validate(c.model);
@@ -319,7 +325,7 @@ bool read_by(const train_config & c, const std::string & key) {
 
 std::string config_hash(const train_config & config) {
     train_config copy = config;
-    std::uint64_t hash = 14695981039346656037ull;   // FNV-1a over the keys that change results
+    std::uint64_t hash = 14695981039346656037ull;  // FNV-1a over the keys that change results
     for (const field & f : fields(copy)) {
         if (!f.affects_results || !read_by(config, f.key)) continue;
         for (char ch : std::string(f.key) + "=" + value_text(f.value) + "\n") {

@@ -6,7 +6,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/version.h>
-#ifdef USE_C10D_NCCL   // set by CMake when LibTorch has CUDA and nccl.h is found (VESTIS_NCCL)
+#ifdef USE_C10D_NCCL  // set by CMake when LibTorch has CUDA and nccl.h is found (VESTIS_NCCL)
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
@@ -36,7 +36,8 @@ int environment_int(const char * name, int fallback, int low, int high) {
     char * end = nullptr;
     const long value = std::strtol(text, &end, 10);
     if (*end != '\0' || value < low || value > high) {
-        throw config_error(std::string(name) + "='" + text + "': expected an integer in " + std::to_string(low) + ".." + std::to_string(high));
+        throw config_error(std::string(name) + "='" + text + "': expected an integer in " + std::to_string(low) + ".." +
+                           std::to_string(high));
     }
     return static_cast<int>(value);
 }
@@ -85,8 +86,9 @@ c10::intrusive_ptr<collective_backend> nccl_backend(const c10::intrusive_ptr<c10
     return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, world, options);
 #else
     (void)store, (void)rank, (void)world, (void)timeout;
-    throw config_error("train.device: CUDA ranks talk over NCCL, and this build has none: build against a CUDA LibTorch "
-                       "with nccl.h where CMake finds it (VESTIS_NCCL; see docs/gpu-servers.md)");
+    throw config_error(
+        "train.device: CUDA ranks talk over NCCL, and this build has none: build against a CUDA LibTorch "
+        "with nccl.h where CMake finds it (VESTIS_NCCL; see docs/gpu-servers.md)");
 #endif
 }
 
@@ -103,7 +105,8 @@ process_group process_group::from_environment(torch::Device requested) {
     g.timeout_ = std::chrono::seconds(environment_int("VESTIS_DIST_TIMEOUT", 300, 1, 86400));
     const char * address = std::getenv("MASTER_ADDR");
     const int port = environment_int("MASTER_PORT", -1, 1, 65535);
-    if (!address || !*address || port < 0) throw config_error("WORLD_SIZE > 1 needs MASTER_ADDR and MASTER_PORT (the rank-0 host and a free port)");
+    if (!address || !*address || port < 0)
+        throw config_error("WORLD_SIZE > 1 needs MASTER_ADDR and MASTER_PORT (the rank-0 host and a free port)");
     if (requested.is_cuda()) g.device_ = rank_gpu(g.local_rank_, requested);
 
     const std::string who = "rank " + std::to_string(g.rank_) + " of " + std::to_string(g.world_);
@@ -122,15 +125,16 @@ process_group process_group::from_environment(torch::Device requested) {
 #endif
         auto store = c10::make_intrusive<c10d::TCPStore>(address, options);
         g.state_ = std::make_shared<state>();
-        g.state_->group = g.device_.is_cuda() ? nccl_backend(store, g.rank_, g.world_, g.timeout_)
-                                              : gloo_backend(store, g.rank_, g.world_, g.timeout_);
+        g.state_->group =
+            g.device_.is_cuda() ? nccl_backend(store, g.rank_, g.world_, g.timeout_) : gloo_backend(store, g.rank_, g.world_, g.timeout_);
     } catch (const config_error &) {
         throw;
     } catch (const std::exception & e) {
         const auto waited = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
         // A failure well inside the timeout is not a missing peer: say what it is, not "no answer".
         if (waited < g.timeout_ / 2) {
-            throw std::runtime_error(who + ": starting the process group at " + address + ":" + std::to_string(port) + " failed: " + e.what());
+            throw std::runtime_error(who + ": starting the process group at " + address + ":" + std::to_string(port) +
+                                     " failed: " + e.what());
         }
         throw std::runtime_error(who + ": no rendezvous at " + address + ":" + std::to_string(port) + " within " +
                                  std::to_string(g.timeout_.count()) + " s: " + e.what());
@@ -157,16 +161,16 @@ void process_group::broadcast_state(torch::nn::Module & module) {
     for (auto & p : module.parameters()) tensors.push_back(p);
     for (auto & b : module.buffers()) tensors.push_back(b);
     for (torch::Tensor & t : tensors) {
-        std::vector<torch::Tensor> one = {t.contiguous()};   // a copy when t is channels-last
+        std::vector<torch::Tensor> one = {t.contiguous()};  // a copy when t is channels-last
         collective("broadcasting the weights", [&](collective_backend & g) { g.broadcast(one)->wait(); });
         if (one[0].data_ptr() != t.data_ptr()) t.copy_(one[0]);
     }
 }
 
 struct gradient_reducer::bucket {
-    torch::Tensor flat;              // this rank's weighted gradients, then their sum over ranks
-    std::size_t parameters = 0;      // how many it holds
-    std::size_t written = 0;         // ... and how many of them this step has filled
+    torch::Tensor flat;          // this rank's weighted gradients, then their sum over ranks
+    std::size_t parameters = 0;  // how many it holds
+    std::size_t written = 0;     // ... and how many of them this step has filled
     bool launched = false;
     c10::intrusive_ptr<c10d::Work> work;
 };
@@ -178,7 +182,7 @@ gradient_reducer::gradient_reducer(process_group & group, torch::nn::Module & mo
     }
     std::reverse(parameters_.begin(), parameters_.end());
     const std::int64_t bucket_elements = std::max<std::int64_t>(1, bucket_bytes / 4);
-    std::int64_t filled = bucket_elements;   // start a new bucket on the first parameter
+    std::int64_t filled = bucket_elements;  // start a new bucket on the first parameter
     std::vector<std::int64_t> sizes;
     for (const auto & p : parameters_) {
         if (filled > 0 && filled + p.numel() > bucket_elements) {
@@ -237,7 +241,7 @@ void gradient_reducer::launch(std::size_t bucket_index) {
 void gradient_reducer::launch_remaining() {
     torch::NoGradGuard no_grad;
     for (std::size_t i = 0; i < parameters_.size(); ++i) {
-        if (written_[i]) continue;   // no gradient this step (no images, or an unused head): zeros
+        if (written_[i]) continue;  // no gradient this step (no images, or an unused head): zeros
         const auto [b, offset] = slots_[i];
         buckets_[b].flat.slice(0, offset, offset + parameters_[i].numel()).zero_();
         written_[i] = true;
@@ -289,7 +293,9 @@ torch::Tensor process_group::all_gather_rows(const torch::Tensor & rows) {
     std::vector<torch::Tensor> inputs = {padded};
     collective("gathering validation outputs", [&](collective_backend & g) { g.allgather(outputs, inputs)->wait(); });
     std::vector<torch::Tensor> parts;
-    for (int r = 0; r < world_; ++r) parts.push_back(outputs[0][static_cast<std::size_t>(r)].slice(0, 0, static_cast<std::int64_t>(counts[static_cast<std::size_t>(r)])));
+    for (int r = 0; r < world_; ++r)
+        parts.push_back(
+            outputs[0][static_cast<std::size_t>(r)].slice(0, 0, static_cast<std::int64_t>(counts[static_cast<std::size_t>(r)])));
     return torch::cat(parts).to(rows.device());
 }
 

@@ -73,10 +73,10 @@ private:
     void launch(std::size_t bucket_index);
 
     process_group & group_;
-    std::vector<torch::Tensor> parameters_;                       // reverse registration order
-    std::vector<std::pair<std::size_t, std::int64_t>> slots_;      // parameter -> (bucket, offset)
+    std::vector<torch::Tensor> parameters_;                    // reverse registration order
+    std::vector<std::pair<std::size_t, std::int64_t>> slots_;  // parameter -> (bucket, offset)
     std::vector<bucket> buckets_;
-    std::vector<bool> written_;                                    // this step, per parameter
+    std::vector<bool> written_;  // this step, per parameter
     std::vector<unsigned> hooks_;
     std::size_t next_launch_ = 0;
     double local_weight_ = 0;

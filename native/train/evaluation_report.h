@@ -20,7 +20,7 @@ struct evaluation {
     std::vector<std::string> attribute_names;  // names the per-attribute figures
 };
 
-std::string format_evaluation(const evaluation & e);   // the published table layout
+std::string format_evaluation(const evaluation & e);  // the published table layout
 std::string evaluation_json(const evaluation & e);
 
 // The figures of one validation or evaluation, as metrics.jsonl and `vestis eval --json` write them.

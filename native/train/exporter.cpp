@@ -31,11 +31,13 @@ nn::onnx_export_result export_graph(const trained_model & t, onnx_export::weight
 // card.json, nothing else); anything else there is refused.
 void check_model_folder_is_free(const std::string & folder, bool force) {
     if (!fs::exists(folder) || (fs::is_directory(folder) && fs::is_empty(folder))) return;
-    const bool model = fs::is_directory(folder) && fs::exists(fs::path(folder) / "model.onnx") && fs::exists(fs::path(folder) / "card.json");
+    const bool model =
+        fs::is_directory(folder) && fs::exists(fs::path(folder) / "model.onnx") && fs::exists(fs::path(folder) / "card.json");
     if (!model) throw std::runtime_error(folder + ": exists and is not a model folder (model.onnx + card.json); give a new --out");
     for (const auto & entry : fs::directory_iterator(folder)) {
         const std::string name = entry.path().filename().string();
-        if (name != "model.onnx" && name != "card.json") throw std::runtime_error(folder + ": holds " + name + " besides the model; give a new --out");
+        if (name != "model.onnx" && name != "card.json")
+            throw std::runtime_error(folder + ": holds " + name + " besides the model; give a new --out");
     }
     if (!force) throw std::runtime_error(folder + ": holds a model already; give a new --out, or --force to replace it");
 }
@@ -74,10 +76,16 @@ void describe_provenance(model_card & card, const trained_model & t, const expor
     training["config_hash"] = config_hash(t.config);
     training["data"] = portable_path(t.config.data.root);
     if (!t.config.imagenet_weights.empty()) training["imagenet_weights"] = portable_path(t.config.imagenet_weights);
-    training["model"] = {{"kind", nn::network_kind_name(t.network.kind)}, {"backbone", t.network.kind == nn::network_kind::simple ? t.network.backbone : "vgg16"},
-                         {"width", t.network.width}, {"input_size", t.network.input_size}, {"vgg_batch_norm", t.network.vgg_batch_norm},
-                         {"landmark_batch_norm", t.network.landmark_batch_norm}, {"heatmap_softmax", t.network.heatmap_softmax},
-                         {"small_input_stem", t.network.small_input_stem}, {"tf_padding", t.network.tf_padding}, {"freeze_batch_norm", t.network.freeze_batch_norm},
+    training["model"] = {{"kind", nn::network_kind_name(t.network.kind)},
+                         {"backbone", t.network.kind == nn::network_kind::simple ? t.network.backbone : "vgg16"},
+                         {"width", t.network.width},
+                         {"input_size", t.network.input_size},
+                         {"vgg_batch_norm", t.network.vgg_batch_norm},
+                         {"landmark_batch_norm", t.network.landmark_batch_norm},
+                         {"heatmap_softmax", t.network.heatmap_softmax},
+                         {"small_input_stem", t.network.small_input_stem},
+                         {"tf_padding", t.network.tf_padding},
+                         {"freeze_batch_norm", t.network.freeze_batch_norm},
                          {"frozen_layers", t.network.frozen_layers}};
     training["augment"] = t.config.data.augment ? t.config.data.augment_crop : "none";
     training["epochs"] = t.config.train.epochs;
@@ -91,7 +99,7 @@ void describe_provenance(model_card & card, const trained_model & t, const expor
     produced["command"] = request.command;
     produced["vestis_version"] = VESTIS_VERSION;
     produced["commit"] = source_commit();
-    produced["source_modified"] = source_modified();   // the exporting binary was built from uncommitted changes
+    produced["source_modified"] = source_modified();  // the exporting binary was built from uncommitted changes
     produced["date"] = date;
     produced["weights"] = onnx_export::storage_name(request.storage);
     card.produced_by_json = produced.dump();
@@ -107,7 +115,7 @@ json headline(const metrics_report & r) {
               {"attribute_top3_recall", finite(r.attribute_all.top_k[0])},
               {"attribute_top5_recall", finite(r.attribute_all.top_k[1])},
               {"landmark_error", finite(r.mean_landmark_error)}};
-    if (!r.average_precision.empty()) {   // a tagger's figures, at the card's threshold
+    if (!r.average_precision.empty()) {  // a tagger's figures, at the card's threshold
         j["attribute_map"] = finite(r.mean_average_precision);
         j["attribute_map_attributes"] = r.map_attributes;
         j["attribute_f1_micro"] = finite(r.f1_micro);
@@ -122,8 +130,8 @@ json headline(const metrics_report & r) {
 json per_attribute(const metrics_report & r, const std::vector<attribute_info> & attributes) {
     json j = json::object();
     for (std::size_t a = 0; a < attributes.size() && a < r.average_precision.size(); ++a) {
-        j[attributes[a].name] = {{"type", attributes[a].type}, {"average_precision", finite(r.average_precision[a])},
-                                 {"positives", r.attribute_positives[a]}};
+        j[attributes[a].name] = {
+            {"type", attributes[a].type}, {"average_precision", finite(r.average_precision[a])}, {"positives", r.attribute_positives[a]}};
     }
     return j;
 }
@@ -138,7 +146,7 @@ std::string megabytes(long long bytes) {
 
 export_report export_model(const export_request & request, std::ostream & progress) {
     if (request.out_dir.empty()) throw std::runtime_error("--out: give the model folder to write, e.g. models/NAME");
-    check_model_folder_is_free(request.out_dir, request.force);   // before the minutes of scoring
+    check_model_folder_is_free(request.out_dir, request.force);  // before the minutes of scoring
     const std::string name = fs::path(request.out_dir).lexically_normal().filename().string();
     progress << "loading " << request.run_dir << " (" << request.checkpoint << ")\n";
     const trained_model t = load_trained_model(request.run_dir, request.checkpoint, request.input_size);
@@ -166,7 +174,8 @@ export_report export_model(const export_request & request, std::ostream & progre
             progress << "choosing the tag threshold on " << val_ids.size() << " validation images\n";
             threshold = runtime::evaluate_onnx(exported, t.index, val_ids, threshold).best_micro_f1_threshold;
             card.threshold = threshold;
-            metrics["threshold"] = {{"value", threshold}, {"chosen_by", "best micro F1 on the validation split"}, {"images", val_ids.size()}};
+            metrics["threshold"] = {
+                {"value", threshold}, {"chosen_by", "best micro F1 on the validation split"}, {"images", val_ids.size()}};
         }
         const auto score = [&](runtime::onnx_model & model, const char * label) {
             progress << "scoring " << label << " on " << ids.size() << " test images\n";
@@ -185,7 +194,8 @@ export_report export_model(const export_request & request, std::ostream & progre
             metrics["baselines"]["prior"]["threshold"] = prior_threshold;
             summary += "tags: mAP " + std::to_string(stored.mean_average_precision) + " over " + std::to_string(stored.map_attributes) +
                        ", micro F1 " + std::to_string(stored.f1_micro) + " at threshold " + std::to_string(threshold) +
-                       " (the prior: mAP " + std::to_string(prior.mean_average_precision) + ", micro F1 " + std::to_string(prior.f1_micro) + ")\n";
+                       " (the prior: mAP " + std::to_string(prior.mean_average_precision) + ", micro F1 " + std::to_string(prior.f1_micro) +
+                       ")\n";
         }
         summary += "test (" + std::to_string(stored.images) + " images): category top-1 " + std::to_string(stored.category_top_k[0]) +
                    ", attribute top-3 recall " + std::to_string(stored.attribute_all.top_k[0]) + ", landmark error " +

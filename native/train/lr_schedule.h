@@ -12,7 +12,7 @@ namespace vestis::train {
 // number of steps an epoch) picks the curve up at the same point.
 struct schedule_position {
     int epoch = 0;
-    double fraction_of_epoch = 0;   // [0, 1)
+    double fraction_of_epoch = 0;  // [0, 1)
     double epochs() const { return epoch + fraction_of_epoch; }
 };
 

@@ -17,9 +17,7 @@ void set_autocast_enabled(at::DeviceType device, bool on) { at::autocast::set_au
 at::ScalarType autocast_dtype(at::DeviceType device) { return at::autocast::get_autocast_dtype(device); }
 void set_autocast_dtype(at::DeviceType device, at::ScalarType type) { at::autocast::set_autocast_dtype(device, type); }
 #else
-bool autocast_enabled(at::DeviceType device) {
-    return device == at::kCUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
-}
+bool autocast_enabled(at::DeviceType device) { return device == at::kCUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled(); }
 void set_autocast_enabled(at::DeviceType device, bool on) {
     device == at::kCUDA ? at::autocast::set_enabled(on) : at::autocast::set_cpu_enabled(on);
 }
@@ -33,8 +31,7 @@ void set_autocast_dtype(at::DeviceType device, at::ScalarType type) {
 
 }  // namespace
 
-autocast_region::autocast_region(torch::Device device, bool enabled)
-    : enabled_(enabled), device_(device.is_cuda() ? at::kCUDA : at::kCPU) {
+autocast_region::autocast_region(torch::Device device, bool enabled) : enabled_(enabled), device_(device.is_cuda() ? at::kCUDA : at::kCPU) {
     if (!enabled_) return;
     was_enabled_ = autocast_enabled(device_);
     previous_dtype_ = autocast_dtype(device_);
@@ -64,7 +61,7 @@ bool loss_scaler::unscale_and_check(const std::vector<torch::Tensor> & parameter
     if (!enabled_) return true;
     torch::NoGradGuard no_grad;
     const double inverse = 1.0 / scale_;
-    torch::Tensor non_finite;   // one flag on the device: a single synchronisation per step
+    torch::Tensor non_finite;  // one flag on the device: a single synchronisation per step
     for (const auto & p : parameters) {
         torch::Tensor grad = p.grad();
         if (!grad.defined()) continue;

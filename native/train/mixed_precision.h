@@ -26,9 +26,9 @@ private:
 };
 
 struct loss_scale_options {
-    double initial = 65536.0;    // 2^16, GradScaler's default
-    double growth = 2.0;         // after `growth_interval` finite steps in a row
-    double backoff = 0.5;        // after a step with an infinite or NaN gradient
+    double initial = 65536.0;  // 2^16, GradScaler's default
+    double growth = 2.0;       // after `growth_interval` finite steps in a row
+    double backoff = 0.5;      // after a step with an infinite or NaN gradient
     long long growth_interval = 2000;
 };
 

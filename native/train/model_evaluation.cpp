@@ -35,7 +35,8 @@ evaluation evaluate_model(const std::string & model_dir, const std::string & dat
     for (const auto & c : card.categories) category_names.push_back(c.name);
     std::vector<std::string> attribute_names;
     for (const auto & a : card.attributes) attribute_names.push_back(a.name);
-    return {scored.report, NAN, split_name, card.landmarks.empty() ? deepfashion_landmark_names() : card.landmarks, category_names, attribute_names};
+    return {scored.report,  NAN, split_name, card.landmarks.empty() ? deepfashion_landmark_names() : card.landmarks, category_names,
+            attribute_names};
 }
 
 }  // namespace vestis::train

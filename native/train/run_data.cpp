@@ -7,7 +7,8 @@ namespace vestis::train {
 torch::Device pick_device(const std::string & name) {
     if (name == "cpu") return torch::kCPU;
     if (!torch::cuda::is_available()) {
-        throw config_error("train.device: '" + name + "' asked for, but this LibTorch has no CUDA or sees no GPU "
+        throw config_error("train.device: '" + name +
+                           "' asked for, but this LibTorch has no CUDA or sees no GPU "
                            "(build against a CUDA LibTorch: see docs/gpu-servers.md)");
     }
     return torch::Device(name);
@@ -16,9 +17,11 @@ torch::Device pick_device(const std::string & name) {
 prepared_data prepare(const train_config & config) {
     prepared_data p;
     p.index = data::load_dataset(config.data.root);
-    if (p.index.categories.empty() && !p.index.has_attributes) throw config_error("data.root: " + config.data.root + " has no categories or tags to train on");
+    if (p.index.categories.empty() && !p.index.has_attributes)
+        throw config_error("data.root: " + config.data.root + " has no categories or tags to train on");
     if (p.index.categories.empty() && config.model.kind == nn::network_kind::full) {
-        throw config_error("model.kind: the full network needs categories, and " + config.data.root + " has tags only (use model.kind: simple)");
+        throw config_error("model.kind: the full network needs categories, and " + config.data.root +
+                           " has tags only (use model.kind: simple)");
     }
     p.model = config.model;
     p.model.categories = static_cast<int>(p.index.categories.size());

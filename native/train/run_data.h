@@ -31,8 +31,8 @@ prepared_data prepare(const train_config & config);
 struct batch_tensors {
     torch::Tensor images;
     nn::batch_targets targets;
-    torch::Tensor landmarks;   // [B, 8, 2] normalised ground truth
-    torch::Tensor content;     // [B, 4] where each crop lies in the input: x, y, width, height
+    torch::Tensor landmarks;  // [B, 8, 2] normalised ground truth
+    torch::Tensor content;    // [B, 4] where each crop lies in the input: x, y, width, height
 };
 
 // Batch -> tensors on `device` (images channels-last); targets for the loss.

@@ -22,7 +22,9 @@ evaluation evaluate_run(const std::string & run_dir, const std::string & split_n
     nn::use_channels_last(*net);
     load_run_weights(run, checkpoint, *net);
     net->to(device);
-    const long long limit = part == data::split::train ? config.data.train_images : part == data::split::val ? config.data.val_images : config.data.test_images;
+    const long long limit = part == data::split::train ? config.data.train_images
+                            : part == data::split::val ? config.data.val_images
+                                                       : config.data.test_images;
     const auto ids = data::subset(data.index, part, limit, config.train.seed);
     if (ids.empty()) throw std::runtime_error(run_dir + ": the " + split_name + " split of " + config.data.root + " is empty");
     process_group single = process_group::single();

@@ -29,7 +29,8 @@ namespace {
 
 std::string slug(const std::string & name) {
     std::string s;
-    for (char c : name) s += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : '-';
+    for (char c : name)
+        s += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : '-';
     return s;
 }
 
@@ -103,7 +104,7 @@ std::vector<prediction_tile> predict_test_images(const std::string & run, const 
         try {
             photo = runtime::read_photo((fs::path(t.index.root) / s.image).string(), 100'000'000);
         } catch (const runtime::image_error &) {
-            continue;   // an unreadable test image has no tile
+            continue;  // an unreadable test image has no tile
         }
         runtime::predict_options o;
         o.bbox = s.bbox;
@@ -150,10 +151,11 @@ std::string run_study(const study_plan & plan, const study_options & options, st
             progress << "reusing " << done->folder << "\n";
         } else {
             r.run_folder = (fs::path(options.runs_dir) / r.config_hash).string();
-            const bool resume = fs::exists(fs::path(r.run_folder) / "last.pt");   // a study stopped part-way
+            const bool resume = fs::exists(fs::path(r.run_folder) / "last.pt");  // a study stopped part-way
             progress << (resume ? "resuming " : "training into ") << r.run_folder << "\n";
             const train_outcome outcome = run_training(config, r.run_folder, resume, progress);
-            if (outcome.interrupted) throw std::runtime_error("study stopped: " + r.run_folder + " is saved; run the study again to continue");
+            if (outcome.interrupted)
+                throw std::runtime_error("study stopped: " + r.run_folder + " is saved; run the study again to continue");
             record_finished_run(options.runs_dir, r.config_hash, r.run_folder, config, outcome.epochs_done, outcome.last_validation_json);
         }
         const evaluation test = evaluate_run(r.run_folder, "test", "best");

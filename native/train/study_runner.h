@@ -10,7 +10,7 @@
 namespace vestis::train {
 
 struct study_options {
-    std::string runs_dir = "runs";       // the model manager's folder (runs/index.json)
+    std::string runs_dir = "runs";  // the model manager's folder (runs/index.json)
     std::string report_dir = "report";
 };
 

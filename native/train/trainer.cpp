@@ -68,11 +68,12 @@ std::vector<torch::optim::OptimizerParamGroup> parameter_groups(const train_conf
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const train_config & c, nn::garment_network & net) {
     if (c.optimizer.name == "sgd") {
-        return std::make_unique<torch::optim::SGD>(parameter_groups(c, net), torch::optim::SGDOptions(c.optimizer.lr)
-                                                                                   .momentum(c.optimizer.momentum)
-                                                                                   .weight_decay(c.optimizer.weight_decay));
+        return std::make_unique<torch::optim::SGD>(
+            parameter_groups(c, net),
+            torch::optim::SGDOptions(c.optimizer.lr).momentum(c.optimizer.momentum).weight_decay(c.optimizer.weight_decay));
     }
-    return std::make_unique<torch::optim::Adam>(parameter_groups(c, net), torch::optim::AdamOptions(c.optimizer.lr).weight_decay(c.optimizer.weight_decay));
+    return std::make_unique<torch::optim::Adam>(parameter_groups(c, net),
+                                                torch::optim::AdamOptions(c.optimizer.lr).weight_decay(c.optimizer.weight_decay));
 }
 
 std::uint64_t epoch_seed(std::uint64_t seed, int epoch) { return seed * 0x9e3779b97f4a7c15ull + static_cast<std::uint64_t>(epoch) + 1; }
@@ -85,9 +86,16 @@ std::string duration_text(double seconds) {
 }
 
 void write_environment(const fs::path & run, const train_config & config, torch::Device device, int ranks) {
-    json env = {{"vestis_version", VESTIS_VERSION}, {"git_commit", source_commit()}, {"source_modified", source_modified()}, {"libtorch_version", TORCH_VERSION},
-                {"device", device.str()}, {"cuda_available", torch::cuda::is_available()}, {"threads", torch::get_num_threads()},
-                {"hardware_threads", std::thread::hardware_concurrency()}, {"ranks", ranks}, {"config_hash", config_hash(config)}};
+    json env = {{"vestis_version", VESTIS_VERSION},
+                {"git_commit", source_commit()},
+                {"source_modified", source_modified()},
+                {"libtorch_version", TORCH_VERSION},
+                {"device", device.str()},
+                {"cuda_available", torch::cuda::is_available()},
+                {"threads", torch::get_num_threads()},
+                {"hardware_threads", std::thread::hardware_concurrency()},
+                {"ranks", ranks},
+                {"config_hash", config_hash(config)}};
     write_file_atomically((run / "environment.json").string(), env.dump(2) + "\n");
 }
 
@@ -106,7 +114,7 @@ struct training_context {
     std::ostream & progress;
     std::ofstream & metrics_log;
     event_writer & events;
-    long long global_batch;           // images a step takes over all ranks
+    long long global_batch;  // images a step takes over all ranks
     std::size_t batches_per_epoch;
     std::size_t train_images;
 };
@@ -122,7 +130,8 @@ struct epoch_share {
 epoch_share share_of_epoch(const training_context & c, const std::vector<std::size_t> & train_ids, const run_state & state) {
     const auto global_batch = static_cast<std::size_t>(c.global_batch);
     auto order = data::batch_loader::shuffled(train_ids, epoch_seed(c.config.train.seed, state.epoch));
-    order.erase(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), static_cast<std::size_t>(state.step_in_epoch) * global_batch)));
+    order.erase(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(
+                                                   std::min(order.size(), static_cast<std::size_t>(state.step_in_epoch) * global_batch)));
     epoch_share share;
     for (std::size_t start = 0; start < order.size(); start += global_batch) {
         const std::size_t count = std::min(order.size() - start, global_batch);
@@ -138,14 +147,15 @@ epoch_share share_of_epoch(const training_context & c, const std::vector<std::si
 struct pooled_step {
     double images = 0;
     double loss = 0;
-    double heads[3] = {0, 0, 0};        // category, attribute, landmark
+    double heads[3] = {0, 0, 0};  // category, attribute, landmark
     bool has_head[3] = {false, false, false};
 };
 
 // Forward and backward on this rank's share (none: it still joins the all-reduces), the
 // summed gradients, the schedule's rate, the optimizer step. Nothing when no rank had a
 // readable image.
-std::optional<pooled_step> train_step(const training_context & c, run_state & state, const std::optional<std::vector<data::example>> & batch) {
+std::optional<pooled_step> train_step(const training_context & c, run_state & state,
+                                      const std::optional<std::vector<data::example>> & batch) {
     const bool have = batch && !batch->empty();
     c.optimizer.zero_grad();
     nn::loss_terms terms;
@@ -160,12 +170,12 @@ std::optional<pooled_step> train_step(const training_context & c, run_state & st
     }
     const auto value = [](const torch::Tensor & v) { return v.defined() ? v.item<double>() : 0.0; };
     const double n = have ? static_cast<double>(batch->size()) : 0.0;
-    c.reducer.launch_remaining();   // the last gradient buckets go out before the small sum below
+    c.reducer.launch_remaining();  // the last gradient buckets go out before the small sum below
     // One small all-reduce: images, the loss terms weighted by them, and whether any rank was interrupted.
     const std::vector<double> pooled = c.group.sum({n, n * value(terms.total), n * value(terms.category), n * value(terms.attribute),
                                                     n * value(terms.landmark), stop_requested ? 1.0 : 0.0});
     c.reducer.finish(static_cast<long long>(pooled[0]));
-    if (pooled[0] == 0) return std::nullopt;   // every image of this step was unreadable
+    if (pooled[0] == 0) return std::nullopt;  // every image of this step was unreadable
     // Every rank holds the same summed gradients, so every rank skips the same steps.
     const bool finite = c.scaler.unscale_and_check(c.net.parameters());
     if (schedules_every_step(c.config.optimizer)) {
@@ -194,7 +204,7 @@ std::optional<pooled_step> train_step(const training_context & c, run_state & st
 // The progress line, and every train.log_every steps a metrics.jsonl record and TensorBoard scalars.
 void report_step(const training_context & c, const run_state & state, const pooled_step & step, double images_per_second) {
     const char * head_names[] = {"category", "attribute", "landmark"};
-    std::string terms_text;   // the loss terms of the heads this network has
+    std::string terms_text;  // the loss terms of the heads this network has
     for (int k = 0; k < 3; ++k) {
         char term_text[48];
         std::snprintf(term_text, sizeof term_text, "%s%s %.4g", terms_text.empty() ? "" : " ", head_names[k], step.heads[k]);
@@ -208,10 +218,10 @@ void report_step(const training_context & c, const run_state & state, const pool
                   duration_text(std::max(remaining_images, 0.0) / std::max(images_per_second, 1e-9)).c_str());
     c.progress << line << std::flush;
     if (state.global_step % c.config.train.log_every != 0) return;
-    const auto term = [&](int k) { return step.has_head[k] ? json(step.heads[k]) : json(nullptr); };   // null: no such head
-    const json record = {{"kind", "step"}, {"epoch", state.epoch + 1}, {"step", state.global_step}, {"loss", step.loss},
-                         {"category_loss", term(0)}, {"attribute_loss", term(1)}, {"landmark_loss", term(2)}, {"lr", state.lr},
-                         {"images_per_second", images_per_second}};
+    const auto term = [&](int k) { return step.has_head[k] ? json(step.heads[k]) : json(nullptr); };  // null: no such head
+    const json record = {{"kind", "step"},           {"epoch", state.epoch + 1}, {"step", state.global_step},
+                         {"loss", step.loss},        {"category_loss", term(0)}, {"attribute_loss", term(1)},
+                         {"landmark_loss", term(2)}, {"lr", state.lr},           {"images_per_second", images_per_second}};
     c.metrics_log << record.dump() << "\n" << std::flush;
     c.events.scalar("train/loss", step.loss, state.global_step);
     c.events.scalar("train/images_per_second", images_per_second, state.global_step);
@@ -227,7 +237,8 @@ bool checkpoint_or_stop(const training_context & c, run_state & state, train_out
         if (c.group.leader()) save_checkpoint(c.run / "last.pt", c.net, c.optimizer, state, c.hash);
     }
     if (!stop_requested && !step_limit) return false;
-    c.progress << "\n" << (stop_requested ? "interrupted" : "reached train.max_steps") << ": saved " << (c.run / "last.pt").string()
+    c.progress << "\n"
+               << (stop_requested ? "interrupted" : "reached train.max_steps") << ": saved " << (c.run / "last.pt").string()
                << "; continue with --resume " << c.run.string() << "\n";
     outcome.interrupted = true;
     outcome.epochs_done = state.epoch;
@@ -240,8 +251,12 @@ bool checkpoint_or_stop(const training_context & c, run_state & state, train_out
 bool finish_epoch(const training_context & c, run_state & state, const std::vector<std::size_t> & val_ids, long long skipped_images,
                   train_outcome & outcome) {
     const validation v = val_ids.empty() ? validation{NAN, {}} : validate_model(c.net, c.data, val_ids, c.config, c.device, c.group);
-    json epoch = {{"kind", "epoch"}, {"epoch", state.epoch + 1}, {"step", state.global_step}, {"lr", state.lr},
-                  {"val_loss", std::isfinite(v.loss) ? json(v.loss) : json(nullptr)}, {"skipped_images", skipped_images}};
+    json epoch = {{"kind", "epoch"},
+                  {"epoch", state.epoch + 1},
+                  {"step", state.global_step},
+                  {"lr", state.lr},
+                  {"val_loss", std::isfinite(v.loss) ? json(v.loss) : json(nullptr)},
+                  {"skipped_images", skipped_images}};
     epoch["val"] = report_json(v.report);
     outcome.last_validation_json = epoch["val"].dump();
     c.metrics_log << epoch.dump() << "\n" << std::flush;
@@ -260,7 +275,7 @@ bool finish_epoch(const training_context & c, run_state & state, const std::vect
     if (std::isfinite(v.loss) && v.loss < state.best_val_loss) {
         state.best_val_loss = v.loss;
         if (c.group.leader()) {
-            run_state best;   // the next epoch's start, schedule counters cleared: export reads only the weights
+            run_state best;  // the next epoch's start, schedule counters cleared: export reads only the weights
             best.epoch = state.epoch + 1;
             best.global_step = state.global_step;
             best.lr = state.lr;
@@ -304,8 +319,9 @@ train_outcome run_training(const train_config & config, const std::string & run_
     std::ostream quiet(nullptr);
     std::ostream & progress = group.leader() ? terminal : quiet;
     if (group.leader()) fs::create_directories(run);
-    if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);   // let cuDNN pick the fastest convolutions
-    torch::set_num_threads(config.train.threads > 0 ? config.train.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);  // let cuDNN pick the fastest convolutions
+    torch::set_num_threads(config.train.threads > 0 ? config.train.threads
+                                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     torch::manual_seed(config.train.seed);
 
     const prepared_data data = prepare(config);
@@ -351,9 +367,24 @@ train_outcome run_training(const train_config & config, const std::string & run_
     if (group.leader()) metrics_log.open(run / "metrics.jsonl", std::ios::app);
     event_writer events(group.leader() ? run_dir : std::string());
     interrupt_guard interrupts;
-    const std::size_t batches_per_epoch = (train_ids.size() + static_cast<std::size_t>(global_batch) - 1) / static_cast<std::size_t>(global_batch);
-    const training_context context{config, run, hash, device, group, data, *net, *optimizer, scaler, reducer, progress, metrics_log, events,
-                                   global_batch, batches_per_epoch, train_ids.size()};
+    const std::size_t batches_per_epoch =
+        (train_ids.size() + static_cast<std::size_t>(global_batch) - 1) / static_cast<std::size_t>(global_batch);
+    const training_context context{config,
+                                   run,
+                                   hash,
+                                   device,
+                                   group,
+                                   data,
+                                   *net,
+                                   *optimizer,
+                                   scaler,
+                                   reducer,
+                                   progress,
+                                   metrics_log,
+                                   events,
+                                   global_batch,
+                                   batches_per_epoch,
+                                   train_ids.size()};
     train_outcome outcome;
     outcome.best_val_loss = state.best_val_loss;
     const auto started = std::chrono::steady_clock::now();
@@ -365,7 +396,7 @@ train_outcome run_training(const train_config & config, const std::string & run_
                                   epoch_seed(config.train.seed, state.epoch), /*shuffle=*/false);
         for (long long my_images : share.batch_sizes) {
             std::optional<std::vector<data::example>> batch;
-            if (my_images > 0) batch = loader.next();   // a rank may have no share of the last global batch
+            if (my_images > 0) batch = loader.next();  // a rank may have no share of the last global batch
             const std::optional<pooled_step> step = train_step(context, state, batch);
             if (!step) continue;
             images_this_session += step->images;

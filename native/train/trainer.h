@@ -13,10 +13,10 @@ namespace vestis::train {
 struct train_outcome {
     int epochs_done = 0;
     long long steps = 0;
-    bool interrupted = false;     // Ctrl-C: `last` was saved, --resume continues
-    bool stopped_early = false;   // early stopping
+    bool interrupted = false;    // Ctrl-C: `last` was saved, --resume continues
+    bool stopped_early = false;  // early stopping
     double best_val_loss = 0;
-    std::string last_validation_json;   // the metrics of the last validation, as JSON
+    std::string last_validation_json;  // the metrics of the last validation, as JSON
 };
 
 // Trains into `run_dir` (created), or continues the run there when `resume`. Progress goes

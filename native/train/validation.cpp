@@ -42,7 +42,8 @@ validation validate_model(nn::garment_network & net, const prepared_data & data,
         if (layout.attributes > 0) {
             const bool pairs = out.attribute_logits.dim() == 3;
             columns.push_back((pairs ? out.attribute_logits.select(1, 1) : out.attribute_logits).to(torch::kCPU));
-            columns.push_back((pairs ? torch::softmax(out.attribute_logits, 1).select(1, 1) : torch::sigmoid(out.attribute_logits)).to(torch::kCPU));
+            columns.push_back(
+                (pairs ? torch::softmax(out.attribute_logits, 1).select(1, 1) : torch::sigmoid(out.attribute_logits)).to(torch::kCPU));
             columns.push_back(t.targets.attributes.to(torch::kCPU, torch::kFloat));
         }
         if (layout.landmarks > 0) {
@@ -56,7 +57,8 @@ validation validate_model(nn::garment_network & net, const prepared_data & data,
     const std::vector<double> totals = group.sum({loss_sum, images});
     const torch::Tensor rows = group.all_gather_rows(local.empty() ? torch::zeros({0, layout.width()}) : torch::cat(local)).contiguous();
 
-    metrics_accumulator metrics(data.model.attributes > 0 ? data.index.attributes : std::vector<attribute_info>{}, data::landmark_slots, static_cast<float>(config.train.threshold));
+    metrics_accumulator metrics(data.model.attributes > 0 ? data.index.attributes : std::vector<attribute_info>{}, data::landmark_slots,
+                                static_cast<float>(config.train.threshold));
     const int C = layout.categories, A = layout.attributes, L = layout.landmarks;
     std::vector<std::uint8_t> truth(static_cast<std::size_t>(A)), visible(static_cast<std::size_t>(L));
     std::vector<point> predicted(static_cast<std::size_t>(L)), actual(static_cast<std::size_t>(L));

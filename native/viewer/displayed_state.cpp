@@ -9,8 +9,7 @@ namespace vestis::viewer {
 std::array<std::uint8_t, 3> landmark_colour(int k) {
     // Eight DeepFashion slots: left/right pairs share a hue family, all far from skin and grey.
     static const std::array<std::uint8_t, 3> palette[] = {
-        {255, 40, 200}, {200, 40, 255}, {255, 140, 0}, {255, 220, 0},
-        {0, 220, 255}, {0, 120, 255}, {60, 255, 60}, {0, 255, 170},
+        {255, 40, 200}, {200, 40, 255}, {255, 140, 0}, {255, 220, 0}, {0, 220, 255}, {0, 120, 255}, {60, 255, 60}, {0, 255, 170},
     };
     return palette[static_cast<std::size_t>(k) % std::size(palette)];
 }
@@ -49,7 +48,8 @@ shown_prediction make_shown_prediction(int slot, const slot_prediction & made, c
             return std::find(truth->attributes.begin(), truth->attributes.end(), name) != truth->attributes.end();
         };
         // The same shared/ function and arguments as `vestis predict --top-attributes K --threshold T`.
-        for (const attribute_group & g : group_attributes(made.attribute_probabilities, card.attributes, settings.tags_per_type, settings.threshold)) {
+        for (const attribute_group & g :
+             group_attributes(made.attribute_probabilities, card.attributes, settings.tags_per_type, settings.threshold)) {
             shown_attribute_group group;
             group.type = g.type;
             for (const scored_index & t : g.tags) {
@@ -59,7 +59,8 @@ shown_prediction make_shown_prediction(int slot, const slot_prediction & made, c
             }
             if (attribute_truth) {
                 for (const attribute_info & a : card.attributes) {
-                    const bool shown_already = std::any_of(group.tags.begin(), group.tags.end(), [&](const shown_tag & t) { return t.name == a.name; });
+                    const bool shown_already =
+                        std::any_of(group.tags.begin(), group.tags.end(), [&](const shown_tag & t) { return t.name == a.name; });
                     if (a.type == g.type && !shown_already && in_truth(a.name)) group.missed.push_back(a.name);
                 }
             }
@@ -98,7 +99,8 @@ json rect_json(const screen_rect & r) { return json::array({r.x, r.y, r.width, r
 
 json tags_json(const std::vector<shown_tag> & tags) {
     json out = json::array();
-    for (const shown_tag & t : tags) out.push_back({{"index", t.index}, {"name", t.name}, {"probability", t.probability}, {"truth", optional_bool(t.truth)}});
+    for (const shown_tag & t : tags)
+        out.push_back({{"index", t.index}, {"name", t.name}, {"probability", t.probability}, {"truth", optional_bool(t.truth)}});
     return out;
 }
 
@@ -121,14 +123,20 @@ json prediction_json(const shown_prediction & p) {
     j["attributes_missed"] = missed;
     json landmarks = json::array();
     for (const shown_landmark & l : p.landmarks) {
-        landmarks.push_back({{"name", l.name}, {"x", l.position.x}, {"y", l.position.y}, {"confidence", l.confidence},
-                             {"colour", {l.colour[0], l.colour[1], l.colour[2]}}, {"screen", {l.screen.x, l.screen.y}},
+        landmarks.push_back({{"name", l.name},
+                             {"x", l.position.x},
+                             {"y", l.position.y},
+                             {"confidence", l.confidence},
+                             {"colour", {l.colour[0], l.colour[1], l.colour[2]}},
+                             {"screen", {l.screen.x, l.screen.y}},
                              {"truth", l.truth ? json::array({l.truth->x, l.truth->y}) : json(nullptr)},
                              {"error", l.error ? json(*l.error) : json(nullptr)}});
     }
     j["landmarks"] = landmarks;
-    j["timings_ms"] = {{"decode", p.time.decode_ms}, {"preprocess", p.time.preprocess_ms},
-                       {"inference", p.time.inference_ms}, {"postprocess", p.time.postprocess_ms}};
+    j["timings_ms"] = {{"decode", p.time.decode_ms},
+                       {"preprocess", p.time.preprocess_ms},
+                       {"inference", p.time.inference_ms},
+                       {"postprocess", p.time.postprocess_ms}};
     j["image_rect"] = rect_json(p.image_rect);
     return j;
 }
@@ -149,29 +157,44 @@ std::string snapshot_json(const screen_snapshot & s) {
     json root;
     root["format"] = "vestis-viewer-state";
     root["version"] = 1;
-    root["photo"] = {{"path", s.photo}, {"index", s.photo_index}, {"count", s.photo_count}, {"width", s.width}, {"height", s.height},
-                     {"error", s.photo_error.empty() ? json(nullptr) : json(s.photo_error)}, {"rect", rect_json(s.photo_rect)}};
+    root["photo"] = {{"path", s.photo},
+                     {"index", s.photo_index},
+                     {"count", s.photo_count},
+                     {"width", s.width},
+                     {"height", s.height},
+                     {"error", s.photo_error.empty() ? json(nullptr) : json(s.photo_error)},
+                     {"rect", rect_json(s.photo_rect)}};
     json models = json::array();
     for (std::size_t slot = 0; slot < s.models.size(); ++slot) {
         const model_status & m = s.models[slot];
-        models.push_back({{"slot", slot == 0 ? "model" : "compare"}, {"path", m.directory}, {"name", m.name}, {"state", model_state_name(m.state)},
+        models.push_back({{"slot", slot == 0 ? "model" : "compare"},
+                          {"path", m.directory},
+                          {"name", m.name},
+                          {"state", model_state_name(m.state)},
                           {"error", m.error.empty() ? json(nullptr) : json(m.error)},
                           {"overlays", {{"landmarks", m.has_landmarks}, {"attention", m.has_attention}}}});
     }
     root["models"] = models;
     const display_settings & d = s.settings;
-    root["settings"] = {{"threshold", d.threshold}, {"tags_per_type", d.tags_per_type}, {"landmarks", d.landmarks},
-                        {"landmark_names", d.landmark_names}, {"heatmap", d.heatmap}, {"attention", d.attention},
-                        {"ground_truth", d.truth}, {"opacity", d.opacity}, {"dataset_box", d.use_dataset_box},
+    root["settings"] = {{"threshold", d.threshold},
+                        {"tags_per_type", d.tags_per_type},
+                        {"landmarks", d.landmarks},
+                        {"landmark_names", d.landmark_names},
+                        {"heatmap", d.heatmap},
+                        {"attention", d.attention},
+                        {"ground_truth", d.truth},
+                        {"opacity", d.opacity},
+                        {"dataset_box", d.use_dataset_box},
                         {"presentation", d.presentation}};
     json predictions = json::array();
     for (const shown_prediction & p : s.predictions) predictions.push_back(prediction_json(p));
     root["predictions"] = predictions;
     if (s.truth) {
         json landmarks = json::array();
-        for (const truth_landmark & l : s.truth->landmarks) landmarks.push_back({{"name", l.name}, {"x", l.position.x}, {"y", l.position.y}, {"visible", l.visible}});
-        root["ground_truth"] = {{"dataset", s.truth->dataset_root}, {"image", s.truth->image}, {"category", s.truth->category},
-                                {"bbox", box_json(s.truth->bbox)}, {"attributes", s.truth->attributes}, {"landmarks", landmarks}};
+        for (const truth_landmark & l : s.truth->landmarks)
+            landmarks.push_back({{"name", l.name}, {"x", l.position.x}, {"y", l.position.y}, {"visible", l.visible}});
+        root["ground_truth"] = {{"dataset", s.truth->dataset_root}, {"image", s.truth->image},           {"category", s.truth->category},
+                                {"bbox", box_json(s.truth->bbox)},  {"attributes", s.truth->attributes}, {"landmarks", landmarks}};
     } else {
         root["ground_truth"] = nullptr;
     }

@@ -15,10 +15,10 @@
 namespace vestis::viewer {
 
 struct display_settings {
-    float threshold = 0.0f;   // smallest attribute probability shown
-    int tags_per_type = 5;    // 0: all
+    float threshold = 0.0f;  // smallest attribute probability shown
+    int tags_per_type = 5;   // 0: all
     bool landmarks = true, landmark_names = true, heatmap = false, attention = false, truth = true;
-    float opacity = 0.6f;     // of the heatmap and attention overlays
+    float opacity = 0.6f;  // of the heatmap and attention overlays
     bool use_dataset_box = true;
     bool presentation = false;
 };
@@ -32,29 +32,29 @@ struct shown_tag {
     int index = 0;
     std::string name;
     float probability = 0;
-    std::optional<bool> truth;   // in the ground truth? (absent: no ground truth)
+    std::optional<bool> truth;  // in the ground truth? (absent: no ground truth)
 };
 
 struct shown_attribute_group {
     std::string type;
     std::vector<shown_tag> tags;
-    std::vector<std::string> missed;   // ground-truth attributes of this type that are not shown
+    std::vector<std::string> missed;  // ground-truth attributes of this type that are not shown
 };
 
 struct shown_landmark {
     std::string name;
-    point position;                     // photo pixels
+    point position;  // photo pixels
     float confidence = 0;
     std::array<std::uint8_t, 3> colour{};
-    point screen;                       // where its marker is drawn (set by the pane)
-    std::optional<point> truth;         // the annotated position
-    std::optional<float> error;         // normalised, for visible annotated landmarks
+    point screen;                // where its marker is drawn (set by the pane)
+    std::optional<point> truth;  // the annotated position
+    std::optional<float> error;  // normalised, for visible annotated landmarks
 };
 
 struct shown_prediction {
     int slot = 0;
     std::string model_name, model_directory;
-    std::string error;                  // the model failed on this photo
+    std::string error;  // the model failed on this photo
     std::string image;
     int width = 0, height = 0;
     std::optional<box> bbox;
@@ -62,7 +62,7 @@ struct shown_prediction {
     std::vector<shown_attribute_group> attributes;
     std::vector<shown_landmark> landmarks;
     runtime::timings time;
-    screen_rect image_rect;             // the photo on screen (set by the pane)
+    screen_rect image_rect;  // the photo on screen (set by the pane)
 };
 
 // The marker colour of landmark k: distinct, saturated, readable on photos.
@@ -75,13 +75,13 @@ shown_prediction make_shown_prediction(int slot, const slot_prediction & made, c
 point to_screen(point photo_pixel, const screen_rect & rect, int photo_width, int photo_height);
 
 enum class model_state { none, loading, ready, error };
-const char * model_state_name(model_state state);   // as --dump-state writes it
+const char * model_state_name(model_state state);  // as --dump-state writes it
 
 struct model_status {
     std::string directory, name;
     model_state state = model_state::none;
     std::string error;
-    bool has_landmarks = false, has_attention = false;   // the overlays its card lists
+    bool has_landmarks = false, has_attention = false;  // the overlays its card lists
 };
 
 // Everything --dump-state records.
@@ -93,7 +93,7 @@ struct screen_snapshot {
     std::array<model_status, slot_count> models;
     display_settings settings;
     std::vector<shown_prediction> predictions;
-    screen_rect photo_rect;   // the first pane's photo (also when no model is loaded)
+    screen_rect photo_rect;  // the first pane's photo (also when no model is loaded)
     const ground_truth * truth = nullptr;
     std::string truth_note;
     std::vector<std::string> messages;

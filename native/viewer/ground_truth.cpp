@@ -80,7 +80,8 @@ std::optional<ground_truth> dataset_lookup::find(const std::string & photo_path,
         for (int k = 0; k < data::landmark_slots; ++k) {
             const data::visibility v = s.visible[static_cast<std::size_t>(k)];
             if (v == data::visibility::absent) continue;
-            truth.landmarks.push_back({names[static_cast<std::size_t>(k)], s.landmarks[static_cast<std::size_t>(k)], v == data::visibility::visible});
+            truth.landmarks.push_back(
+                {names[static_cast<std::size_t>(k)], s.landmarks[static_cast<std::size_t>(k)], v == data::visibility::visible});
         }
     }
     return truth;

@@ -16,19 +16,19 @@
 namespace vestis::viewer {
 
 struct truth_landmark {
-    std::string name;   // DeepFashion slot name (deepfashion_landmark_names)
-    point position;     // photo pixels
+    std::string name;  // DeepFashion slot name (deepfashion_landmark_names)
+    point position;    // photo pixels
     bool visible = false;
 };
 
 struct ground_truth {
     std::string dataset_root;
-    std::string image;                     // relative to the root, as the annotations name it
-    std::string category;                  // empty when the set does not say
+    std::string image;     // relative to the root, as the annotations name it
+    std::string category;  // empty when the set does not say
     std::optional<box> bbox;
     bool has_attributes = false;
-    std::vector<std::string> attributes;   // names of the attributes the garment has
-    std::vector<truth_landmark> landmarks; // the slots the garment type has
+    std::vector<std::string> attributes;    // names of the attributes the garment has
+    std::vector<truth_landmark> landmarks;  // the slots the garment type has
 };
 
 // Landmark error as the metrics define it: the offset divided by the frame's width and height

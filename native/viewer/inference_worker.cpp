@@ -43,7 +43,7 @@ inference_worker::~inference_worker() {
         stopping_ = true;
     }
     jobs_ready_.notify_all();
-    thread_.join();   // waits for a running inference: at most one photo
+    thread_.join();  // waits for a running inference: at most one photo
 }
 
 void inference_worker::load_model(int slot, const std::string & directory) {
@@ -113,7 +113,7 @@ model_loaded inference_worker::load(const job & j) {
         auto model = std::make_unique<runtime::onnx_model>(j.path);
         out.card = model->card();
         models_[static_cast<std::size_t>(j.slot)] = std::move(model);
-    } catch (const std::exception & e) {   // model_error, and cv::Exception from the importer
+    } catch (const std::exception & e) {  // model_error, and cv::Exception from the importer
         out.error = e.what();
     }
     out.load_ms = milliseconds_since(start);
@@ -159,8 +159,8 @@ photo_analysis inference_worker::analyse_now(const job & j) {
             p.image = j.path;
             p.time.decode_ms = decode_ms;
             if (!p.outputs.attribute_logits.empty()) {
-                made.attribute_probabilities = attribute_probabilities(
-                    p.outputs.attribute_logits.data(), static_cast<int>(card.attributes.size()), card.outputs.attributes);
+                made.attribute_probabilities = attribute_probabilities(p.outputs.attribute_logits.data(),
+                                                                       static_cast<int>(card.attributes.size()), card.outputs.attributes);
             }
             const preprocess_options & pre = card.preprocess;
             const result<input_geometry> geometry = plan_input_geometry(photo.width, photo.height, p.bbox ? &*p.bbox : nullptr,

@@ -28,40 +28,40 @@ constexpr int slot_count = 2;
 
 struct model_loaded {
     int slot = 0;
-    std::string directory;            // empty: the slot was emptied
-    std::optional<model_card> card;   // absent when loading failed
+    std::string directory;           // empty: the slot was emptied
+    std::optional<model_card> card;  // absent when loading failed
     std::string error;
     double load_ms = 0;
 };
 
 struct slot_prediction {
     std::string model_directory, model_name;
-    model_card card;                                  // the model's own card: names and heads of this result
-    std::optional<runtime::prediction> prediction;   // absent when the model failed on this photo
+    model_card card;                                // the model's own card: names and heads of this result
+    std::optional<runtime::prediction> prediction;  // absent when the model failed on this photo
     std::string error;
-    std::vector<float> attribute_probabilities;      // every attribute: the threshold moves without rerunning
-    input_geometry geometry;                          // where the heatmaps lie on the photo
+    std::vector<float> attribute_probabilities;  // every attribute: the threshold moves without rerunning
+    input_geometry geometry;                     // where the heatmaps lie on the photo
 };
 
 struct photo_analysis {
     long long request = 0;
     std::string path;
-    std::string error;                       // the photo could not be read
-    std::string warning;                     // ... or was, but looks damaged (a JPEG cut short)
-    int width = 0, height = 0;               // as decoded (EXIF orientation applied)
-    std::vector<std::uint8_t> display_rgb;   // the photo for the screen, downscaled when huge
+    std::string error;                      // the photo could not be read
+    std::string warning;                    // ... or was, but looks damaged (a JPEG cut short)
+    int width = 0, height = 0;              // as decoded (EXIF orientation applied)
+    std::vector<std::uint8_t> display_rgb;  // the photo for the screen, downscaled when huge
     int display_width = 0, display_height = 0;
-    std::array<std::optional<slot_prediction>, slot_count> models;   // one per loaded model
+    std::array<std::optional<slot_prediction>, slot_count> models;  // one per loaded model
     std::optional<ground_truth> truth;
     std::string truth_note;
-    double seconds = 0;                      // from the request to the result
+    double seconds = 0;  // from the request to the result
 };
 
 using worker_event = std::variant<model_loaded, photo_analysis>;
 
 struct analysis_settings {
-    bool use_dataset_box = true;   // crop to the garment box of a data set photo
-    int max_display_side = 4096;   // larger photos are downscaled for the texture only
+    bool use_dataset_box = true;  // crop to the garment box of a data set photo
+    int max_display_side = 4096;  // larger photos are downscaled for the texture only
     long long max_pixels = 100'000'000;
 };
 
@@ -87,7 +87,7 @@ private:
     struct job {
         bool is_load = false;
         int slot = 0;
-        std::string path;   // model folder or photo
+        std::string path;  // model folder or photo
         long long request = 0;
         analysis_settings settings;
         std::chrono::steady_clock::time_point queued;
@@ -109,7 +109,7 @@ private:
     std::array<std::unique_ptr<runtime::onnx_model>, slot_count> models_;
     dataset_lookup datasets_;
 
-    std::thread thread_;   // last: starts after everything above exists
+    std::thread thread_;  // last: starts after everything above exists
 };
 
 }  // namespace vestis::viewer

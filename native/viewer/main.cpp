@@ -54,24 +54,28 @@ int main(int argc, char ** argv) {
     viewer_options options;
     std::string size = std::to_string(options.window_width) + "x" + std::to_string(options.window_height);
 
-    CLI::App app{"vestis-viewer: tag garment photos with an exported model and show landmarks, heatmaps, attention,\n"
-                 "categories and attributes; compare two models; check against a data set's ground truth.\n"
-                 "Keys: Left/Right (or Up/Down) photos, F11 presentation, Esc leave it, Ctrl+S save the view,\n"
-                 "L landmarks, N names, H heatmap, A attention, G ground truth. Drop photos, folders or a model\n"
-                 "folder (model.onnx + card.json) on the window.",
-                 "vestis-viewer"};
+    CLI::App app{
+        "vestis-viewer: tag garment photos with an exported model and show landmarks, heatmaps, attention,\n"
+        "categories and attributes; compare two models; check against a data set's ground truth.\n"
+        "Keys: Left/Right (or Up/Down) photos, F11 presentation, Esc leave it, Ctrl+S save the view,\n"
+        "L landmarks, N names, H heatmap, A attention, G ground truth. Drop photos, folders or a model\n"
+        "folder (model.onnx + card.json) on the window.",
+        "vestis-viewer"};
     app.add_option("--model", options.model, "Model folder (model.onnx + card.json); default: the first of models/manifest.json");
     app.add_option("--compare", options.compare, "A second model folder, shown side by side");
     app.add_option("PHOTOS", options.inputs, "Photos and folders of photos; default: the demo's examples (web/examples)");
     app.add_option("--size", size, "Window size WIDTHxHEIGHT")->capture_default_str();
     app.add_flag("--present", options.presentation, "Start in presentation mode (full screen, large fonts)");
-    app.add_option("--threshold", options.threshold, "Smallest attribute probability shown (default: the model card's, else 0)")->check(CLI::Range(0.0, 1.0));
+    app.add_option("--threshold", options.threshold, "Smallest attribute probability shown (default: the model card's, else 0)")
+        ->check(CLI::Range(0.0, 1.0));
     app.add_option("--top-attributes", options.tags_per_type, "Attribute tags shown per type (0: all)")
         ->capture_default_str()
         ->check(CLI::Range(0, 100000));
     app.add_flag("--heatmap", options.heatmap, "Start with the landmark heatmap overlay on");
     app.add_flag("--attention", options.attention, "Start with the attention overlay on");
-    app.add_option("--opacity", options.opacity, "Opacity of the heatmap and attention overlays")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+    app.add_option("--opacity", options.opacity, "Opacity of the heatmap and attention overlays")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0));
     app.add_flag("!--no-landmarks", options.landmarks, "Start with the landmark markers off");
     app.add_flag("!--no-names", options.landmark_names, "Start with the landmark names off");
     app.add_flag("!--no-truth", options.truth, "Start with the ground truth off");
@@ -82,9 +86,13 @@ int main(int argc, char ** argv) {
     app.add_option("--frames", options.frames, "Frames rendered after the results are in, before --screenshot / --dump-state")
         ->capture_default_str()
         ->check(CLI::Range(1, 100000));
-    app.add_option("--dump-state", options.dump_state, "Test mode: write what is displayed (tags, probabilities, landmarks) as JSON, then exit");
-    app.add_flag("--measure", options.measure, "Print frames per second while the model runs and the time from launch to the first result, then exit");
-    app.add_option("--measure-seconds", options.measure_seconds, "How long --measure keeps the model running")->capture_default_str()->check(CLI::Range(0.5, 600.0));
+    app.add_option("--dump-state", options.dump_state,
+                   "Test mode: write what is displayed (tags, probabilities, landmarks) as JSON, then exit");
+    app.add_flag("--measure", options.measure,
+                 "Print frames per second while the model runs and the time from launch to the first result, then exit");
+    app.add_option("--measure-seconds", options.measure_seconds, "How long --measure keeps the model running")
+        ->capture_default_str()
+        ->check(CLI::Range(0.5, 600.0));
     app.add_option("--timeout", options.settle_timeout_seconds, "Test modes: give up waiting for results after this many seconds")
         ->capture_default_str()
         ->check(CLI::Range(1.0, 86400.0));
@@ -95,6 +103,7 @@ int main(int argc, char ** argv) {
         std::fprintf(stderr, "vestis-viewer: --size %s: expected WIDTHxHEIGHT, at least 200x150\n", size.c_str());
         return 2;
     }
-    if (const std::string chosen = choose_defaults(options, argv[0]); !chosen.empty()) std::fprintf(stderr, "vestis-viewer: %s\n", chosen.c_str());
+    if (const std::string chosen = choose_defaults(options, argv[0]); !chosen.empty())
+        std::fprintf(stderr, "vestis-viewer: %s\n", chosen.c_str());
     return vestis::viewer::run_viewer(options);
 }

@@ -34,7 +34,7 @@ private:
     int add_one(const std::string & path);
 
     std::vector<std::string> paths_;
-    std::unordered_map<std::string, int> index_of_;   // a big folder dropped twice stays fast
+    std::unordered_map<std::string, int> index_of_;  // a big folder dropped twice stays fast
     int current_ = -1;
 };
 

@@ -51,20 +51,23 @@ void draw_overlays(ImDrawList * draw, const screen_rect & r, pane_content & c, c
     if (c.made && c.made->prediction) {
         ImVec2 min, max;
         network_input_on_screen(c.made->geometry, r, a.width, a.height, min, max);
-        if (s.heatmap && c.heatmap && !c.heatmap->empty()) draw->AddImage(c.heatmap->id(), min, max, {0, 0}, {1, 1}, IM_COL32(255, 255, 255, alpha));
-        if (s.attention && c.attention && !c.attention->empty()) draw->AddImage(c.attention->id(), min, max, {0, 0}, {1, 1}, IM_COL32(255, 255, 255, alpha));
+        if (s.heatmap && c.heatmap && !c.heatmap->empty())
+            draw->AddImage(c.heatmap->id(), min, max, {0, 0}, {1, 1}, IM_COL32(255, 255, 255, alpha));
+        if (s.attention && c.attention && !c.attention->empty())
+            draw->AddImage(c.attention->id(), min, max, {0, 0}, {1, 1}, IM_COL32(255, 255, 255, alpha));
     }
-    draw->PopClipRect();   // markers and names may reach past the photo's edge
+    draw->PopClipRect();  // markers and names may reach past the photo's edge
     const bool truth = s.truth && c.truth;
     if (truth && c.truth->bbox) {
-        const box & b = *c.truth->bbox;   // edge coordinates
+        const box & b = *c.truth->bbox;  // edge coordinates
         const float to_x = r.width / static_cast<float>(a.width), to_y = r.height / static_cast<float>(a.height);
-        draw->AddRect({r.x + b.x1 * to_x, r.y + b.y1 * to_y}, {r.x + b.x2 * to_x, r.y + b.y2 * to_y}, IM_COL32(255, 255, 255, 160), 0, 0, 1.5f * ui_scale);
+        draw->AddRect({r.x + b.x1 * to_x, r.y + b.y1 * to_y}, {r.x + b.x2 * to_x, r.y + b.y2 * to_y}, IM_COL32(255, 255, 255, 160), 0, 0,
+                      1.5f * ui_scale);
     }
     if (c.shown) {
         const float radius = 6.0f * ui_scale;
         for (shown_landmark & l : c.shown->landmarks) l.screen = to_screen(l.position, r, a.width, a.height);
-        if (truth) {   // error lines first: markers stay on top
+        if (truth) {  // error lines first: markers stay on top
             for (const shown_landmark & l : c.shown->landmarks) {
                 if (!l.truth) continue;
                 const ImU32 colour = !l.error ? unjudged_colour : *l.error < landmark_hit_error ? hit_colour : miss_colour;
@@ -76,7 +79,7 @@ void draw_overlays(ImDrawList * draw, const screen_rect & r, pane_content & c, c
             }
         }
         if (s.landmarks) {
-            if (s.landmark_names) {   // labels before markers, so no label hides a marker
+            if (s.landmark_names) {  // labels before markers, so no label hides a marker
                 char text[128];
                 for (const shown_landmark & l : c.shown->landmarks) {
                     std::snprintf(text, sizeof text, "%s %.0f%%", l.name.c_str(), 100.0 * l.confidence);
@@ -105,7 +108,7 @@ void draw_chip(const char * text, ImU32 background, float line_end, bool first) 
 }
 
 void draw_categories(const shown_prediction & p, const ground_truth * truth) {
-    if (p.categories.empty()) return;   // a tagger: tags only
+    if (p.categories.empty()) return;  // a tagger: tags only
     ImGui::TextDisabled("Category (top %d)", static_cast<int>(p.categories.size()));
     if (truth && !truth->category.empty() && !p.categories.empty()) {
         const bool hit = p.categories.front().truth.value_or(false);

@@ -13,15 +13,15 @@
 namespace vestis::viewer {
 
 struct pane_content {
-    std::string title;                          // the model's name, or what the pane is waiting for
-    std::string notice;                         // shown over the photo area: loading, an error
+    std::string title;   // the model's name, or what the pane is waiting for
+    std::string notice;  // shown over the photo area: loading, an error
     bool notice_is_error = false;
     const photo_analysis * analysis = nullptr;  // null: no photo yet
     const gl_texture * photo = nullptr;
-    const gl_texture * heatmap = nullptr;       // all landmark maps (max), viridis
+    const gl_texture * heatmap = nullptr;  // all landmark maps (max), viridis
     const gl_texture * attention = nullptr;
-    const slot_prediction * made = nullptr;     // null: no model in this pane
-    shown_prediction * shown = nullptr;         // filled with screen positions while drawing
+    const slot_prediction * made = nullptr;  // null: no model in this pane
+    shown_prediction * shown = nullptr;      // filled with screen positions while drawing
     const ground_truth * truth = nullptr;
 };
 

@@ -86,7 +86,7 @@ bool viewer_app::open_window(std::string & error) {
     IMGUI_CHECKVERSION();
     ImGui::CreateContext();
     ImGuiIO & io = ImGui::GetIO();
-    io.IniFilename = nullptr;   // no imgui.ini left in the classroom's working folder
+    io.IniFilename = nullptr;  // no imgui.ini left in the classroom's working folder
     ImGui::StyleColorsDark();
     ImGui::GetStyle().FrameRounding = 3;
     base_style_ = ImGui::GetStyle();
@@ -109,7 +109,7 @@ bool viewer_app::open_window(std::string & error) {
 }
 
 void viewer_app::close_window() {
-    worker_.reset();   // joins the worker: at most one inference to wait for
+    worker_.reset();  // joins the worker: at most one inference to wait for
     if (imgui_ready_) {
         photo_texture_.reset();
         for (gl_texture & t : heatmaps_) t.reset();
@@ -121,7 +121,7 @@ void viewer_app::close_window() {
     }
     if (window_) glfwDestroyWindow(window_);
     window_ = nullptr;
-    glfwTerminate();   // does nothing when GLFW is not running
+    glfwTerminate();  // does nothing when GLFW is not running
 }
 
 void viewer_app::add_message(bool error, const std::string & text) {
@@ -136,7 +136,7 @@ void viewer_app::load_model(int slot, const std::string & directory) {
     m.directory = directory;
     m.state = directory.empty() ? model_state::none : model_state::loading;
     worker_->load_model(slot, directory);
-    request_analysis();   // queued after the load: the photo is shown with the new model
+    request_analysis();  // queued after the load: the photo is shown with the new model
 }
 
 void viewer_app::request_analysis() {
@@ -170,7 +170,7 @@ void viewer_app::take_worker_events() {
     for (worker_event & event : worker_->take_events()) {
         if (auto * loaded = std::get_if<model_loaded>(&event)) {
             model_status & m = models_[static_cast<std::size_t>(loaded->slot)];
-            if (loaded->directory != m.directory) continue;   // a newer load replaced it
+            if (loaded->directory != m.directory) continue;  // a newer load replaced it
             if (loaded->card) {
                 m.state = model_state::ready, m.name = loaded->card->name;
                 m.has_landmarks = !loaded->card->outputs.landmark_heatmaps.empty();
@@ -186,7 +186,7 @@ void viewer_app::take_worker_events() {
                 add_message(true, "cannot use the model " + m.directory + ": " + m.error);
             }
         } else if (auto * done = std::get_if<photo_analysis>(&event)) {
-            if (done->request != pending_request_) continue;   // the user has moved on
+            if (done->request != pending_request_) continue;  // the user has moved on
             analysis_ = std::make_unique<photo_analysis>(std::move(*done));
             upload_textures();
             if (!analysis_->error.empty()) add_message(true, analysis_->error);
@@ -205,7 +205,7 @@ void viewer_app::upload_textures() {
     if (a.error.empty()) photo_texture_.upload(a.display_rgb.data(), a.display_width, a.display_height, 3);
     else photo_texture_.reset();
     overlay_options colours;
-    colours.opacity = 1.0f;   // the opacity slider tints the texture instead
+    colours.opacity = 1.0f;  // the opacity slider tints the texture instead
     const auto upload_maps = [&](const runtime::output_maps & maps, gl_texture & texture) {
         texture.reset();
         if (maps.values.empty()) return;
@@ -263,7 +263,7 @@ void viewer_app::apply_presentation(bool on) {
 }
 
 void viewer_app::render_frame() {
-    if (presentation_wanted_ != settings_.presentation) apply_presentation(presentation_wanted_);   // between frames
+    if (presentation_wanted_ != settings_.presentation) apply_presentation(presentation_wanted_);  // between frames
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     ImGui::NewFrame();
@@ -365,9 +365,10 @@ bool viewer_app::measure_done(bool ready) {
         first_result_ms_ = milliseconds_since_launch();
         const runtime::timings & t = analysis_->models[0]->prediction->time;
         std::printf("measure: OpenGL renderer %s\n", renderer_.c_str());
-        std::printf("measure: window open %.0f ms after launch, model loaded at %.0f ms, first result on screen at %.0f ms "
-                    "(decode %.1f ms, inference %.1f ms)\n",
-                    window_ready_ms_, model_ready_ms_, first_result_ms_, t.decode_ms, t.inference_ms);
+        std::printf(
+            "measure: window open %.0f ms after launch, model loaded at %.0f ms, first result on screen at %.0f ms "
+            "(decode %.1f ms, inference %.1f ms)\n",
+            window_ready_ms_, model_ready_ms_, first_result_ms_, t.decode_ms, t.inference_ms);
         std::fflush(stdout);
         measuring_ = true;
         measure_start_ = clock_type::now();
@@ -382,11 +383,12 @@ bool viewer_app::measure_done(bool ready) {
     const double elapsed = milliseconds_between(measure_start_, clock_type::now());
     if (elapsed < options_.measure_seconds * 1000) return false;
     const double frames = static_cast<double>(frame_intervals_ms_.size());
-    std::printf("measure: %.1f s with the model running: %d inferences (mean %.1f ms), %.1f frames/s "
-                "(frame interval median %.1f ms, p95 %.1f ms, max %.1f ms; frame work median %.1f ms, p95 %.1f ms; cap %d fps)\n",
-                elapsed / 1000, analyses_done_, analyses_done_ ? inference_ms_sum_ / analyses_done_ : 0.0, frames * 1000 / elapsed,
-                percentile(frame_intervals_ms_, 0.5), percentile(frame_intervals_ms_, 0.95), percentile(frame_intervals_ms_, 1.0),
-                percentile(frame_work_ms_, 0.5), percentile(frame_work_ms_, 0.95), options_.max_fps);
+    std::printf(
+        "measure: %.1f s with the model running: %d inferences (mean %.1f ms), %.1f frames/s "
+        "(frame interval median %.1f ms, p95 %.1f ms, max %.1f ms; frame work median %.1f ms, p95 %.1f ms; cap %d fps)\n",
+        elapsed / 1000, analyses_done_, analyses_done_ ? inference_ms_sum_ / analyses_done_ : 0.0, frames * 1000 / elapsed,
+        percentile(frame_intervals_ms_, 0.5), percentile(frame_intervals_ms_, 0.95), percentile(frame_intervals_ms_, 1.0),
+        percentile(frame_work_ms_, 0.5), percentile(frame_work_ms_, 0.95), options_.max_fps);
     std::fflush(stdout);
     return true;
 }
@@ -426,7 +428,8 @@ void viewer_app::save_view(int width, int height) {
     const std::time_t now = std::time(nullptr);
     std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
     fs::path path = fs::path(options_.save_dir) / ("vestis-" + stem + "-" + stamp + ".png");
-    for (int n = 2; fs::exists(path); ++n) path = fs::path(options_.save_dir) / ("vestis-" + stem + "-" + stamp + "-" + std::to_string(n) + ".png");
+    for (int n = 2; fs::exists(path); ++n)
+        path = fs::path(options_.save_dir) / ("vestis-" + stem + "-" + stamp + "-" + std::to_string(n) + ".png");
     const std::string problem = save_framebuffer_png(path.string(), width, height);
     add_message(!problem.empty(), problem.empty() ? "saved the view as " + path.string() : problem);
 }

@@ -79,20 +79,20 @@ private:
     ImFont * normal_font_ = nullptr;
     ImFont * large_font_ = nullptr;
     ImGuiStyle base_style_;
-    int saved_x_ = 0, saved_y_ = 0, saved_width_ = 0, saved_height_ = 0;   // window before full screen
+    int saved_x_ = 0, saved_y_ = 0, saved_width_ = 0, saved_height_ = 0;  // window before full screen
     bool presentation_wanted_ = false, show_list_ = true, save_requested_ = false;
     std::string open_path_text_;
-    std::string renderer_;   // GL_RENDERER
-    int list_scrolled_to_ = -1;   // the photo the list last scrolled to
+    std::string renderer_;       // GL_RENDERER
+    int list_scrolled_to_ = -1;  // the photo the list last scrolled to
 
     std::unique_ptr<inference_worker> worker_;
     std::array<model_status, slot_count> models_;
     photo_list photos_;
     long long pending_request_ = 0;
-    std::unique_ptr<photo_analysis> analysis_;   // the newest result for the current request
+    std::unique_ptr<photo_analysis> analysis_;  // the newest result for the current request
     gl_texture photo_texture_;
     std::array<gl_texture, slot_count> heatmaps_, attention_;
-    std::array<shown_prediction, slot_count> shown_;   // rebuilt every frame from analysis_ + settings_
+    std::array<shown_prediction, slot_count> shown_;  // rebuilt every frame from analysis_ + settings_
     screen_rect photo_rect_;
     std::vector<message> messages_;
 

@@ -20,15 +20,15 @@ std::string short_name(const std::string & path) {
     return folder.empty() ? p.filename().string() : folder + "/" + p.filename().string();
 }
 
-#if IMGUI_VERSION_NUM >= 18700   // keys are ImGuiKey values (1.87; 1.90 removed the old way)
+#if IMGUI_VERSION_NUM >= 18700  // keys are ImGuiKey values (1.87; 1.90 removed the old way)
 using key = ImGuiKey;
 key named(ImGuiKey k) { return k; }
 key letter(char c) { return static_cast<ImGuiKey>(ImGuiKey_A + (c - 'A')); }
 const key key_f11 = ImGuiKey_F11;
-#else                            // 1.86 (Debian 12): the backend's key codes, GLFW's here
+#else  // 1.86 (Debian 12): the backend's key codes, GLFW's here
 using key = int;
 key named(ImGuiKey k) { return ImGui::GetKeyIndex(k); }
-key letter(char c) { return c; }   // GLFW_KEY_A..Z are 'A'..'Z'
+key letter(char c) { return c; }  // GLFW_KEY_A..Z are 'A'..'Z'
 const key key_f11 = GLFW_KEY_F11;
 #endif
 
@@ -38,7 +38,7 @@ bool key_pressed(key k, bool repeat = true) { return ImGui::IsKeyPressed(k, repe
 
 void viewer_app::handle_keys() {
     const ImGuiIO & io = ImGui::GetIO();
-    if (io.WantTextInput) return;   // typing a path: arrows move the text cursor
+    if (io.WantTextInput) return;  // typing a path: arrows move the text cursor
     if (key_pressed(named(ImGuiKey_RightArrow)) || key_pressed(named(ImGuiKey_DownArrow))) select_photo(photos_.current() + 1);
     if (key_pressed(named(ImGuiKey_LeftArrow)) || key_pressed(named(ImGuiKey_UpArrow))) select_photo(photos_.current() - 1);
     if (key_pressed(named(ImGuiKey_Home), false)) select_photo(0);
@@ -68,7 +68,7 @@ void viewer_app::draw_window() {
     ImGui::SetNextWindowSize(viewport->WorkSize);
     const ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
                                    ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus |
-                                   ImGuiWindowFlags_NoBackground;   // glClear paints it: one full-window blend less for software GL
+                                   ImGuiWindowFlags_NoBackground;  // glClear paints it: one full-window blend less for software GL
     ImGui::Begin("Vestis viewer", nullptr, flags);
     draw_toolbar();
     const float status_height = ImGui::GetFrameHeightWithSpacing();
@@ -99,7 +99,7 @@ void viewer_app::draw_toolbar() {
         toggle("Heatmap", "H", &settings_.heatmap);
     }
     if (attention) toggle("Attention", "A", &settings_.attention);
-    if (settings_.presentation) {   // one line of large controls; the rest stays on the keys
+    if (settings_.presentation) {  // one line of large controls; the rest stays on the keys
         toggle("Ground truth", "G", &settings_.truth);
         if (ImGui::Button("Leave (Esc)")) presentation_wanted_ = false;
         ImGui::Separator();
@@ -121,7 +121,8 @@ void viewer_app::draw_toolbar() {
     ImGui::SameLine();
     if (ImGui::Button("Save view (Ctrl+S)")) save_requested_ = true;
     ImGui::SameLine();
-    if (ImGui::Button(settings_.presentation ? "Leave presentation (Esc)" : "Presentation (F11)")) presentation_wanted_ = !presentation_wanted_;
+    if (ImGui::Button(settings_.presentation ? "Leave presentation (Esc)" : "Presentation (F11)"))
+        presentation_wanted_ = !presentation_wanted_;
     ImGui::SameLine();
     ImGui::Checkbox("Photo list", &show_list_);
     ImGui::Separator();
@@ -131,7 +132,8 @@ void viewer_app::draw_photo_list(float width) {
     ImGui::BeginChild("photo_list", {width, 0}, true);
     ImGui::Text("Photos (%d)", photos_.size());
     ImGui::SetNextItemWidth(-FLT_MIN);
-    const bool entered = ImGui::InputTextWithHint("##path", "photo, folder or model folder", &open_path_text_, ImGuiInputTextFlags_EnterReturnsTrue);
+    const bool entered =
+        ImGui::InputTextWithHint("##path", "photo, folder or model folder", &open_path_text_, ImGuiInputTextFlags_EnterReturnsTrue);
     if ((ImGui::Button("Open") || entered) && !open_path_text_.empty()) open_path(open_path_text_, true);
     ImGui::SameLine();
     if (ImGui::Button("As model") && !open_path_text_.empty()) load_model(0, open_path_text_);
@@ -141,7 +143,7 @@ void viewer_app::draw_photo_list(float width) {
     ImGui::Separator();
 
     ImGui::BeginChild("photo_names");
-    ImGuiListClipper clipper;   // only the visible rows of a 100,000-photo folder are built
+    ImGuiListClipper clipper;  // only the visible rows of a 100,000-photo folder are built
     clipper.Begin(photos_.size());
     while (clipper.Step()) {
         for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
@@ -156,7 +158,8 @@ void viewer_app::draw_photo_list(float width) {
     if (list_scrolled_to_ != photos_.current() && photos_.current() >= 0) {
         const float row = ImGui::GetTextLineHeightWithSpacing();
         const float top = static_cast<float>(photos_.current()) * row;
-        if (top < ImGui::GetScrollY() || top + row > ImGui::GetScrollY() + ImGui::GetWindowHeight()) ImGui::SetScrollY(top - ImGui::GetWindowHeight() / 2);
+        if (top < ImGui::GetScrollY() || top + row > ImGui::GetScrollY() + ImGui::GetWindowHeight())
+            ImGui::SetScrollY(top - ImGui::GetWindowHeight() / 2);
         list_scrolled_to_ = photos_.current();
     }
     ImGui::EndChild();
@@ -171,7 +174,10 @@ pane_content viewer_app::pane_for(int slot) {
     c.photo = &photo_texture_;
     c.heatmap = &heatmaps_[s];
     c.attention = &attention_[s];
-    c.title = model.state == model_state::ready ? model.name : model.state == model_state::loading ? "loading " + model.directory + " ..." : slot == 0 ? "no model" : "";
+    c.title = model.state == model_state::ready     ? model.name
+              : model.state == model_state::loading ? "loading " + model.directory + " ..."
+              : slot == 0                           ? "no model"
+                                                    : "";
     if (analysis_ && analysis_->truth && settings_.truth) c.truth = &*analysis_->truth;
     if (analysis_ && analysis_->models[s]) {
         c.made = &*analysis_->models[s];

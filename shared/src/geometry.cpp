@@ -7,9 +7,7 @@
 
 namespace vestis {
 
-const char * crop_policy_name(crop_policy policy) {
-    return policy == crop_policy::stretch ? "stretch" : "letterbox";
-}
+const char * crop_policy_name(crop_policy policy) { return policy == crop_policy::stretch ? "stretch" : "letterbox"; }
 
 result<crop_policy> parse_crop_policy(const char * name) {
     if (std::strcmp(name, "stretch") == 0) return crop_policy::stretch;
@@ -18,8 +16,7 @@ result<crop_policy> parse_crop_policy(const char * name) {
 }
 
 static std::string describe(const box & b) {
-    return "(" + std::to_string(b.x1) + ", " + std::to_string(b.y1) + ", " + std::to_string(b.x2) + ", " +
-           std::to_string(b.y2) + ")";
+    return "(" + std::to_string(b.x1) + ", " + std::to_string(b.y1) + ", " + std::to_string(b.x2) + ", " + std::to_string(b.y2) + ")";
 }
 
 result<pixel_rect> crop_rect(int image_width, int image_height, const box & b, float margin) {
@@ -42,8 +39,7 @@ result<pixel_rect> crop_rect(int image_width, int image_height, const box & b, f
         return status::error("box " + describe(b) + " lies outside the " + std::to_string(image_width) + "x" +
                              std::to_string(image_height) + " image");
     }
-    return pixel_rect{static_cast<int>(x1), static_cast<int>(y1), static_cast<int>(x2 - x1),
-                      static_cast<int>(y2 - y1)};
+    return pixel_rect{static_cast<int>(x1), static_cast<int>(y1), static_cast<int>(x2 - x1), static_cast<int>(y2 - y1)};
 }
 
 point input_geometry::to_source(point p) const {
@@ -56,16 +52,13 @@ point input_geometry::to_input(point p) const {
             static_cast<float>(content.y) + (p.y - static_cast<float>(crop.y) + 0.5f) / scale_y() - 0.5f};
 }
 
-result<input_geometry> plan_input_geometry(int image_width, int image_height, const box * crop_box,
-                                           float margin, crop_policy policy, int input_width,
-                                           int input_height) {
+result<input_geometry> plan_input_geometry(int image_width, int image_height, const box * crop_box, float margin, crop_policy policy,
+                                           int input_width, int input_height) {
     if (image_width <= 0 || image_height <= 0) {
-        return status::error("image size " + std::to_string(image_width) + "x" + std::to_string(image_height) +
-                             " is empty");
+        return status::error("image size " + std::to_string(image_width) + "x" + std::to_string(image_height) + " is empty");
     }
     if (input_width <= 0 || input_height <= 0) {
-        return status::error("network input size " + std::to_string(input_width) + "x" +
-                             std::to_string(input_height) + " is empty");
+        return status::error("network input size " + std::to_string(input_width) + "x" + std::to_string(input_height) + " is empty");
     }
     input_geometry g;
     g.input_width = input_width;
@@ -80,8 +73,7 @@ result<input_geometry> plan_input_geometry(int image_width, int image_height, co
     g.content = {0, 0, input_width, input_height};
     if (policy == crop_policy::letterbox) {
         // One scale for both axes: the side that fills the input decides it.
-        const double scale = std::max(static_cast<double>(g.crop.width) / input_width,
-                                      static_cast<double>(g.crop.height) / input_height);
+        const double scale = std::max(static_cast<double>(g.crop.width) / input_width, static_cast<double>(g.crop.height) / input_height);
         const int w = std::clamp(static_cast<int>(std::lround(g.crop.width / scale)), 1, input_width);
         const int h = std::clamp(static_cast<int>(std::lround(g.crop.height / scale)), 1, input_height);
         g.content = {(input_width - w) / 2, (input_height - h) / 2, w, h};

@@ -10,9 +10,7 @@ namespace {
 
 constexpr double not_measured = std::numeric_limits<double>::quiet_NaN();
 
-double ratio(long long part, long long whole) {
-    return whole > 0 ? static_cast<double>(part) / static_cast<double>(whole) : not_measured;
-}
+double ratio(long long part, long long whole) { return whole > 0 ? static_cast<double>(part) / static_cast<double>(whole) : not_measured; }
 
 // Ranks `candidates` by score, best first; equal scores keep index order (as top_k does).
 void rank(std::vector<int> & candidates, const float * scores) {
@@ -73,7 +71,7 @@ void metrics_accumulator::add_category(const float * scores, int category_count,
         confusion_.resize(n);
         for (auto & row : confusion_) row.resize(n, 0);
     }
-    const int predicted = static_cast<int>(std::max_element(scores, scores + category_count) - scores);   // the first of equals
+    const int predicted = static_cast<int>(std::max_element(scores, scores + category_count) - scores);  // the first of equals
     ++confusion_[static_cast<std::size_t>(true_category)][static_cast<std::size_t>(predicted)];
 }
 
@@ -91,7 +89,8 @@ std::vector<confused_pair> most_confused(const metrics_report & report, int coun
     std::vector<confused_pair> pairs;
     for (std::size_t t = 0; t < report.category_confusion.size(); ++t) {
         for (std::size_t p = 0; p < report.category_confusion[t].size(); ++p) {
-            if (t != p && report.category_confusion[t][p] > 0) pairs.push_back({static_cast<int>(t), static_cast<int>(p), report.category_confusion[t][p]});
+            if (t != p && report.category_confusion[t][p] > 0)
+                pairs.push_back({static_cast<int>(t), static_cast<int>(p), report.category_confusion[t][p]});
         }
     }
     std::stable_sort(pairs.begin(), pairs.end(), [](const confused_pair & a, const confused_pair & b) { return a.images > b.images; });
@@ -105,14 +104,14 @@ void metrics_accumulator::add_attributes(const float * scores, const float * pro
     const int all = static_cast<int>(type_names_.size());
     probabilities_.insert(probabilities_.end(), probabilities, probabilities + count);
     truth_.insert(truth_.end(), truth, truth + count);
-    for (int group = 0; group <= all; ++group) {   // each type, then all
+    for (int group = 0; group <= all; ++group) {  // each type, then all
         order_.clear();
         for (int a = 0; a < count; ++a) {
             if (group == all || type_of_[a] == group) order_.push_back(a);
         }
         long long positives = 0;
         for (int a : order_) positives += truth[a] ? 1 : 0;
-        if (positives == 0) continue;   // nothing to recall; ranking is irrelevant
+        if (positives == 0) continue;  // nothing to recall; ranking is irrelevant
         attribute_positives_[group] += positives;
         rank(order_, scores);
         for (std::size_t i = 0; i < attribute_ks.size(); ++i) {
@@ -155,8 +154,8 @@ float metrics_accumulator::best_micro_f1_threshold() const {
 void metrics_accumulator::add_landmarks(const point * predicted, const point * truth, const std::uint8_t * visible) {
     for (std::size_t i = 0; i < landmark_visible_.size(); ++i) {
         if (!visible[i]) continue;
-        landmark_error_sum_[i] += std::hypot(static_cast<double>(predicted[i].x) - truth[i].x,
-                                             static_cast<double>(predicted[i].y) - truth[i].y);
+        landmark_error_sum_[i] +=
+            std::hypot(static_cast<double>(predicted[i].x) - truth[i].x, static_cast<double>(predicted[i].y) - truth[i].y);
         ++landmark_visible_[i];
     }
 }
@@ -235,7 +234,7 @@ metrics_report metrics_accumulator::finish() const {
     for (std::size_t i = 0; i < landmark_visible_.size(); ++i) {
         r.landmark_visible.push_back(landmark_visible_[i]);
         r.landmark_error.push_back(landmark_visible_[i] > 0 ? landmark_error_sum_[i] / static_cast<double>(landmark_visible_[i])
-                                                         : not_measured);
+                                                            : not_measured);
         if (landmark_visible_[i] > 0) {
             error_total += r.landmark_error.back();
             ++measured;

@@ -34,8 +34,8 @@ std::vector<std::string> attribute_type_order(const std::vector<attribute_info> 
 }
 
 const std::vector<std::string> & deepfashion_landmark_names() {
-    static const std::vector<std::string> names = {"left_collar", "right_collar", "left_sleeve", "right_sleeve",
-                                                   "left_waistline", "right_waistline", "left_hem", "right_hem"};
+    static const std::vector<std::string> names = {"left_collar",    "right_collar",    "left_sleeve", "right_sleeve",
+                                                   "left_waistline", "right_waistline", "left_hem",    "right_hem"};
     return names;
 }
 
@@ -121,8 +121,8 @@ public:
         }
         const auto v = value->get<long long>();
         if (v < lo || v > hi) {
-            return fail(path, "expected a whole number in " + std::to_string(lo) + ".." + std::to_string(hi) +
-                                  ", got " + std::to_string(v));
+            return fail(path,
+                        "expected a whole number in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " + std::to_string(v));
         }
         out = static_cast<int>(v);
         return true;
@@ -145,9 +145,7 @@ public:
         return true;
     }
 
-    static std::string join(const std::string & path, const char * key) {
-        return path.empty() ? std::string(key) : path + "." + key;
-    }
+    static std::string join(const std::string & path, const char * key) { return path.empty() ? std::string(key) : path + "." + key; }
 
 private:
     std::string source_;
@@ -159,7 +157,8 @@ bool read_input(card_reader & r, const json & root, model_card & card) {
     if (!input || !r.read_object(input, "input")) return false;
     if (!r.only_known_keys(*input, "input", {"name", "width", "height", "mean", "std", "crop"})) return false;
     preprocess_options & p = card.preprocess;
-    if (const json * v = r.member(*input, "input", "name", false); v && !r.read_string(v, "input.name", card.input_name, false)) return false;
+    if (const json * v = r.member(*input, "input", "name", false); v && !r.read_string(v, "input.name", card.input_name, false))
+        return false;
     const json * width = r.member(*input, "input", "width", true);
     if (!width || !r.read_int(width, "input.width", p.input_width, 1, 4096)) return false;
     const json * height = r.member(*input, "input", "height", true);
@@ -194,8 +193,8 @@ bool read_input(card_reader & r, const json & root, model_card & card) {
 bool read_outputs(card_reader & r, const json & root, model_card & card) {
     const json * outputs = r.member(root, "", "outputs", true);
     if (!outputs || !r.read_object(outputs, "outputs")) return false;
-    if (!r.only_known_keys(*outputs, "outputs", {"category_logits", "attribute_logits", "attribute_encoding",
-                                                 "landmark_heatmaps", "attention"})) {
+    if (!r.only_known_keys(*outputs, "outputs",
+                           {"category_logits", "attribute_logits", "attribute_encoding", "landmark_heatmaps", "attention"})) {
         return false;
     }
     model_outputs & o = card.outputs;
@@ -204,7 +203,8 @@ bool read_outputs(card_reader & r, const json & root, model_card & card) {
                                                             {"landmark_heatmaps", &o.landmark_heatmaps},
                                                             {"attention", &o.attention}};
     for (const auto & [key, target] : names) {
-        if (const json * v = r.member(*outputs, "outputs", key, false); v && !r.read_string(v, std::string("outputs.") + key, *target, false)) {
+        if (const json * v = r.member(*outputs, "outputs", key, false);
+            v && !r.read_string(v, std::string("outputs.") + key, *target, false)) {
             return false;
         }
     }
@@ -285,8 +285,7 @@ status check_unique(const std::vector<std::string> & names, const char * field) 
     std::set<std::string> seen;
     for (std::size_t i = 0; i < names.size(); ++i) {
         if (!seen.insert(names[i]).second) {
-            return status::error(std::string(field) + "[" + std::to_string(i) + "]: name '" + names[i] +
-                                 "' appears twice");
+            return status::error(std::string(field) + "[" + std::to_string(i) + "]: name '" + names[i] + "' appears twice");
         }
     }
     return {};
@@ -296,7 +295,8 @@ bool read_threshold(card_reader & r, const json & root, model_card & card) {
     const json * value = r.member(root, "", "threshold", false);
     if (!value) return true;
     if (!r.read_float(value, "threshold", card.threshold)) return false;
-    return (card.threshold > 0 && card.threshold < 1) || r.fail("threshold", "expected a probability in (0, 1), got " + std::to_string(card.threshold));
+    return (card.threshold > 0 && card.threshold < 1) ||
+           r.fail("threshold", "expected a probability in (0, 1), got " + std::to_string(card.threshold));
 }
 
 }  // namespace
@@ -308,19 +308,16 @@ status validate(const model_card & card) {
         return status::error("outputs: the model has no category, attribute or landmark output");
     }
     if (o.category_logits.empty() != card.categories.empty()) {
-        return status::error(o.category_logits.empty()
-                                 ? "categories: listed, but outputs.category_logits names no output"
-                                 : "categories: missing, but outputs.category_logits names an output");
+        return status::error(o.category_logits.empty() ? "categories: listed, but outputs.category_logits names no output"
+                                                       : "categories: missing, but outputs.category_logits names an output");
     }
     if (o.attribute_logits.empty() != card.attributes.empty()) {
-        return status::error(o.attribute_logits.empty()
-                                 ? "attributes: listed, but outputs.attribute_logits names no output"
-                                 : "attributes: missing, but outputs.attribute_logits names an output");
+        return status::error(o.attribute_logits.empty() ? "attributes: listed, but outputs.attribute_logits names no output"
+                                                        : "attributes: missing, but outputs.attribute_logits names an output");
     }
     if (o.landmark_heatmaps.empty() != card.landmarks.empty()) {
-        return status::error(o.landmark_heatmaps.empty()
-                                 ? "landmarks: listed, but outputs.landmark_heatmaps names no output"
-                                 : "landmarks: missing, but outputs.landmark_heatmaps names an output");
+        return status::error(o.landmark_heatmaps.empty() ? "landmarks: listed, but outputs.landmark_heatmaps names no output"
+                                                         : "landmarks: missing, but outputs.landmark_heatmaps names an output");
     }
     std::vector<std::string> output_names;
     for (const std::string * name : {&o.category_logits, &o.attribute_logits, &o.landmark_heatmaps, &o.attention}) {
@@ -341,15 +338,16 @@ result<model_card> parse_model_card(std::string_view json_text, std::string_view
     json root;
     dom_parser_keeping_error parser(root, /*allow_exceptions=*/false);
     if (!json::sax_parse(json_text, &parser) || !parser.message.empty()) {
-        return status::error(source + ": not valid JSON: " +
-                             (parser.message.empty() ? std::string("unreadable document") : parser.message));
+        return status::error(source +
+                             ": not valid JSON: " + (parser.message.empty() ? std::string("unreadable document") : parser.message));
     }
     card_reader r(source);
     if (!root.is_object()) {
         return status::error(source + ": expected a JSON object at the top level, got " + kind_of(root));
     }
-    if (!r.only_known_keys(root, "", {"format", "version", "name", "input", "outputs", "categories", "attributes",
-                                      "landmarks", "threshold", "training", "metrics", "produced_by"})) {
+    if (!r.only_known_keys(root, "",
+                           {"format", "version", "name", "input", "outputs", "categories", "attributes", "landmarks", "threshold",
+                            "training", "metrics", "produced_by"})) {
         return r.error();
     }
     std::string format;
@@ -370,11 +368,9 @@ result<model_card> parse_model_card(std::string_view json_text, std::string_view
     model_card card;
     const json * name = r.member(root, "", "name", true);
     if (!name || !r.read_string(name, "name", card.name, false)) return r.error();
-    if (!read_input(r, root, card) || !read_outputs(r, root, card) || !read_categories(r, root, card) ||
-        !read_attributes(r, root, card) || !read_landmarks(r, root, card) || !read_threshold(r, root, card) ||
-        !read_free_form(r, root, "training", card.training_json) ||
-        !read_free_form(r, root, "metrics", card.metrics_json) ||
-        !read_free_form(r, root, "produced_by", card.produced_by_json)) {
+    if (!read_input(r, root, card) || !read_outputs(r, root, card) || !read_categories(r, root, card) || !read_attributes(r, root, card) ||
+        !read_landmarks(r, root, card) || !read_threshold(r, root, card) || !read_free_form(r, root, "training", card.training_json) ||
+        !read_free_form(r, root, "metrics", card.metrics_json) || !read_free_form(r, root, "produced_by", card.produced_by_json)) {
         return r.error();
     }
     if (auto s = validate(card); !s) return status::error(source + ": " + s.message());
@@ -389,12 +385,10 @@ std::string to_json(const model_card & card) {
         std_dev.push_back(float_to_json(p.norm.std[c]));
     }
     json root = {{"format", "vestis-model-card"}, {"version", model_card_version}, {"name", card.name}};
-    root["input"] = {{"name", card.input_name},
-                     {"width", p.input_width},
-                     {"height", p.input_height},
-                     {"mean", mean},
-                     {"std", std_dev},
-                     {"crop", {{"policy", crop_policy_name(p.policy)}, {"margin", float_to_json(p.crop_margin)}}}};
+    root["input"] = {
+        {"name", card.input_name},  {"width", p.input_width},
+        {"height", p.input_height}, {"mean", mean},
+        {"std", std_dev},           {"crop", {{"policy", crop_policy_name(p.policy)}, {"margin", float_to_json(p.crop_margin)}}}};
     json outputs = json::object();
     const model_outputs & o = card.outputs;
     if (!o.category_logits.empty()) outputs["category_logits"] = o.category_logits;

@@ -40,15 +40,13 @@ static float sigmoid(float x) {
 std::vector<float> attribute_probabilities(const float * logits, int attribute_count, attribute_encoding encoding) {
     std::vector<float> p(attribute_count > 0 ? attribute_count : 0);
     for (int a = 0; a < attribute_count; ++a) {
-        p[a] = encoding == attribute_encoding::two_class ? sigmoid(logits[attribute_count + a] - logits[a])
-                                                         : sigmoid(logits[a]);
+        p[a] = encoding == attribute_encoding::two_class ? sigmoid(logits[attribute_count + a] - logits[a]) : sigmoid(logits[a]);
     }
     return p;
 }
 
-std::vector<attribute_group> group_attributes(const std::vector<float> & probabilities,
-                                              const std::vector<attribute_info> & attributes, int k,
-                                              float threshold) {
+std::vector<attribute_group> group_attributes(const std::vector<float> & probabilities, const std::vector<attribute_info> & attributes,
+                                              int k, float threshold) {
     std::vector<attribute_group> groups;
     const int n = static_cast<int>(std::min(probabilities.size(), attributes.size()));
     for (const std::string & type : attribute_type_order(attributes)) {
@@ -68,12 +66,11 @@ std::vector<attribute_group> group_attributes(const std::vector<float> & probabi
 // Vertex of the parabola through (-1, left), (0, centre), (1, right), within half a pixel.
 static float parabola_offset(float left, float centre, float right) {
     const float curvature = left - 2.0f * centre + right;
-    if (!(curvature < 0.0f)) return 0.0f;   // flat or not a maximum: keep the integer peak
+    if (!(curvature < 0.0f)) return 0.0f;  // flat or not a maximum: keep the integer peak
     return std::clamp(0.5f * (left - right) / curvature, -0.5f, 0.5f);
 }
 
-std::vector<landmark> decode_landmarks(const float * heatmaps, int count, int width, int height,
-                                       const input_geometry & geometry) {
+std::vector<landmark> decode_landmarks(const float * heatmaps, int count, int width, int height, const input_geometry & geometry) {
     std::vector<landmark> landmarks;
     const std::size_t plane = static_cast<std::size_t>(width) * height;
     for (int i = 0; i < count; ++i) {

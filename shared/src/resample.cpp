@@ -22,7 +22,7 @@ namespace {
 // documentation finds the result indistinguishable from filtering the full image, and it
 // cuts the work on a 4032x3024 photo several-fold.
 constexpr int reducing_gap = 3;
-constexpr int max_block_side = 257;   // 257 rows of 255 still fit a 16-bit column sum
+constexpr int max_block_side = 257;  // 257 rows of 255 still fit a 16-bit column sum
 
 double triangle(double x) {
     x = std::fabs(x);
@@ -36,8 +36,8 @@ resample_axis make_axis(double input_extent, int input_samples, int output_size)
     axis.input_size = input_samples;
     axis.output_size = output_size;
     const double scale = input_extent / output_size;
-    const double filter_scale = std::max(scale, 1.0);   // widen the filter only when shrinking
-    const double support = filter_scale;                // a triangle reaches 1 sample at unit scale
+    const double filter_scale = std::max(scale, 1.0);  // widen the filter only when shrinking
+    const double support = filter_scale;               // a triangle reaches 1 sample at unit scale
     axis.max_taps = static_cast<int>(std::ceil(support)) * 2 + 1;
     axis.first.resize(output_size);
     axis.count.resize(output_size);
@@ -66,7 +66,7 @@ resample_axis make_axis(double input_extent, int input_samples, int output_size)
 template <typename T>
 struct samples {
     const T * data;
-    int width;   // pixels
+    int width;  // pixels
     int height;
     int channels;
     std::ptrdiff_t stride;
@@ -216,24 +216,19 @@ void filter_image(const samples<T> & source, const resample_axis & axis_x, const
 
 }  // namespace
 
-resample_axis make_resample_axis(int input_size, int output_size) {
-    return make_axis(input_size, input_size, output_size);
-}
+resample_axis make_resample_axis(int input_size, int output_size) { return make_axis(input_size, input_size, output_size); }
 
-void resample_rows(const image_view & source, int output_width, int output_height,
-                   const resampled_row_sink & consume_row) {
+void resample_rows(const image_view & source, int output_width, int output_height, const resampled_row_sink & consume_row) {
     const int fx = std::clamp(source.width / output_width / reducing_gap, 1, max_block_side);
     const int fy = std::clamp(source.height / output_height / reducing_gap, 1, max_block_side);
     if (fx == 1 && fy == 1) {
         const samples<std::uint8_t> direct{source.data, source.width, source.height, source.channels(), source.stride};
-        filter_image(direct, make_resample_axis(source.width, output_width),
-                     make_resample_axis(source.height, output_height), consume_row);
+        filter_image(direct, make_resample_axis(source.width, output_width), make_resample_axis(source.height, output_height), consume_row);
         return;
     }
     int width = 0, height = 0;
     const std::vector<float> means = block_means(source, fx, fy, width, height);
-    const samples<float> reduced{means.data(), width, height, source.channels(),
-                                 static_cast<std::ptrdiff_t>(width) * source.channels()};
+    const samples<float> reduced{means.data(), width, height, source.channels(), static_cast<std::ptrdiff_t>(width) * source.channels()};
     // The block means span source.width / fx block widths (fractional when the last block
     // is partial), which keeps output pixel centres where the direct filter puts them.
     filter_image(reduced, make_axis(static_cast<double>(source.width) / fx, width, output_width),

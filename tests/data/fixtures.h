@@ -46,16 +46,15 @@ inline std::filesystem::path category_attribute_fixture(const std::string & name
     write_file(root / "Eval/list_eval_partition.txt",
                "3\nimage_name  evaluation_status\n"
                "img/Blouse/img_1.jpg   train\nimg/Shorts/img_2.jpg train\nimg/Dress/img_3.jpg      test\n");
-    write_file(root / "Anno/list_category_cloth.txt",
-               "3\ncategory_name  category_type\nBlouse 1\nShorts 2\nDress 3\n");
+    write_file(root / "Anno/list_category_cloth.txt", "3\ncategory_name  category_type\nBlouse 1\nShorts 2\nDress 3\n");
     write_file(root / "Anno/list_category_img.txt",
                "3\nimage_name  category_label\nimg/Blouse/img_1.jpg 1\nimg/Shorts/img_2.jpg 2\nimg/Dress/img_3.jpg 3\n");
-    write_file(root / "Anno/list_attr_cloth.txt",
-               "3\nattribute_name  attribute_type\nfloral print      1\nbutton down 4\nboho    5\n");
+    write_file(root / "Anno/list_attr_cloth.txt", "3\nattribute_name  attribute_type\nfloral print      1\nbutton down 4\nboho    5\n");
     write_file(root / "Anno/list_attr_img.txt",
                "3\nimage_name  attribute_labels\nimg/Blouse/img_1.jpg 1 -1 0\nimg/Shorts/img_2.jpg -1 -1 1\nimg/Dress/img_3.jpg 1  1 -1\n");
     write_file(root / "Anno/list_bbox.txt",
-               "3\nimage_name  x_1  y_1  x_2  y_2\nimg/Blouse/img_1.jpg 10 20 90 120\nimg/Shorts/img_2.jpg 5 5 60 70\nimg/Dress/img_3.jpg 0 0 100 200\n");
+               "3\nimage_name  x_1  y_1  x_2  y_2\nimg/Blouse/img_1.jpg 10 20 90 120\nimg/Shorts/img_2.jpg 5 5 60 70\nimg/Dress/img_3.jpg "
+               "0 0 100 200\n");
     write_file(root / "Anno/list_landmarks.txt",
                "3\nimage_name  clothes_type  landmark_visibility_1  landmark_location_x_1  landmark_location_y_1\n"
                "img/Blouse/img_1.jpg 1 0 30 25 0 70 25 1 12 60 0 88 60 2 30 119 0 70 119\n"

@@ -30,7 +30,7 @@ TEST(read_dataset, joins_the_category_and_attribute_benchmark) {
     EXPECT_TRUE(index.has_attributes && index.has_bbox && index.has_landmarks);
     EXPECT_EQ(index.categories[2].name, "Dress");
     EXPECT_EQ(index.categories[2].type, "full");
-    EXPECT_EQ(index.attributes[0].name, "floral print");   // names keep their spaces
+    EXPECT_EQ(index.attributes[0].name, "floral print");  // names keep their spaces
     EXPECT_EQ(index.attributes[1].type, "part");
 
     const sample & blouse = index.samples[0];
@@ -51,8 +51,8 @@ TEST(read_dataset, joins_the_category_and_attribute_benchmark) {
     EXPECT_FLOAT_EQ(shorts.landmarks[4].x, 10);
     EXPECT_FLOAT_EQ(shorts.landmarks[7].x, 45);
     // Full-body garments fill all eight.
-    EXPECT_FLOAT_EQ(index.samples[2].landmarks[3].x, 90);   // right sleeve
-    EXPECT_FLOAT_EQ(index.samples[2].landmarks[5].x, 65);   // right waist
+    EXPECT_FLOAT_EQ(index.samples[2].landmarks[3].x, 90);  // right sleeve
+    EXPECT_FLOAT_EQ(index.samples[2].landmarks[5].x, 65);  // right waist
     EXPECT_EQ(index.samples[2].part, split::test);
     // 1 is positive; -1 and 0 (unknown) are negative.
     EXPECT_TRUE(index.attribute(0, 0));
@@ -75,7 +75,7 @@ TEST(read_dataset, reads_the_landmark_detection_format) {
     EXPECT_EQ(index.samples[0].type, clothes_type::lower);
     EXPECT_FLOAT_EQ(index.samples[0].landmarks[4].x, 11);
     EXPECT_EQ(index.samples[0].visible[7], visibility::truncated);
-    EXPECT_FLOAT_EQ(index.samples[1].landmarks[7].x, 11);   // upper: the sixth landmark is right hem; padding follows
+    EXPECT_FLOAT_EQ(index.samples[1].landmarks[7].x, 11);  // upper: the sixth landmark is right hem; padding follows
     EXPECT_EQ(index.samples[1].category, -1);
 }
 
@@ -103,25 +103,33 @@ TEST(read_dataset, names_file_line_and_expectation_on_bad_input) {
          "Anno/list_bbox.txt:3: expected 5 fields (image_name x_1 y_1 x_2 y_2), got 4"},
         {"Anno/list_category_cloth.txt", "4\ncategory_name category_type\nBlouse 1\nShorts 2\nDress 3\n",
          "Anno/list_category_cloth.txt: line 1 declares 4 rows but the file has 3"},
-        {"Anno/list_category_img.txt", "3\nimage_name category_label\nimg/Blouse/img_1.jpg 1\nimg/Nope/img_9.jpg 2\nimg/Dress/img_3.jpg 3\n",
+        {"Anno/list_category_img.txt",
+         "3\nimage_name category_label\nimg/Blouse/img_1.jpg 1\nimg/Nope/img_9.jpg 2\nimg/Dress/img_3.jpg 3\n",
          "Anno/list_category_img.txt:4: image 'img/Nope/img_9.jpg' is not in Eval/list_eval_partition.txt"},
-        {"Anno/list_attr_img.txt", "3\nimage_name attribute_labels\nimg/Blouse/img_1.jpg 1 -1\nimg/Shorts/img_2.jpg -1 -1 1\nimg/Dress/img_3.jpg 1 1 -1\n",
+        {"Anno/list_attr_img.txt",
+         "3\nimage_name attribute_labels\nimg/Blouse/img_1.jpg 1 -1\nimg/Shorts/img_2.jpg -1 -1 1\nimg/Dress/img_3.jpg 1 1 -1\n",
          "Anno/list_attr_img.txt:3: expected image_name and 3 attribute labels, got 2 labels"},
-        {"Anno/list_attr_img.txt", "3\nimage_name attribute_labels\nimg/Blouse/img_1.jpg 1 -1 0\nimg/Shorts/img_2.jpg -1 2 1\nimg/Dress/img_3.jpg 1 1 -1\n",
+        {"Anno/list_attr_img.txt",
+         "3\nimage_name attribute_labels\nimg/Blouse/img_1.jpg 1 -1 0\nimg/Shorts/img_2.jpg -1 2 1\nimg/Dress/img_3.jpg 1 1 -1\n",
          "Anno/list_attr_img.txt:4: attribute 2: expected 1, -1 or 0, got '2'"},
-        {"Anno/list_landmarks.txt", "3\nimage_name clothes_type\nimg/Blouse/img_1.jpg 1 0 30 25 0 70 25 1 12 60 0 88 60 2 30 119 0 70 119\n"
-                                    "img/Shorts/img_2.jpg 2 0 10 8 7 55 8 0 20 66 0 45 66\nimg/Dress/img_3.jpg 3 0 1 1 0 1 1 0 1 1 0 1 1 0 1 1 0 1 1 0 1 1 0 1 1\n",
+        {"Anno/list_landmarks.txt",
+         "3\nimage_name clothes_type\nimg/Blouse/img_1.jpg 1 0 30 25 0 70 25 1 12 60 0 88 60 2 30 119 0 70 119\n"
+         "img/Shorts/img_2.jpg 2 0 10 8 7 55 8 0 20 66 0 45 66\nimg/Dress/img_3.jpg 3 0 1 1 0 1 1 0 1 1 0 1 1 0 1 1 0 1 1 0 1 1 0 1 1\n",
          "Anno/list_landmarks.txt:4: landmark_visibility_2: expected 0 (visible), 1 (occluded) or 2 (truncated), got 7"},
-        {"Anno/list_landmarks.txt", "3\nimage_name clothes_type\nimg/Blouse/img_1.jpg 1 0 30 25 0 70 25\n"
-                                    "img/Shorts/img_2.jpg 2 0 10 8 0 55 8 0 20 66 0 45 66\nimg/Dress/img_3.jpg 3 0 1 1 0 1 1 0 1 1 0 1 1 0 1 1 0 1 1 0 1 1 0 1 1\n",
+        {"Anno/list_landmarks.txt",
+         "3\nimage_name clothes_type\nimg/Blouse/img_1.jpg 1 0 30 25 0 70 25\n"
+         "img/Shorts/img_2.jpg 2 0 10 8 0 55 8 0 20 66 0 45 66\nimg/Dress/img_3.jpg 3 0 1 1 0 1 1 0 1 1 0 1 1 0 1 1 0 1 1 0 1 1 0 1 1\n",
          "Anno/list_landmarks.txt:3: expected 6 landmarks (visibility x y each) for clothes type 1, got 6 values"},
         {"Anno/list_category_img.txt", "2\nimage_name category_label\nimg/Blouse/img_1.jpg 1\nimg/Shorts/img_2.jpg 2\n",
          "Anno/list_category_img.txt: has no row for image 'img/Dress/img_3.jpg' (listed in the partition)"},
-        {"Anno/list_category_img.txt", "3\nimage_name category_label\nimg/Blouse/img_1.jpg 1\nimg/Shorts/img_2.jpg 9\nimg/Dress/img_3.jpg 3\n",
+        {"Anno/list_category_img.txt",
+         "3\nimage_name category_label\nimg/Blouse/img_1.jpg 1\nimg/Shorts/img_2.jpg 9\nimg/Dress/img_3.jpg 3\n",
          "Anno/list_category_img.txt:4: category_label: expected 1..3 (list_category_cloth.txt), got 9"},
-        {"Eval/list_eval_partition.txt", "3\nimage_name evaluation_status\nimg/Blouse/img_1.jpg train\nimg/Shorts/img_2.jpg training\nimg/Dress/img_3.jpg test\n",
+        {"Eval/list_eval_partition.txt",
+         "3\nimage_name evaluation_status\nimg/Blouse/img_1.jpg train\nimg/Shorts/img_2.jpg training\nimg/Dress/img_3.jpg test\n",
          "Eval/list_eval_partition.txt:4: evaluation_status: expected train, val or test, got 'training'"},
-        {"Anno/list_bbox.txt", "three\nimage_name x_1 y_1 x_2 y_2\n", "Anno/list_bbox.txt:1: expected the number of rows on line 1, got 'three'"},
+        {"Anno/list_bbox.txt", "three\nimage_name x_1 y_1 x_2 y_2\n",
+         "Anno/list_bbox.txt:1: expected the number of rows on line 1, got 'three'"},
     };
     for (const bad_case & c : cases) {
         const auto root = category_attribute_fixture("bad");
@@ -136,7 +144,7 @@ TEST(read_dataset, takes_files_that_start_with_a_byte_order_mark) {
     const auto plain = read_dataset(root.string());
     std::ifstream in(root / "Eval/list_eval_partition.txt", std::ios::binary);
     const std::string text((std::istreambuf_iterator<char>(in)), {});
-    write_file(root / "Eval/list_eval_partition.txt", "\xEF\xBB\xBF" + text);   // as Windows' Notepad saves it
+    write_file(root / "Eval/list_eval_partition.txt", "\xEF\xBB\xBF" + text);  // as Windows' Notepad saves it
     const auto marked = read_dataset(root.string());
     ASSERT_EQ(marked.samples.size(), plain.samples.size());
     for (std::size_t i = 0; i < plain.samples.size(); ++i) EXPECT_EQ(marked.samples[i].part, plain.samples[i].part);
@@ -175,6 +183,6 @@ TEST(subset, is_deterministic_for_a_seed_and_stays_in_its_split) {
     EXPECT_EQ(a, b);
     EXPECT_NE(a, c);
     for (auto i : a) EXPECT_EQ(index.samples[i].part, split::train);
-    EXPECT_EQ(subset(index, split::val, 0, 7).size(), 100u);     // all of them
-    EXPECT_EQ(subset(index, split::val, 500, 7).size(), 100u);   // no more than there are
+    EXPECT_EQ(subset(index, split::val, 0, 7).size(), 100u);    // all of them
+    EXPECT_EQ(subset(index, split::val, 500, 7).size(), 100u);  // no more than there are
 }

@@ -21,7 +21,7 @@ namespace {
 
 // One 100x80 photo with a single landmark pair: left collar at (20, 30), right at (70, 30).
 dataset_index one_photo_index(const fs::path & root) {
-    cv::Mat photo(80, 100, CV_8UC3, cv::Scalar(10, 200, 30));   // OpenCV's order: B, G, R
+    cv::Mat photo(80, 100, CV_8UC3, cv::Scalar(10, 200, 30));  // OpenCV's order: B, G, R
     cv::imwrite((root / "photo.png").string(), photo);
     dataset_index index;
     index.root = root.string();
@@ -65,13 +65,13 @@ TEST(draw_heatmap, peaks_at_the_landmark_and_decays_as_exp_of_distance) {
     draw_heatmap(map.data(), 20, 10, 7.0f, 4.0f, 8.0f);
     EXPECT_FLOAT_EQ(map[4 * 20 + 7], 1.0f);
     EXPECT_EQ(std::max_element(map.begin(), map.end()) - map.begin(), 4 * 20 + 7);
-    EXPECT_NEAR(map[8 * 20 + 10], std::exp(-0.5 * 5.0 / 8.0), 1e-6);   // 3-4-5 away
+    EXPECT_NEAR(map[8 * 20 + 10], std::exp(-0.5 * 5.0 / 8.0), 1e-6);  // 3-4-5 away
 }
 
 TEST(load_example, maps_landmarks_into_the_input_and_builds_their_heatmaps) {
     const auto root = vestis::test::fresh_folder("loader-plain");
     const auto index = one_photo_index(root);
-    const example ex = load_example(index, 0, plain_options(50), 1);   // 100x80 -> 50x50: x / 2, y / 1.6
+    const example ex = load_example(index, 0, plain_options(50), 1);  // 100x80 -> 50x50: x / 2, y / 1.6
     const point expected{(20 + 0.5f) / 2 - 0.5f, (30 + 0.5f) / 1.6f - 0.5f};
     EXPECT_NEAR(ex.landmarks[0].x * 49, expected.x, 1e-4);
     EXPECT_NEAR(ex.landmarks[0].y * 49, expected.y, 1e-4);
@@ -82,8 +82,8 @@ TEST(load_example, maps_landmarks_into_the_input_and_builds_their_heatmaps) {
     EXPECT_EQ(peak % 50, std::lround(expected.x));
     EXPECT_EQ(peak / 50, std::lround(expected.y));
     EXPECT_TRUE(std::all_of(ex.heatmaps.begin() + 4 * 2500, ex.heatmaps.end(), [](float v) { return v == 0.0f; }));
-    EXPECT_NEAR(ex.image[0], (30 / 255.0f - 0.485f) / 0.229f, 1e-5);            // red, normalised
-    EXPECT_NEAR(ex.image[2 * 2500], (10 / 255.0f - 0.406f) / 0.225f, 1e-5);   // blue
+    EXPECT_NEAR(ex.image[0], (30 / 255.0f - 0.485f) / 0.229f, 1e-5);         // red, normalised
+    EXPECT_NEAR(ex.image[2 * 2500], (10 / 255.0f - 0.406f) / 0.225f, 1e-5);  // blue
 }
 
 TEST(load_example, letterboxed_landmarks_measure_in_the_crop_as_stretched_ones_do) {
@@ -98,17 +98,17 @@ TEST(load_example, letterboxed_landmarks_measure_in_the_crop_as_stretched_ones_d
     EXPECT_EQ(letterboxed.content.height, 40);
     const point a = crop_fraction(stretched.landmarks[1], stretched.content, 50, 50);
     const point b = crop_fraction(letterboxed.landmarks[1], letterboxed.content, 50, 50);
-    EXPECT_FLOAT_EQ(a.x, stretched.landmarks[1].x);   // stretch: the identity
+    EXPECT_FLOAT_EQ(a.x, stretched.landmarks[1].x);  // stretch: the identity
     EXPECT_NEAR(b.x, a.x, 1e-3);
-    EXPECT_NEAR(b.y, a.y, 1e-3);   // (30.5 / 2 - 0.5) / 39 against (30.5 / 1.6 - 0.5) / 49
-    EXPECT_GT(std::fabs(letterboxed.landmarks[1].y - a.y), 0.02);   // in input fractions the padding skews y
+    EXPECT_NEAR(b.y, a.y, 1e-3);                                   // (30.5 / 2 - 0.5) / 39 against (30.5 / 1.6 - 0.5) / 49
+    EXPECT_GT(std::fabs(letterboxed.landmarks[1].y - a.y), 0.02);  // in input fractions the padding skews y
 }
 
 TEST(load_example, flipping_mirrors_the_photo_and_swaps_left_and_right) {
     const auto root = vestis::test::fresh_folder("loader-flip");
     const auto index = one_photo_index(root);
     loader_options o = plain_options(100);
-    o.preprocess.input_height = 80;   // same size: input pixels are photo pixels
+    o.preprocess.input_height = 80;  // same size: input pixels are photo pixels
     o.augment.enabled = true;
     o.augment.flip_probability = 1;
     o.augment.box_scale = o.augment.box_shift = 0;
@@ -147,7 +147,7 @@ TEST(synthetic_set, round_trips_through_the_reader_and_the_loader) {
             textures += index.attributes[a].type == "texture" && index.attribute(i, static_cast<int>(a));
             palettes += index.attributes[a].type == "style" && index.attribute(i, static_cast<int>(a));
         }
-        EXPECT_EQ(textures, 1) << s.image;   // exactly one texture and one palette per garment
+        EXPECT_EQ(textures, 1) << s.image;  // exactly one texture and one palette per garment
         EXPECT_EQ(palettes, 1) << s.image;
     }
     EXPECT_GT(with_landmarks, 40 * 3);
@@ -160,15 +160,18 @@ TEST(synthetic_set, is_the_same_for_the_same_seed) {
     o.images = 40;
     o.seed = 11;
     write_synthetic_dataset(o, nullptr);
-    const auto slurp = [](const fs::path & p) { std::ifstream in(p); return std::string(std::istreambuf_iterator<char>(in), {}); };
+    const auto slurp = [](const fs::path & p) {
+        std::ifstream in(p);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
     for (const char * file : {"Anno/list_landmarks.txt", "Anno/list_attr_img.txt", "Eval/list_eval_partition.txt"}) {
         EXPECT_EQ(slurp(folder / "set" / file), slurp(synthetic_set() / file)) << file;
     }
     o.out = (folder / "other").string();
     vestis::test::write_file(folder / "other/notes.txt", "mine");
-    EXPECT_THROW(write_synthetic_dataset(o, nullptr), data_error);   // never writes into someone's folder
+    EXPECT_THROW(write_synthetic_dataset(o, nullptr), data_error);  // never writes into someone's folder
     o.force = true;
-    EXPECT_THROW(write_synthetic_dataset(o, nullptr), data_error);   // not even when forced
+    EXPECT_THROW(write_synthetic_dataset(o, nullptr), data_error);  // not even when forced
     EXPECT_TRUE(fs::exists(folder / "other/notes.txt"));
 }
 
@@ -191,11 +194,11 @@ TEST(synthetic_set, replaces_its_own_set_only_when_forced_and_then_whole) {
     } catch (const data_error & e) {
         EXPECT_NE(std::string(e.what()).find("or --force to replace it"), std::string::npos) << e.what();
     }
-    EXPECT_EQ(read_dataset(o.out).samples.size(), 30u);   // untouched
+    EXPECT_EQ(read_dataset(o.out).samples.size(), 30u);  // untouched
     o.force = true;
     write_synthetic_dataset(o, nullptr);
     EXPECT_EQ(read_dataset(o.out).samples.size(), 5u);
-    EXPECT_EQ(count_images(), 5);   // no image of the old set is left behind
+    EXPECT_EQ(count_images(), 5);  // no image of the old set is left behind
 }
 
 TEST(batch_loader, gives_the_same_batches_whatever_the_number_of_workers) {
@@ -221,7 +224,7 @@ TEST(batch_loader, skips_and_counts_unreadable_images_or_stops_when_strict) {
     auto index = read_dataset((folder / "set").string());
     fs::remove(folder / "set" / index.samples[0].image);
     vestis::test::write_file(folder / "set" / index.samples[1].image, "not a jpeg");
-    index.samples[2].bbox = {-50, -50, 5000, 5000};   // a box past the edges: clamped and counted
+    index.samples[2].bbox = {-50, -50, 5000, 5000};  // a box past the edges: clamped and counted
     std::vector<std::size_t> ids = {0, 1, 2, 3, 4};
     loader_options o = plain_options(32);
     {
@@ -236,8 +239,7 @@ TEST(batch_loader, skips_and_counts_unreadable_images_or_stops_when_strict) {
     o.strict = true;
     batch_loader strict(index, ids, o, 2, 2, 1, false);
     try {
-        while (strict.next()) {
-        }
+        while (strict.next()) {}
         FAIL() << "strict loading went on past a missing image";
     } catch (const data_error & e) {
         EXPECT_NE(std::string(e.what()).find("missing, or not an image OpenCV can decode"), std::string::npos) << e.what();
@@ -259,7 +261,7 @@ TEST(fashion_mnist, imports_every_image_with_a_balanced_validation_split) {
     for (int c = 0; c < 10; ++c) {
         EXPECT_EQ(counts[split::train][c] + counts[split::val][c], 6000) << index.categories[c].name;
         EXPECT_EQ(counts[split::test][c], 1000) << index.categories[c].name;
-        EXPECT_NEAR(counts[split::val][c], 500, 60) << index.categories[c].name;   // every 12th image
+        EXPECT_NEAR(counts[split::val][c], 500, 60) << index.categories[c].name;  // every 12th image
     }
     const cv::Mat first = cv::imread(o.out + "/" + index.samples[0].image, cv::IMREAD_UNCHANGED);
     EXPECT_EQ(first.rows, 28);

@@ -48,7 +48,7 @@ TEST(photo_sets, class_folders_with_split_folders_keep_their_splits) {
     ASSERT_TRUE(is_photo_set(root.string()));
     const auto index = read_photo_set(root.string());
     ASSERT_EQ(index.categories.size(), 2u);
-    EXPECT_EQ(index.categories[0].name, "dress");   // sorted, as torchvision's ImageFolder numbers them
+    EXPECT_EQ(index.categories[0].name, "dress");  // sorted, as torchvision's ImageFolder numbers them
     EXPECT_EQ(index.categories[1].name, "shirt");
     ASSERT_EQ(index.samples.size(), 5u);
     EXPECT_EQ(split_counts(index), (std::map<std::string, int>{{"test", 1}, {"train", 3}, {"val", 1}}));
@@ -72,7 +72,7 @@ TEST(photo_sets, class_folders_without_splits_split_by_path_hash) {
     // 200 photos at 10 % each: a binomial spread of about +-4 (one sigma) around 20.
     EXPECT_NEAR(counts.at("val"), 20, 12);
     EXPECT_NEAR(counts.at("test"), 20, 12);
-    for (const auto & s : index.samples) EXPECT_EQ(s.part, hashed_split(s.image));   // the same split every time
+    for (const auto & s : index.samples) EXPECT_EQ(s.part, hashed_split(s.image));  // the same split every time
     EXPECT_EQ(hashed_split("a"), hashed_split("a"));
 }
 
@@ -111,7 +111,7 @@ TEST(photo_sets, csv_with_boxes_splits_and_a_byte_order_mark) {
                              "photos/gone.png,skirt,0,0,5,5,test\r\n");
     long long skipped = 0;
     const auto index = read_photo_set((root / "labels.csv").string(), &skipped);
-    EXPECT_EQ(skipped, 1);   // the missing photo
+    EXPECT_EQ(skipped, 1);  // the missing photo
     ASSERT_EQ(index.samples.size(), 3u);
     EXPECT_TRUE(index.has_bbox);
     EXPECT_EQ(index.root, root.string());
@@ -148,12 +148,12 @@ TEST(photo_sets, a_tags_column_makes_a_multi_label_set_grouped_by_the_kinds_file
                              "photo,tags,split\n"
                              "photos/a.png,jeans boots bag,train\n"
                              "photos/b.png,\"bag; long coat\",val\n"
-                             "photos/c.png,,test\n"            // shows none of the tags
-                             "photos/d.png,boots  boots,train\n");   // a tag given twice counts once
+                             "photos/c.png,,test\n"                 // shows none of the tags
+                             "photos/d.png,boots  boots,train\n");  // a tag given twice counts once
     const auto untyped = read_photo_set((root / "street.csv").string());
     EXPECT_TRUE(untyped.categories.empty());
     ASSERT_TRUE(untyped.has_attributes);
-    ASSERT_EQ(untyped.attributes.size(), 4u);   // sorted: bag, boots, jeans, long coat
+    ASSERT_EQ(untyped.attributes.size(), 4u);  // sorted: bag, boots, jeans, long coat
     EXPECT_EQ(untyped.attributes[3].name, "long coat");
     EXPECT_EQ(untyped.attributes[0].type, "tags");
     EXPECT_EQ(untyped.samples[0].category, -1);
@@ -171,7 +171,8 @@ TEST(photo_sets, a_tags_column_makes_a_multi_label_set_grouped_by_the_kinds_file
 
     // Grouped in the order the kinds file names the kinds, by name within a kind; its tags are
     // the set's, a ring that no photo shows included.
-    vestis::test::write_file(root / "tag_kinds.csv", "tag,kind\nlong coat,outerwear\njeans,bottoms\nboots,footwear\nring,accessories\nbag,accessories\n");
+    vestis::test::write_file(root / "tag_kinds.csv",
+                             "tag,kind\nlong coat,outerwear\njeans,bottoms\nboots,footwear\nring,accessories\nbag,accessories\n");
     const auto typed = read_photo_set((root / "street.csv").string());
     ASSERT_EQ(typed.attributes.size(), 5u);
     EXPECT_EQ(typed.attributes[0].name, "long coat");
@@ -195,7 +196,7 @@ TEST(photo_sets, a_tags_column_makes_a_multi_label_set_grouped_by_the_kinds_file
 
 TEST(random_resized_crop, stays_inside_the_box_with_the_allowed_area_and_aspect) {
     std::mt19937_64 rng(5);
-    const vestis::box b{10, 20, 410, 553};   // 400 x 533, as the garment photos
+    const vestis::box b{10, 20, 410, 553};  // 400 x 533, as the garment photos
     double smallest = 1, largest = 0;
     for (int i = 0; i < 2000; ++i) {
         const vestis::box c = random_resized_crop(b, 0.25f, 4.0f / 3.0f, rng);
@@ -210,7 +211,7 @@ TEST(random_resized_crop, stays_inside_the_box_with_the_allowed_area_and_aspect)
         smallest = std::min(smallest, area);
         largest = std::max(largest, area);
     }
-    EXPECT_LT(smallest, 0.3);   // the whole range is used
+    EXPECT_LT(smallest, 0.3);  // the whole range is used
     EXPECT_GT(largest, 0.9);
     // A box too narrow for any allowed aspect: the centred crop at the nearest one (3/4).
     const vestis::box thin = random_resized_crop(vestis::box{0, 0, 10, 100}, 1.0f, 4.0f / 3.0f, rng);

@@ -104,7 +104,8 @@ nn::onnx_export_result export_case(nn::garment_network & net, onnx_export::weigh
     std::vector<category_info> categories;
     for (int i = 0; i < net.config().categories; ++i) categories.push_back({"category " + std::to_string(i), "upper"});
     std::vector<attribute_info> attributes;
-    for (int i = 0; i < net.config().attributes; ++i) attributes.push_back({"attribute " + std::to_string(i), deepfashion_attribute_types()[static_cast<std::size_t>(i % 5)]});
+    for (int i = 0; i < net.config().attributes; ++i)
+        attributes.push_back({"attribute " + std::to_string(i), deepfashion_attribute_types()[static_cast<std::size_t>(i % 5)]});
     preprocess_options preprocess;
     preprocess.input_width = preprocess.input_height = net.config().input_size;
     return nn::export_onnx(net, preprocess, categories, attributes, storage, "parity");
@@ -203,13 +204,13 @@ INSTANTIATE_TEST_SUITE_P(networks, export_parity, testing::ValuesIn(parity_cases
                          [](const testing::TestParamInfo<parity_case> & info) { return std::string(info.param.name); });
 
 TEST(export_size, full_width_network_in_int8_fits_75_megabytes) {
-    nn::network_config config;   // the faithful network: VGG16 conv1-4, 1000 attributes, 224 px
+    nn::network_config config;  // the faithful network: VGG16 conv1-4, 1000 attributes, 224 px
     auto net = nn::make_network(config);
     net->eval();
     std::vector<category_info> categories(48, {"c", "upper"});
     std::vector<attribute_info> attributes(1000, {"a", "texture"});
-    const nn::onnx_export_result int8 = nn::export_onnx(*net, preprocess_options{}, categories, attributes,
-                                                        onnx_export::weight_storage::int8, "full-int8");
+    const nn::onnx_export_result int8 =
+        nn::export_onnx(*net, preprocess_options{}, categories, attributes, onnx_export::weight_storage::int8, "full-int8");
     // Every weight is exported; folding the U-Net's BatchNorms changes the count by a few hundred.
     EXPECT_NEAR(static_cast<double>(int8.parameters), static_cast<double>(nn::count_parameters(*net)), 1000.0);
     EXPECT_LE(int8.model.size(), 75u * 1000 * 1000);

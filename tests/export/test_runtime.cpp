@@ -73,7 +73,7 @@ TEST(runtime, predicts_categories_attributes_and_landmarks_in_photo_pixels) {
         EXPECT_LE(c.score, previous);
         previous = c.score;
     }
-    EXPECT_EQ(p.attributes.size(), 5u);   // the synthetic set has all five attribute types
+    EXPECT_EQ(p.attributes.size(), 5u);  // the synthetic set has all five attribute types
     ASSERT_EQ(p.landmarks.size(), 8u);
     for (const landmark & l : p.landmarks) {
         EXPECT_GE(l.source.x, 0.0f);
@@ -111,7 +111,7 @@ TEST(runtime, a_tagger_lists_tags_from_its_cards_threshold_grouped_by_kind) {
     every.attributes_per_type = 0;
     every.threshold = 0.0f;
     runtime::predict_options by_card = every;
-    by_card.threshold.reset();   // the card's
+    by_card.threshold.reset();  // the card's
     const runtime::prediction all = runtime::predict_file(model, image.string(), every);
     const runtime::prediction shown = runtime::predict_file(model, image.string(), by_card);
     EXPECT_TRUE(all.categories.empty());
@@ -215,7 +215,8 @@ TEST(runtime_bad_input, photos_that_cannot_be_used) {
               std::string::npos);
     const fs::path empty = fs::temp_directory_path() / "vestis-empty.png";
     write_text(empty, "");
-    EXPECT_NE(error_of<runtime::image_error>([&] { runtime::predict_file(model, empty.string(), {}); }).find("empty file"), std::string::npos);
+    EXPECT_NE(error_of<runtime::image_error>([&] { runtime::predict_file(model, empty.string(), {}); }).find("empty file"),
+              std::string::npos);
     EXPECT_NE(error_of<runtime::image_error>([&] { runtime::predict_file(model, "/no/such/photo.jpg", {}); }).find("no such file"),
               std::string::npos);
     const std::string folder = fs::temp_directory_path().string();
@@ -247,14 +248,14 @@ TEST(runtime_bad_input, photos_that_cannot_be_used) {
               std::string::npos);
     EXPECT_EQ(runtime::predict_file(model, cut.string(), {}).warnings, std::vector<std::string>{grey.warning});
     EXPECT_TRUE(runtime::read_photo(test_images().at(0).string(), 100'000'000).warning.empty());
-    const std::string thumbnail = "\xff\xd8\xff\xd9";   // a whole (empty) JPEG, as an APP1 segment holds one
-    std::string with_thumbnail = whole.substr(0, 2) + "\xff\xe1" + std::string(1, '\0') + std::string(1, static_cast<char>(2 + thumbnail.size())) +
-                                 thumbnail + whole.substr(2);
+    const std::string thumbnail = "\xff\xd8\xff\xd9";  // a whole (empty) JPEG, as an APP1 segment holds one
+    std::string with_thumbnail = whole.substr(0, 2) + "\xff\xe1" + std::string(1, '\0') +
+                                 std::string(1, static_cast<char>(2 + thumbnail.size())) + thumbnail + whole.substr(2);
     const fs::path exif = fs::temp_directory_path() / "vestis-thumbnail.jpg";
     write_text(exif, with_thumbnail);
     EXPECT_TRUE(runtime::read_photo(exif.string(), 100'000'000).warning.empty());
     write_text(exif, with_thumbnail.substr(0, with_thumbnail.size() * 2 / 3));
-    EXPECT_FALSE(runtime::read_photo(exif.string(), 100'000'000).warning.empty());   // the thumbnail's FF D9 does not count
+    EXPECT_FALSE(runtime::read_photo(exif.string(), 100'000'000).warning.empty());  // the thumbnail's FF D9 does not count
 
     runtime::predict_options outside;
     outside.bbox = box{0, 0, 5000, 10};

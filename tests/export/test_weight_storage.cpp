@@ -78,12 +78,12 @@ TEST(float16, hand_computed_values) {
     EXPECT_EQ(float_to_half(1.0f), 0x3c00);
     EXPECT_EQ(float_to_half(-2.0f), 0xc000);
     EXPECT_EQ(float_to_half(0.1f), 0x2e66);
-    EXPECT_EQ(float_to_half(65504.0f), 0x7bff);           // the largest half
-    EXPECT_EQ(float_to_half(65520.0f), 0x7c00);           // rounds past it: infinity
-    EXPECT_EQ(float_to_half(std::ldexp(1.0f, -24)), 0x0001);   // the smallest subnormal
-    EXPECT_EQ(float_to_half(1e-8f), 0x0000);              // below half of it: zero
-    EXPECT_EQ(float_to_half(1.0f + std::ldexp(1.0f, -11)), 0x3c00);       // a tie goes to even
-    EXPECT_EQ(float_to_half(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3c02);   // ... also upwards
+    EXPECT_EQ(float_to_half(65504.0f), 0x7bff);                          // the largest half
+    EXPECT_EQ(float_to_half(65520.0f), 0x7c00);                          // rounds past it: infinity
+    EXPECT_EQ(float_to_half(std::ldexp(1.0f, -24)), 0x0001);             // the smallest subnormal
+    EXPECT_EQ(float_to_half(1e-8f), 0x0000);                             // below half of it: zero
+    EXPECT_EQ(float_to_half(1.0f + std::ldexp(1.0f, -11)), 0x3c00);      // a tie goes to even
+    EXPECT_EQ(float_to_half(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3c02);  // ... also upwards
     EXPECT_EQ(half_to_float(0x3555), 0.333251953125f);
     EXPECT_TRUE(std::isnan(half_to_float(float_to_half(NAN))));
 }
@@ -178,7 +178,7 @@ TEST(graph_builder, stores_weights_compressed_and_expands_them_back) {
 TEST(graph_builder, rejects_an_ill_typed_graph_naming_it) {
     graph_builder graph("broken", weight_storage::fp32);
     graph.add_input("x", {1, 3});
-    graph.add_node("MatMul", {"x", "x"}, {}, "y");   // [1, 3] x [1, 3]: inner sizes differ
+    graph.add_node("MatMul", {"x", "x"}, {}, "y");  // [1, 3] x [1, 3]: inner sizes differ
     graph.add_output("y");
     try {
         graph.finish();
@@ -210,7 +210,8 @@ TEST(check_model, refuses_window_attributes_that_disagree_on_the_axes) {
     };
     EXPECT_EQ(error_with("pads", {1, 1, 1}), "conv.onnx: node 'conv1' (Conv): pads needs a begin and an end per axis, got 3 values");
     EXPECT_EQ(error_with("pads", {1, 1}), "conv.onnx: node 'conv1' (Conv): pads gives 1 axes where the node's other attributes give 2");
-    EXPECT_EQ(error_with("strides", {2, 2, 2}), "conv.onnx: node 'conv1' (Conv): strides gives 3 axes where the node's other attributes give 2");
+    EXPECT_EQ(error_with("strides", {2, 2, 2}),
+              "conv.onnx: node 'conv1' (Conv): strides gives 3 axes where the node's other attributes give 2");
 }
 
 // ONNX 1.13's shape inference divides by a Conv's strides unchecked: a model file with a zero
@@ -218,7 +219,7 @@ TEST(check_model, refuses_window_attributes_that_disagree_on_the_axes) {
 TEST(check_model, refuses_a_zero_stride_before_onnx_divides_by_it) {
     onnx::ModelProto model;
     ASSERT_TRUE(model.ParseFromString(read_bytes(testdata("test_conv_with_strides_padding/model.onnx"))));
-    EXPECT_NO_THROW(check_model(model.SerializeAsString(), "conv.onnx"));   // as the ONNX suite has it
+    EXPECT_NO_THROW(check_model(model.SerializeAsString(), "conv.onnx"));  // as the ONNX suite has it
     onnx::NodeProto & conv = *model.mutable_graph()->mutable_node(0);
     conv.set_name("conv1");
     for (onnx::AttributeProto & a : *conv.mutable_attribute()) {
@@ -258,17 +259,19 @@ TEST(check_model, takes_a_missing_kernel_shape_from_the_weight_and_checks_it) {
         }
         return std::string("accepted");
     };
-    EXPECT_EQ(error_of(model), "accepted");   // the 3x3 kernel of W [1, 1, 3, 3]: as ONNX reads it
+    EXPECT_EQ(error_of(model), "accepted");  // the 3x3 kernel of W [1, 1, 3, 3]: as ONNX reads it
 
-    onnx::ModelProto five = model;   // W [1, 1, 3, 3, 1] beside the 4-D input x
+    onnx::ModelProto five = model;  // W [1, 1, 3, 3, 1] beside the 4-D input x
     for (onnx::ValueInfoProto & input : *five.mutable_graph()->mutable_input()) {
         if (input.name() == "W") input.mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(1);
     }
     EXPECT_EQ(error_of(five), "conv.onnx: node 'conv1' (Conv): strides gives 2 axes where the node's other attributes give 3");
 
-    onnx::ModelProto unknown = model;   // W without a shape: nothing to take the kernel from
+    onnx::ModelProto unknown = model;  // W without a shape: nothing to take the kernel from
     for (onnx::ValueInfoProto & input : *unknown.mutable_graph()->mutable_input()) {
         if (input.name() == "W") input.mutable_type()->mutable_tensor_type()->clear_shape();
     }
-    EXPECT_EQ(error_of(unknown), "conv.onnx: node 'conv1' (Conv): no kernel_shape, and its weight 'W' has no declared shape of 3 or more dims to take it from");
+    EXPECT_EQ(
+        error_of(unknown),
+        "conv.onnx: node 'conv1' (Conv): no kernel_shape, and its weight 'W' has no declared shape of 3 or more dims to take it from");
 }

@@ -14,7 +14,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t * data, std::size_t siz
     for (std::size_t i = 0; i < parts.size() && i < std::size(files); ++i) vestis::fuzz::write_file(root / files[i], parts[i]);
     try {
         vestis::data::read_dataset(root.string());
-    } catch (const vestis::data::data_error &) {
-    }
+    } catch (const vestis::data::data_error &) {}
     return 0;
 }

@@ -6,7 +6,6 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t * data, std::size_t size) {
     try {
         vestis::onnx_export::check_model(std::string(vestis::fuzz::text_of(data, size)), "model.onnx");
-    } catch (const std::runtime_error &) {
-    }
+    } catch (const std::runtime_error &) {}
     return 0;
 }

@@ -7,8 +7,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t * data, std::size_t siz
     const auto file = vestis::fuzz::scratch_folder() / "photo.jpg";
     vestis::fuzz::write_file(file, vestis::fuzz::text_of(data, size));
     try {
-        vestis::runtime::read_photo(file.string(), 4'000'000);   // 4 megapixels: the fuzzer's memory, not a user's
-    } catch (const vestis::runtime::image_error &) {
-    }
+        vestis::runtime::read_photo(file.string(), 4'000'000);  // 4 megapixels: the fuzzer's memory, not a user's
+    } catch (const vestis::runtime::image_error &) {}
     return 0;
 }

@@ -13,7 +13,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t * data, std::size_t siz
     if (parts.size() > 1) vestis::fuzz::write_file(root / vestis::data::tag_kinds_file, parts[1]);
     try {
         vestis::data::read_photo_set((root / "set.csv").string());
-    } catch (const vestis::data::data_error &) {
-    }
+    } catch (const vestis::data::data_error &) {}
     return 0;
 }

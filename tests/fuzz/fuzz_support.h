@@ -34,7 +34,8 @@ inline std::vector<std::string_view> split_parts(const std::uint8_t * data, std:
     const std::string_view all(reinterpret_cast<const char *>(data), size);
     std::vector<std::string_view> parts;
     std::size_t start = 0;
-    for (std::size_t at; (at = all.find("\n%%\n", start)) != std::string_view::npos; start = at + 4) parts.push_back(all.substr(start, at + 1 - start));
+    for (std::size_t at; (at = all.find("\n%%\n", start)) != std::string_view::npos; start = at + 4)
+        parts.push_back(all.substr(start, at + 1 - start));
     parts.push_back(all.substr(start));
     return parts;
 }

@@ -8,7 +8,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t * data, std::size_t siz
     vestis::fuzz::write_file(file, vestis::fuzz::text_of(data, size));
     try {
         vestis::read_torch_save(file.string());
-    } catch (const std::runtime_error &) {
-    }
+    } catch (const std::runtime_error &) {}
     return 0;
 }

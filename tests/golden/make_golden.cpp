@@ -31,7 +31,8 @@ model_card card_for(int width, int height, crop_policy policy, float margin) {
     card.outputs.attention = "attention";
     for (const char * name : {"Blouse", "Tee", "Shorts", "Dress", "Skirt", "Jacket"}) card.categories.push_back({name, "upper"});
     const char * attribute_names[] = {"floral", "striped", "denim", "knit", "a-line", "long-sleeve", "pocket", "zip", "boho", "party"};
-    for (int i = 0; i < 10; ++i) card.attributes.push_back({attribute_names[i], deepfashion_attribute_types()[static_cast<std::size_t>(i / 2)]});
+    for (int i = 0; i < 10; ++i)
+        card.attributes.push_back({attribute_names[i], deepfashion_attribute_types()[static_cast<std::size_t>(i / 2)]});
     card.landmarks = deepfashion_landmark_names();
     return card;
 }
@@ -67,7 +68,9 @@ json preprocess_case(const char * name, int w, int h, pixel_format format, const
         std::exit(1);
     }
     json c = {{"name", name}, {"kind", "preprocess"}, {"card", json::parse(to_json(card))}};
-    c["photo"] = {{"width", w}, {"height", h}, {"channels", photo.channels()},
+    c["photo"] = {{"width", w},
+                  {"height", h},
+                  {"channels", photo.channels()},
                   {"pixels", std::vector<int>(photo.data(), photo.data() + photo.size_bytes())}};
     c["box"] = b ? json{{"x1", b->x1}, {"y1", b->y1}, {"x2", b->x2}, {"y2", b->y2}} : json(nullptr);
     c["tensor"] = tensor;
@@ -87,10 +90,10 @@ int main(int argc, char ** argv) {
     const box garment{31.5f, 12.25f, 170.75f, 190.0f};
     cases.push_back(preprocess_case("rgba photo, stretch, box with margin", 203, 211, pixel_format::rgba8, &garment,
                                     card_for(64, 48, crop_policy::stretch, 0.1f)));
-    cases.push_back(preprocess_case("rgb photo, letterbox", 150, 90, pixel_format::rgb8, nullptr,
-                                    card_for(40, 40, crop_policy::letterbox, 0.0f)));
-    cases.push_back(preprocess_case("gray photo, upscale", 17, 23, pixel_format::gray8, nullptr,
-                                    card_for(32, 32, crop_policy::stretch, 0.0f)));
+    cases.push_back(
+        preprocess_case("rgb photo, letterbox", 150, 90, pixel_format::rgb8, nullptr, card_for(40, 40, crop_policy::letterbox, 0.0f)));
+    cases.push_back(
+        preprocess_case("gray photo, upscale", 17, 23, pixel_format::gray8, nullptr, card_for(32, 32, crop_policy::stretch, 0.0f)));
     cases.push_back(preprocess_case("large rgba photo to 224, block averaging", 1000, 760, pixel_format::rgba8, nullptr,
                                     card_for(224, 224, crop_policy::stretch, 0.0f)));
 
@@ -101,21 +104,29 @@ int main(int argc, char ** argv) {
         const auto p = softmax(logits.data(), static_cast<int>(logits.size()));
         json expected = json::array();
         for (const auto & e : top_k(p.data(), static_cast<int>(p.size()), 5)) expected.push_back({e.index, e.score});
-        cases.push_back({{"name", "category top-5"}, {"kind", "categories"}, {"card", card_json}, {"logits", logits},
-                         {"k", 5}, {"expected", expected}});
+        cases.push_back({{"name", "category top-5"},
+                         {"kind", "categories"},
+                         {"card", card_json},
+                         {"logits", logits},
+                         {"k", 5},
+                         {"expected", expected}});
     }
     {
         const auto logits = random_floats(2 * card.attributes.size(), 2, 2.0f);
-        const auto p = attribute_probabilities(logits.data(), static_cast<int>(card.attributes.size()),
-                                               attribute_encoding::two_class);
+        const auto p = attribute_probabilities(logits.data(), static_cast<int>(card.attributes.size()), attribute_encoding::two_class);
         json expected = json::array();
         for (const auto & g : group_attributes(p, card.attributes, 2, 0.3f)) {
             json tags = json::array();
             for (const auto & t : g.tags) tags.push_back({t.index, t.score});
             expected.push_back({{"type", g.type}, {"tags", tags}});
         }
-        cases.push_back({{"name", "attributes by type"}, {"kind", "attributes"}, {"card", card_json}, {"logits", logits},
-                         {"k", 2}, {"threshold", 0.3}, {"expected", expected}});
+        cases.push_back({{"name", "attributes by type"},
+                         {"kind", "attributes"},
+                         {"card", card_json},
+                         {"logits", logits},
+                         {"k", 2},
+                         {"threshold", 0.3},
+                         {"expected", expected}});
     }
     {
         // Eight blurred peaks at sub-pixel positions on 56x56 maps over a 224 input of a 640x480 photo.
@@ -136,10 +147,15 @@ int main(int argc, char ** argv) {
         for (const auto & lm : decode_landmarks(maps.data(), 8, w, h, g.value())) {
             expected.push_back({lm.source.x, lm.source.y, lm.input.x, lm.input.y, lm.confidence});
         }
-        cases.push_back({{"name", "landmarks from 56x56 heatmaps"}, {"kind", "landmarks"}, {"card", card_json},
+        cases.push_back({{"name", "landmarks from 56x56 heatmaps"},
+                         {"kind", "landmarks"},
+                         {"card", card_json},
                          {"photo", {{"width", 640}, {"height", 480}}},
                          {"box", {{"x1", b.x1}, {"y1", b.y1}, {"x2", b.x2}, {"y2", b.y2}}},
-                         {"heatmaps", maps}, {"width", w}, {"height", h}, {"expected", expected}});
+                         {"heatmaps", maps},
+                         {"width", w},
+                         {"height", h},
+                         {"expected", expected}});
     }
     {
         const auto values = random_floats(2 * 12 * 9, 3, 1.0f);
@@ -147,12 +163,19 @@ int main(int argc, char ** argv) {
         overlay_options options;
         options.opacity = 0.7f;
         const image rgba = heatmap_to_rgba(combined.data(), 12, 9, options);
-        cases.push_back({{"name", "attention overlay"}, {"kind", "overlay"}, {"card", card_json}, {"maps", values},
-                         {"width", 12}, {"height", 9}, {"opacity", 0.7},
+        cases.push_back({{"name", "attention overlay"},
+                         {"kind", "overlay"},
+                         {"card", card_json},
+                         {"maps", values},
+                         {"width", 12},
+                         {"height", 9},
+                         {"opacity", 0.7},
                          {"expected", std::vector<int>(rgba.data(), rgba.data() + rgba.size_bytes())}});
     }
     for (const char * text : {R"({"format": "vestis-model-card", "version": 1, "name": "x", "input": 3})", "{ nope"}) {
-        cases.push_back({{"name", std::string("card error: ") + text}, {"kind", "card_error"}, {"text", text},
+        cases.push_back({{"name", std::string("card error: ") + text},
+                         {"kind", "card_error"},
+                         {"text", text},
                          {"expected", parse_model_card(text, "bad.json").error().message()}});
     }
 

@@ -21,12 +21,12 @@ std::string zip_of(const std::vector<std::pair<std::string, std::string>> & entr
     std::string out, directory;
     for (const auto & [name, data] : entries) {
         const std::size_t local = out.size();
-        put_le(out, 0x04034b50, 4), put_le(out, 20, 2), put_le(out, 0, 2), put_le(out, 0, 2);   // version, flags, stored
-        put_le(out, 0, 4), put_le(out, 0, 4);                                                    // time/date, CRC
+        put_le(out, 0x04034b50, 4), put_le(out, 20, 2), put_le(out, 0, 2), put_le(out, 0, 2);  // version, flags, stored
+        put_le(out, 0, 4), put_le(out, 0, 4);                                                  // time/date, CRC
         put_le(out, data.size(), 4), put_le(out, data.size(), 4), put_le(out, name.size(), 2), put_le(out, 0, 2);
         out += name + data;
         put_le(directory, 0x02014b50, 4), put_le(directory, 20, 2), put_le(directory, 20, 2), put_le(directory, 0, 2);
-        put_le(directory, 0, 2), put_le(directory, 0, 4), put_le(directory, 0, 4);               // stored, time/date, CRC
+        put_le(directory, 0, 2), put_le(directory, 0, 4), put_le(directory, 0, 4);  // stored, time/date, CRC
         put_le(directory, data.size(), 4), put_le(directory, data.size(), 4), put_le(directory, name.size(), 2);
         put_le(directory, 0, 2), put_le(directory, 0, 2), put_le(directory, 0, 2), put_le(directory, 0, 2);
         put_le(directory, 0, 4), put_le(directory, local, 4);
@@ -40,12 +40,12 @@ std::string zip_of(const std::vector<std::pair<std::string, std::string>> & entr
 }
 
 // Pickle protocol 2, the opcodes torch.save writes for a state_dict.
-std::string text(const std::string & s) {   // BINUNICODE
+std::string text(const std::string & s) {  // BINUNICODE
     std::string out = "X";
     put_le(out, s.size(), 4);
     return out + s;
 }
-std::string small_int(int v) { return "K" + std::string(1, static_cast<char>(v)); }   // BININT1
+std::string small_int(int v) { return "K" + std::string(1, static_cast<char>(v)); }  // BININT1
 std::string tuple_of(const std::vector<int> & values) {
     std::string out = "(";
     for (int v : values) out += small_int(v);
@@ -54,9 +54,9 @@ std::string tuple_of(const std::vector<int> & values) {
 
 // {"w": _rebuild_tensor_v2(storage "0" of 4 floats, offset 0, sizes, strides, False, OrderedDict())}
 std::string state_dict_pickle(const std::vector<int> & sizes, const std::vector<int> & strides) {
-    return std::string("\x80\x02}") + text("w") + "ctorch._utils\n_rebuild_tensor_v2\n(" +
-           "(" + text("storage") + "ctorch\nFloatStorage\n" + text("0") + text("cpu") + small_int(4) + "tQ" + small_int(0) +
-           tuple_of(sizes) + tuple_of(strides) + "\x89" + "ccollections\nOrderedDict\n)R" + "tRs.";
+    return std::string("\x80\x02}") + text("w") + "ctorch._utils\n_rebuild_tensor_v2\n(" + "(" + text("storage") +
+           "ctorch\nFloatStorage\n" + text("0") + text("cpu") + small_int(4) + "tQ" + small_int(0) + tuple_of(sizes) + tuple_of(strides) +
+           "\x89" + "ccollections\nOrderedDict\n)R" + "tRs.";
 }
 
 std::string four_floats() {
@@ -83,8 +83,8 @@ std::string error_of(const std::string & path) {
 }  // namespace
 
 TEST(torch_save_errors, the_hand_made_file_reads_as_torch_would) {
-    const std::string path = written("good.pth", zip_of({{"archive/data.pkl", state_dict_pickle({2, 2}, {1, 2})},
-                                                         {"archive/data/0", four_floats()}}));
+    const std::string path =
+        written("good.pth", zip_of({{"archive/data.pkl", state_dict_pickle({2, 2}, {1, 2})}, {"archive/data/0", four_floats()}}));
     const auto tensors = vestis::read_torch_save(path);
     ASSERT_EQ(tensors.size(), 1u);
     const vestis::saved_tensor & w = tensors.at("w");
@@ -95,8 +95,8 @@ TEST(torch_save_errors, the_hand_made_file_reads_as_torch_would) {
 
 TEST(torch_save_errors, fewer_strides_than_sizes_is_named) {
     // Found by the torch_save fuzzer: the reader indexed past its stride vector.
-    const std::string path = written("strides.pth", zip_of({{"archive/data.pkl", state_dict_pickle({2, 2}, {1})},
-                                                            {"archive/data/0", four_floats()}}));
+    const std::string path =
+        written("strides.pth", zip_of({{"archive/data.pkl", state_dict_pickle({2, 2}, {1})}, {"archive/data/0", four_floats()}}));
     EXPECT_EQ(error_of(path), path + ": w: 2 sizes but 1 strides");
 }
 
@@ -108,8 +108,8 @@ TEST(torch_save_errors, a_mark_left_above_the_stack_is_named) {
 }
 
 TEST(torch_save_errors, a_storage_too_small_for_the_shape_is_named) {
-    const std::string path = written("small.pth", zip_of({{"archive/data.pkl", state_dict_pickle({3, 2}, {2, 1})},
-                                                          {"archive/data/0", four_floats()}}));
+    const std::string path =
+        written("small.pth", zip_of({{"archive/data.pkl", state_dict_pickle({3, 2}, {2, 1})}, {"archive/data/0", four_floats()}}));
     EXPECT_EQ(error_of(path), path + ": w: reads outside its storage");
 }
 

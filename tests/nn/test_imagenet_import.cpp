@@ -22,7 +22,7 @@ static torch::Tensor saved(const std::map<std::string, vestis::saved_tensor> & f
 }
 
 TEST(vgg_import, full_network_computes_what_torchvision_computes) {
-    network_config c;   // faithful widths; the input size only matters for the FC heads
+    network_config c;  // faithful widths; the input size only matters for the FC heads
     auto net = std::dynamic_pointer_cast<landmark_attention_network>(make_network(c));
     EXPECT_EQ(import_imagenet_weights(*net, fixture("vgg16.pth")), 26);
     const auto reference = vestis::read_torch_save(fixture("vgg16_outputs.pth"));
@@ -64,18 +64,21 @@ TEST(vgg_import, names_the_missing_key_and_the_mismatched_shape) {
         << mismatch;
     auto faithful = make_network(network_config{});
     const std::string missing = import_error(*faithful, fixture("vgg16_missing.pth"));
-    EXPECT_NE(missing.find("vgg16_missing.pth: key 'features.10.weight' is missing (model kind full takes torchvision's vgg16 weights)"), std::string::npos)
+    EXPECT_NE(missing.find("vgg16_missing.pth: key 'features.10.weight' is missing (model kind full takes torchvision's vgg16 weights)"),
+              std::string::npos)
         << missing;
     c = network_config{};
     c.vgg_batch_norm = true;
     auto with_norms = make_network(c);
-    EXPECT_NE(import_error(*with_norms, fixture("vgg16.pth")).find("is not part of the network (model kind full, vgg_batch_norm takes torchvision's vgg16_bn weights)"),
+    EXPECT_NE(import_error(*with_norms, fixture("vgg16.pth"))
+                  .find("is not part of the network (model kind full, vgg_batch_norm takes torchvision's vgg16_bn weights)"),
               std::string::npos);
     c = network_config{};
     c.kind = network_kind::simple;
     c.backbone = "resnet18";
     auto resnet = make_network(c);
-    EXPECT_NE(import_error(*resnet, fixture("vgg16.pth")).find("key 'features.0.bias' is not part of the network (model backbone resnet18 takes torchvision's resnet18 weights)"),
+    EXPECT_NE(import_error(*resnet, fixture("vgg16.pth"))
+                  .find("key 'features.0.bias' is not part of the network (model backbone resnet18 takes torchvision's resnet18 weights)"),
               std::string::npos);
 }
 
@@ -100,7 +103,7 @@ TEST_P(imagenet_backbones, compute_what_torchvision_computes) {
     c.vgg_batch_norm = p.batch_norm;
     c.tf_padding = p.tf_padding;
     c.landmark_branch = false;
-    c.input_size = 96;   // the fixtures' input
+    c.input_size = 96;  // the fixtures' input
     auto net = std::dynamic_pointer_cast<simple_network>(make_network(c));
     EXPECT_GT(import_imagenet_weights(*net, fixture((std::string(p.file) + ".pth").c_str())), 0);
     const auto reference = vestis::read_torch_save(fixture((std::string(p.file) + "_outputs.pth").c_str()));
@@ -117,8 +120,7 @@ TEST_P(imagenet_backbones, compute_what_torchvision_computes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(torchvision, imagenet_backbones,
-                         ::testing::Values(backbone_case{"vgg16_bn", "vgg16", 1.0, true},
-                                           backbone_case{"resnet18", "resnet18", 1.0, false},
+                         ::testing::Values(backbone_case{"vgg16_bn", "vgg16", 1.0, true}, backbone_case{"resnet18", "resnet18", 1.0, false},
                                            backbone_case{"resnet50", "resnet50", 1.0, false},
                                            backbone_case{"mobilenet_v2", "mobilenet_v2", 1.0, false},
                                            backbone_case{"mobilenet_v2_035", "mobilenet_v2", 0.35, false},
@@ -149,7 +151,7 @@ TEST(imagenet_import, frozen_batch_norms_keep_their_statistics_in_training) {
     const auto file = vestis::read_torch_save(fixture("mobilenet_v2_035.pth"));
     net->train();
     const auto norms = net->imagenet_batch_norms();
-    ASSERT_EQ(norms.size(), 52u);   // 1 stem + 17 blocks of 2 or 3 + the last 1x1
+    ASSERT_EQ(norms.size(), 52u);  // 1 stem + 17 blocks of 2 or 3 + the last 1x1
     for (auto * norm : norms) {
         EXPECT_FALSE(norm->is_training());
         EXPECT_FALSE(norm->weight.requires_grad());

@@ -64,7 +64,7 @@ TEST(losses, target_heatmap_decays_with_distance) {
     const auto map = landmark_target_heatmap(10, 8, 2.0f, 3.0f, 8.0f);
     EXPECT_EQ(map.sizes().vec(), (std::vector<int64_t>{8, 10}));
     EXPECT_FLOAT_EQ(map[3][2].item<float>(), 1.0f);
-    EXPECT_NEAR(map[7][5].item<float>(), std::exp(-0.5 * 5.0 / 8.0), 1e-6);   // 3-4-5 triangle
+    EXPECT_NEAR(map[7][5].item<float>(), std::exp(-0.5 * 5.0 / 8.0), 1e-6);  // 3-4-5 triangle
 }
 
 // Softmax of ln 1, ln 2, ln 5 is 1/8, 2/8, 5/8. With smoothing e the target is (1 - e) on the

@@ -41,14 +41,14 @@ void expect_every_parameter_learns(garment_network & net, int input_size) {
 }  // namespace
 
 TEST(full_network, has_the_published_parameter_count) {
-    network_config c;   // faithful: VGG16, C = 48, A = 1000
+    network_config c;  // faithful: VGG16, C = 48, A = 1000
     auto net = make_network(c);
     EXPECT_EQ(count_parameters(*net), 69218600);
 }
 
 TEST(full_network, batch_norm_is_an_option_with_its_own_parameters) {
     network_config c;
-    c.vgg_batch_norm = true;   // weight and bias for each of the 13 VGG convolutions' channels
+    c.vgg_batch_norm = true;  // weight and bias for each of the 13 VGG convolutions' channels
     EXPECT_EQ(count_parameters(*make_network(c)), 69218600 + 2 * (2 * 64 + 2 * 128 + 3 * 256 + 3 * 512 + 3 * 512));
     c.width = 0.25;
     c.input_size = 64;
@@ -61,7 +61,7 @@ TEST(full_network, batch_norm_is_an_option_with_its_own_parameters) {
 TEST(full_network, width_multiplier_scales_channels_and_fc) {
     auto net = std::dynamic_pointer_cast<landmark_attention_network>(make_network(small_full(0.5)));
     ASSERT_TRUE(net);
-    EXPECT_EQ(net->vgg()->convolutions()[0].second->weight.size(0), 32);   // conv1_1: 64 x 0.5
+    EXPECT_EQ(net->vgg()->convolutions()[0].second->weight.size(0), 32);  // conv1_1: 64 x 0.5
     EXPECT_LT(count_parameters(*net), count_parameters(*make_network(small_full(1.0))) / 3);
 }
 
@@ -74,7 +74,7 @@ TEST(full_network, gives_every_output_in_its_shape) {
     EXPECT_EQ(out.attribute_logits.sizes().vec(), (std::vector<int64_t>{3, 2, 7}));
     EXPECT_EQ(out.heatmaps.sizes().vec(), (std::vector<int64_t>{3, 8, 64, 64}));
     EXPECT_EQ(out.landmarks.sizes().vec(), (std::vector<int64_t>{3, 8, 2}));
-    EXPECT_EQ(out.attention.sizes().vec(), (std::vector<int64_t>{3, 128, 8, 8}));   // conv4_3 of width 0.25
+    EXPECT_EQ(out.attention.sizes().vec(), (std::vector<int64_t>{3, 128, 8, 8}));  // conv4_3 of width 0.25
     EXPECT_LE(out.attention.abs().max().item<float>(), 1.0f);                      // tanh
     EXPECT_TRUE(net->two_class_attributes());
 }
@@ -181,8 +181,7 @@ TEST_P(simple_network_test, gives_outputs_and_every_parameter_learns) {
     expect_every_parameter_learns(*net, 64);
 }
 
-INSTANTIATE_TEST_SUITE_P(backbones, simple_network_test,
-                         ::testing::Values("vgg16", "resnet18", "resnet50", "mobilenet_v2"));
+INSTANTIATE_TEST_SUITE_P(backbones, simple_network_test, ::testing::Values("vgg16", "resnet18", "resnet50", "mobilenet_v2"));
 
 TEST(simple_network, small_input_stem_and_width_for_small_images) {
     network_config c;
@@ -203,21 +202,21 @@ TEST(simple_network, small_input_stem_and_width_for_small_images) {
     record_stage_shapes(nullptr);
     EXPECT_EQ(out.category_logits.sizes(), (std::vector<int64_t>{2, 10}));
     ASSERT_GE(stages.size(), 5u);
-    EXPECT_EQ(stages[0].shape, (std::vector<int64_t>{2, 16, 32, 32}));   // stem
-    EXPECT_EQ(stages[4].shape, (std::vector<int64_t>{2, 128, 4, 4}));    // layer4
+    EXPECT_EQ(stages[0].shape, (std::vector<int64_t>{2, 16, 32, 32}));  // stem
+    EXPECT_EQ(stages[4].shape, (std::vector<int64_t>{2, 128, 4, 4}));   // layer4
     // A quarter of the channels: about a sixteenth of ResNet-18's 11.2 M parameters.
     EXPECT_LT(count_parameters(*net), 11176512 / 12);
     expect_every_parameter_learns(*net, 32);
 
     c.width = 0.125;
-    EXPECT_THROW(make_network(c), std::invalid_argument);   // 8-channel blocks crash LibTorch's CPU backward
+    EXPECT_THROW(make_network(c), std::invalid_argument);  // 8-channel blocks crash LibTorch's CPU backward
     c.width = 0.25;
     c.landmark_branch = true;
     c.landmarks = 8;
-    EXPECT_THROW(make_network(c), std::invalid_argument);   // no stride-8 map for the branch
+    EXPECT_THROW(make_network(c), std::invalid_argument);  // no stride-8 map for the branch
     c.landmark_branch = false;
     c.backbone = "mobilenet_v2";
-    EXPECT_THROW(make_network(c), std::invalid_argument);   // width and stem are ResNet options
+    EXPECT_THROW(make_network(c), std::invalid_argument);  // width and stem are ResNet options
 }
 
 TEST(simple_network, runs_small_inputs_without_the_landmark_branch) {
@@ -237,8 +236,8 @@ TEST(simple_network, runs_small_inputs_without_the_landmark_branch) {
 
 TEST(heatmap_argmax_positions, divides_the_peak_by_size_minus_one) {
     auto maps = torch::zeros({1, 2, 5, 9});
-    maps[0][0][4][8] = 1;   // bottom-right corner -> (1, 1)
-    maps[0][1][1][2] = 3;   // (2 / 8, 1 / 4)
+    maps[0][0][4][8] = 1;  // bottom-right corner -> (1, 1)
+    maps[0][1][1][2] = 3;  // (2 / 8, 1 / 4)
     const auto p = heatmap_argmax_positions(maps);
     EXPECT_FLOAT_EQ(p[0][0][0].item<float>(), 1.0f);
     EXPECT_FLOAT_EQ(p[0][0][1].item<float>(), 1.0f);
@@ -252,7 +251,7 @@ TEST(network_config, rejects_bad_values_naming_the_field) {
     EXPECT_FALSE(parse_network_kind("huge").has_value());
     EXPECT_FALSE(parse_network_kind("Full").has_value());
     network_config c;
-    c.input_size = 100;   // not a multiple of 32
+    c.input_size = 100;  // not a multiple of 32
     EXPECT_THROW(make_network(c), std::invalid_argument);
     c = network_config{};
     c.kind = network_kind::simple;

@@ -27,7 +27,7 @@ TEST(read_torch_save, reads_every_storage_type_and_strided_tensors) {
 
 TEST(read_torch_save, reads_a_torchvision_state_dict) {
     const auto state = read_torch_save(fixture("vgg16.pth"));
-    EXPECT_EQ(state.size(), 32u);   // 13 convolutions and 3 linear layers, weight and bias each
+    EXPECT_EQ(state.size(), 32u);  // 13 convolutions and 3 linear layers, weight and bias each
     EXPECT_EQ(state.at("features.28.weight").shape, (std::vector<std::int64_t>{512, 512, 3, 3}));
     EXPECT_EQ(state.at("classifier.0.weight").numel(), 4096LL * 25088);
 }

@@ -16,7 +16,7 @@ TEST(crop_rect, rounds_outward_and_clamps_to_the_image) {
 }
 
 TEST(crop_rect, margin_grows_every_side_by_a_fraction_of_the_box) {
-    auto r = crop_rect(200, 200, box{50, 60, 150, 100}, 0.1f);   // 100 x 40 box
+    auto r = crop_rect(200, 200, box{50, 60, 150, 100}, 0.1f);  // 100 x 40 box
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r.value().x, 40);
     EXPECT_EQ(r.value().y, 56);
@@ -26,10 +26,8 @@ TEST(crop_rect, margin_grows_every_side_by_a_fraction_of_the_box) {
 
 TEST(crop_rect, rejects_empty_outside_and_nan_boxes_with_the_reason) {
     EXPECT_NE(crop_rect(100, 100, box{10, 10, 10, 20}, 0).error().message().find("is empty"), std::string::npos);
-    EXPECT_NE(crop_rect(100, 100, box{120, 10, 150, 20}, 0).error().message().find("outside the 100x100 image"),
-              std::string::npos);
-    EXPECT_NE(crop_rect(100, 100, box{0, 0, std::nanf(""), 20}, 0).error().message().find("not a number"),
-              std::string::npos);
+    EXPECT_NE(crop_rect(100, 100, box{120, 10, 150, 20}, 0).error().message().find("outside the 100x100 image"), std::string::npos);
+    EXPECT_NE(crop_rect(100, 100, box{0, 0, std::nanf(""), 20}, 0).error().message().find("not a number"), std::string::npos);
     EXPECT_NE(crop_rect(100, 100, box{0, 0, 50, 50}, -1).error().message().find("margin"), std::string::npos);
 }
 
@@ -44,7 +42,7 @@ TEST(input_geometry, stretch_maps_pixel_centres_of_a_2x_downscale) {
 }
 
 TEST(input_geometry, crop_offsets_the_mapping) {
-    const box b{100, 50, 200, 250};   // 100 x 200 box into 50 x 100: scale 2 on both axes
+    const box b{100, 50, 200, 250};  // 100 x 200 box into 50 x 100: scale 2 on both axes
     auto g = plan_input_geometry(640, 480, &b, 0, crop_policy::stretch, 50, 100);
     ASSERT_TRUE(g.ok());
     const point p = g.value().to_source({10, 20});

@@ -8,12 +8,12 @@ using namespace vestis;
 
 TEST(metrics, category_top_k_counts_ties_in_index_order) {
     metrics_accumulator m({}, 0);
-    const float a[6] = {0.1f, 0.5f, 0.2f, 0.9f, 0.0f, 0.3f};   // ranks: 3, 1, 5, 2, 0, 4
-    m.add_category(a, 6, 3);   // rank 0: top-1
-    m.add_category(a, 6, 2);   // rank 3: top-5 only
-    m.add_category(a, 6, 4);   // rank 5: none
+    const float a[6] = {0.1f, 0.5f, 0.2f, 0.9f, 0.0f, 0.3f};  // ranks: 3, 1, 5, 2, 0, 4
+    m.add_category(a, 6, 3);                                  // rank 0: top-1
+    m.add_category(a, 6, 2);                                  // rank 3: top-5 only
+    m.add_category(a, 6, 4);                                  // rank 5: none
     const float tied[4] = {0.5f, 0.5f, 0.5f, 0.5f};
-    m.add_category(tied, 4, 2);   // tie broken by index: rank 2, inside top-3
+    m.add_category(tied, 4, 2);  // tie broken by index: rank 2, inside top-3
     const auto r = m.finish();
     EXPECT_EQ(r.images, 4);
     EXPECT_DOUBLE_EQ(r.category_top_k[0], 1.0 / 4);
@@ -24,12 +24,12 @@ TEST(metrics, category_top_k_counts_ties_in_index_order) {
 TEST(metrics, the_confusion_matrix_counts_top1_against_truth_and_ranks_mistakes) {
     metrics_accumulator m({}, 0);
     const float says0[3] = {0.7f, 0.2f, 0.1f}, says1[3] = {0.1f, 0.8f, 0.1f}, tie12[3] = {0.1f, 0.45f, 0.45f};
-    m.add_category(says0, 3, 0);   // right
-    m.add_category(says1, 3, 0);   // 0 -> 1
-    m.add_category(says1, 3, 2);   // 2 -> 1
-    m.add_category(says1, 3, 2);   // 2 -> 1
-    m.add_category(tie12, 3, 2);   // a tie goes to the lower index: 2 -> 1
-    m.add_category(says0, 3, 1);   // 1 -> 0
+    m.add_category(says0, 3, 0);  // right
+    m.add_category(says1, 3, 0);  // 0 -> 1
+    m.add_category(says1, 3, 2);  // 2 -> 1
+    m.add_category(says1, 3, 2);  // 2 -> 1
+    m.add_category(tie12, 3, 2);  // a tie goes to the lower index: 2 -> 1
+    m.add_category(says0, 3, 1);  // 1 -> 0
     const auto r = m.finish();
     const std::vector<std::vector<long long>> expected = {{1, 1, 0}, {1, 0, 0}, {0, 3, 0}};
     EXPECT_EQ(r.category_confusion, expected);
@@ -38,8 +38,8 @@ TEST(metrics, the_confusion_matrix_counts_top1_against_truth_and_ranks_mistakes)
     EXPECT_EQ(worst[0].true_category, 2);
     EXPECT_EQ(worst[0].predicted_category, 1);
     EXPECT_EQ(worst[0].images, 3);
-    EXPECT_EQ(worst[1].true_category, 0);   // 0 -> 1 and 1 -> 0 tie at 1: by true index
-    EXPECT_EQ(most_confused(r, 10).size(), 3u);   // only mistakes that happened
+    EXPECT_EQ(worst[1].true_category, 0);        // 0 -> 1 and 1 -> 0 tie at 1: by true index
+    EXPECT_EQ(most_confused(r, 10).size(), 3u);  // only mistakes that happened
 }
 
 std::vector<attribute_info> typed(const std::vector<std::string> & types) {
@@ -58,9 +58,9 @@ TEST(metrics, attribute_recall_ranks_within_each_type_and_over_all) {
     // All top-3 = {4, 0, 2}: 1 hit of 3; all top-5 = {4, 0, 2, 3, 5}: 2 hits of 3.
     const float scores2[6] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f};
     const std::uint8_t none[6] = {0, 0, 0, 0, 0, 0};
-    m.add_attributes(scores2, scores2, none);   // no positives: changes no recall
+    m.add_attributes(scores2, scores2, none);  // no positives: changes no recall
     const auto r = m.finish();
-    ASSERT_EQ(r.attribute_types, (std::vector<std::string>{"texture", "style"}));   // only the types listed
+    ASSERT_EQ(r.attribute_types, (std::vector<std::string>{"texture", "style"}));  // only the types listed
     EXPECT_DOUBLE_EQ(r.attribute_by_type[0].top_k[0], 0.5);
     EXPECT_DOUBLE_EQ(r.attribute_by_type[0].top_k[1], 1.0);
     EXPECT_DOUBLE_EQ(r.attribute_by_type[1].top_k[0], 1.0);
@@ -83,7 +83,7 @@ TEST(metrics, the_recall_ceiling_counts_what_a_perfect_ranking_can_reach) {
     const auto r = m.finish();
     EXPECT_DOUBLE_EQ(r.attribute_all.ceiling[0], 5.0 / 6);
     EXPECT_DOUBLE_EQ(r.attribute_all.ceiling[1], 1.0);
-    EXPECT_DOUBLE_EQ(r.attribute_all.top_k[0], 4.0 / 6);   // 3 hits, then 1 (attribute 2 ranks third)
+    EXPECT_DOUBLE_EQ(r.attribute_all.top_k[0], 4.0 / 6);  // 3 hits, then 1 (attribute 2 ranks third)
     EXPECT_DOUBLE_EQ(r.attribute_all.top_k[1], 1.0);
 }
 
@@ -127,16 +127,16 @@ TEST(metrics, the_best_micro_f1_threshold_is_the_probability_where_f1_peaks) {
     const std::uint8_t z1[3] = {1, 0, 0};
     n.add_attributes(p1, p1, z1);
     n.add_attributes(p2, p2, y2);
-    EXPECT_FLOAT_EQ(n.best_micro_f1_threshold(), 0.6f);   // 3 positives: 2/4, 2/5, 4/6, 6/7, 6/8, 6/9
+    EXPECT_FLOAT_EQ(n.best_micro_f1_threshold(), 0.6f);  // 3 positives: 2/4, 2/5, 4/6, 6/7, 6/8, 6/9
     EXPECT_FLOAT_EQ(metrics_accumulator(typed({"tags"}), 0).best_micro_f1_threshold(), 0.5f);
 }
 
 TEST(metrics, error_rate_precision_recall_and_f1_at_the_threshold) {
     metrics_accumulator m(typed({"shape", "shape", "part"}), 0, 0.5f);
     const float p1[3] = {0.9f, 0.6f, 0.1f};
-    const std::uint8_t y1[3] = {1, 0, 0};   // a0 TP, a1 FP, a2 TN
+    const std::uint8_t y1[3] = {1, 0, 0};  // a0 TP, a1 FP, a2 TN
     const float p2[3] = {0.2f, 0.7f, 0.4f};
-    const std::uint8_t y2[3] = {1, 1, 0};   // a0 FN, a1 TP, a2 TN
+    const std::uint8_t y2[3] = {1, 1, 0};  // a0 FN, a1 TP, a2 TN
     m.add_attributes(p1, p1, y1);
     m.add_attributes(p2, p2, y2);
     const auto r = m.finish();
@@ -155,8 +155,8 @@ TEST(metrics, error_rate_precision_recall_and_f1_at_the_threshold) {
 TEST(metrics, landmark_error_averages_visible_landmarks_only) {
     metrics_accumulator m({}, 3);
     const point truth[3] = {{0.5f, 0.5f}, {0.1f, 0.1f}, {0.9f, 0.9f}};
-    const point guess1[3] = {{0.8f, 0.9f}, {0.1f, 0.1f}, {0.0f, 0.0f}};   // errors 0.5, 0, (hidden)
-    const point guess2[3] = {{0.5f, 0.5f}, {0.4f, 0.5f}, {0.0f, 0.0f}};   // errors 0, 0.5, (hidden)
+    const point guess1[3] = {{0.8f, 0.9f}, {0.1f, 0.1f}, {0.0f, 0.0f}};  // errors 0.5, 0, (hidden)
+    const point guess2[3] = {{0.5f, 0.5f}, {0.4f, 0.5f}, {0.0f, 0.0f}};  // errors 0, 0.5, (hidden)
     const std::uint8_t visible[3] = {1, 1, 0};
     m.add_landmarks(guess1, truth, visible);
     const std::uint8_t only_second[3] = {0, 1, 0};
@@ -166,5 +166,5 @@ TEST(metrics, landmark_error_averages_visible_landmarks_only) {
     EXPECT_NEAR(r.landmark_error[1], 0.25, 1e-6);
     EXPECT_TRUE(std::isnan(r.landmark_error[2]));
     EXPECT_EQ(r.landmark_visible[1], 2);
-    EXPECT_NEAR(r.mean_landmark_error, 0.375, 1e-6);   // over the landmarks that were measured
+    EXPECT_NEAR(r.mean_landmark_error, 0.375, 1e-6);  // over the landmarks that were measured
 }

@@ -32,9 +32,9 @@ TEST(heatmap_to_rgba, stretches_the_range_and_fades_cold_values) {
     overlay_options options;
     options.opacity = 0.8f;
     const image rgba = heatmap_to_rgba(values, 3, 1, options);
-    EXPECT_EQ(rgba.data()[3], 0);                 // the minimum is transparent
-    EXPECT_EQ(rgba.data()[7], 102);               // half of 0.8 * 255
-    EXPECT_EQ(rgba.data()[11], 204);              // 0.8 * 255
+    EXPECT_EQ(rgba.data()[3], 0);     // the minimum is transparent
+    EXPECT_EQ(rgba.data()[7], 102);   // half of 0.8 * 255
+    EXPECT_EQ(rgba.data()[11], 204);  // 0.8 * 255
     EXPECT_EQ(rgba.data()[8], viridis(1.0f)[0]);
     options.auto_range = false;
     options.low = 0;

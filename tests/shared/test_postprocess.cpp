@@ -7,12 +7,12 @@
 using namespace vestis;
 
 TEST(softmax, matches_hand_computed_probabilities) {
-    const float logits[3] = {0.0f, std::log(2.0f), std::log(5.0f)};   // 1 : 2 : 5
+    const float logits[3] = {0.0f, std::log(2.0f), std::log(5.0f)};  // 1 : 2 : 5
     const auto p = softmax(logits, 3);
     EXPECT_NEAR(p[0], 0.125, 1e-7);
     EXPECT_NEAR(p[1], 0.25, 1e-7);
     EXPECT_NEAR(p[2], 0.625, 1e-7);
-    const float huge[2] = {1000.0f, 1000.0f};   // stable where exp would overflow
+    const float huge[2] = {1000.0f, 1000.0f};  // stable where exp would overflow
     EXPECT_NEAR(softmax(huge, 2)[0], 0.5, 1e-7);
 }
 
@@ -43,28 +43,25 @@ TEST(attribute_probabilities, reads_negative_then_positive_logits) {
 }
 
 TEST(group_attributes, groups_by_type_ranks_and_applies_k_and_threshold) {
-    const std::vector<attribute_info> attributes = {{"striped", "texture"},
-                                                    {"floral", "texture"},
-                                                    {"denim", "fabric"},
-                                                    {"dotted", "texture"},
-                                                    {"boho", "style"}};
+    const std::vector<attribute_info> attributes = {
+        {"striped", "texture"}, {"floral", "texture"}, {"denim", "fabric"}, {"dotted", "texture"}, {"boho", "style"}};
     const std::vector<float> p = {0.6f, 0.9f, 0.2f, 0.7f, 0.55f};
     const auto groups = group_attributes(p, attributes, 2, 0.5f);
-    ASSERT_EQ(groups.size(), 3u);   // texture, fabric, style: no shape or part listed
+    ASSERT_EQ(groups.size(), 3u);  // texture, fabric, style: no shape or part listed
     EXPECT_EQ(groups[0].type, "texture");
     ASSERT_EQ(groups[0].tags.size(), 2u);
     EXPECT_EQ(groups[0].tags[0].index, 1);
     EXPECT_EQ(groups[0].tags[1].index, 3);
     EXPECT_EQ(groups[1].type, "fabric");
-    EXPECT_TRUE(groups[1].tags.empty());   // denim is below the threshold
+    EXPECT_TRUE(groups[1].tags.empty());  // denim is below the threshold
     EXPECT_EQ(groups[2].type, "style");
     EXPECT_EQ(groups[2].tags[0].index, 4);
     EXPECT_EQ(group_attributes(p, attributes, 0, 0.0f)[0].tags.size(), 3u);
 }
 
 TEST(group_attributes, puts_a_data_sets_own_kinds_after_deepfashions_in_the_order_first_listed) {
-    const std::vector<attribute_info> attributes = {{"boots", "footwear"}, {"bag", "accessories"}, {"denim", "fabric"},
-                                                    {"ring", "accessories"}, {"jeans", "bottoms"}};
+    const std::vector<attribute_info> attributes = {
+        {"boots", "footwear"}, {"bag", "accessories"}, {"denim", "fabric"}, {"ring", "accessories"}, {"jeans", "bottoms"}};
     EXPECT_EQ(attribute_type_order(attributes), (std::vector<std::string>{"fabric", "footwear", "accessories", "bottoms"}));
     const auto groups = group_attributes({0.9f, 0.8f, 0.1f, 0.7f, 0.6f}, attributes, 0, 0.5f);
     ASSERT_EQ(groups.size(), 4u);
@@ -81,7 +78,7 @@ TEST(decode_landmarks, finds_a_sub_pixel_peak_and_maps_it_to_the_photo) {
         for (int x = 0; x < w; ++x) {
             const float dx = static_cast<float>(x) - 12.3f, dy = static_cast<float>(y) - 7.8f;
             maps[y * w + x] = 0.9f - 0.01f * (dx * dx + dy * dy);
-            maps[w * h + y * w + x] = (x == 0 && y == 23) ? 1.7f : 0.0f;   // a corner spike above 1
+            maps[w * h + y * w + x] = (x == 0 && y == 23) ? 1.7f : 0.0f;  // a corner spike above 1
         }
     // The map covers a 64x48 input, which is a 2x stretch of a 128x96 photo.
     auto g = plan_input_geometry(128, 96, nullptr, 0, crop_policy::stretch, 64, 48);

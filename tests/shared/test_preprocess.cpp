@@ -22,7 +22,7 @@ image solid(int w, int h, pixel_format format, std::initializer_list<int> value)
 
 TEST(preprocess, normalises_each_channel_with_the_card_statistics) {
     const image photo = solid(300, 200, pixel_format::rgb8, {255, 0, 51});
-    preprocess_options options;   // 224x224, ImageNet statistics
+    preprocess_options options;  // 224x224, ImageNet statistics
     std::vector<float> chw(3 * 224 * 224);
     ASSERT_TRUE(preprocess(photo.view(), nullptr, options, chw.data()).ok());
     // Hand-computed: (1 - 0.485) / 0.229, (0 - 0.456) / 0.224, (0.2 - 0.406) / 0.225.
@@ -38,8 +38,7 @@ TEST(preprocess, replicates_gray_and_ignores_alpha) {
     options.norm = {{0, 0, 0}, {1, 1, 1}};
     std::vector<float> gray(3 * 64), rgba(3 * 64);
     ASSERT_TRUE(preprocess(solid(16, 16, pixel_format::gray8, {102}).view(), nullptr, options, gray.data()).ok());
-    ASSERT_TRUE(preprocess(solid(16, 16, pixel_format::rgba8, {102, 102, 102, 0}).view(), nullptr, options,
-                           rgba.data()).ok());
+    ASSERT_TRUE(preprocess(solid(16, 16, pixel_format::rgba8, {102, 102, 102, 0}).view(), nullptr, options, rgba.data()).ok());
     for (int i = 0; i < 3 * 64; ++i) {
         EXPECT_FLOAT_EQ(gray[i], 0.4f);
         EXPECT_FLOAT_EQ(rgba[i], 0.4f);
@@ -90,16 +89,14 @@ TEST(preprocess, rejects_bad_images_and_options_with_the_reason) {
     std::vector<float> chw(3 * 224 * 224);
     const std::uint8_t pixel[3] = {0, 0, 0};
     preprocess_options options;
-    EXPECT_NE(preprocess({nullptr, 1, 1, 3, pixel_format::rgb8}, nullptr, options, chw.data()).error().message().find(
-                  "no pixel data"),
+    EXPECT_NE(preprocess({nullptr, 1, 1, 3, pixel_format::rgb8}, nullptr, options, chw.data()).error().message().find("no pixel data"),
               std::string::npos);
-    EXPECT_NE(preprocess({pixel, 1, 1, 2, pixel_format::rgb8}, nullptr, options, chw.data()).error().message().find(
-                  "stride"),
+    EXPECT_NE(preprocess({pixel, 1, 1, 2, pixel_format::rgb8}, nullptr, options, chw.data()).error().message().find("stride"),
               std::string::npos);
     options.norm.std[1] = 0;
-    EXPECT_NE(preprocess({pixel, 1, 1, 3, pixel_format::rgb8}, nullptr, options, chw.data()).error().message().find(
-                  "std of the green channel"),
-              std::string::npos);
+    EXPECT_NE(
+        preprocess({pixel, 1, 1, 3, pixel_format::rgb8}, nullptr, options, chw.data()).error().message().find("std of the green channel"),
+        std::string::npos);
 }
 
 TEST(input_to_rgba, undoes_normalisation_and_layout) {

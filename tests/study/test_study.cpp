@@ -75,7 +75,7 @@ TEST(learning_curve, averages_logged_steps_per_epoch_beside_the_validation_loss)
     EXPECT_EQ(curve[0].epoch, 1);
     EXPECT_DOUBLE_EQ(curve[0].train_loss, 3.0);
     EXPECT_DOUBLE_EQ(curve[0].val_loss, 2.5);
-    EXPECT_TRUE(std::isnan(curve[1].train_loss));   // no step was logged in epoch 2
+    EXPECT_TRUE(std::isnan(curve[1].train_loss));  // no step was logged in epoch 2
     EXPECT_TRUE(std::isnan(curve[1].val_loss));
     const fs::path broken = write_file("broken.jsonl", "{\"kind\":\"epoch\"}\n{oops\n");
     try {
@@ -91,7 +91,7 @@ TEST(svg_chart, maps_points_into_the_plot_area) {
     // x 1..3 and y 0..2: (1, 2) is the top-left corner, (3, 0) the bottom-right, (2, 1) the centre.
     const std::string svg = study::line_chart_svg({{"a <b>", {1, 2, 3}, {2, 1, 0}, false}}, {"t", "x", "y", 640, 360});
     EXPECT_NE(svg.find("points=\"64,36 267,174 470,312 \""), std::string::npos) << svg;
-    EXPECT_NE(svg.find("a &lt;b&gt;"), std::string::npos);   // names are escaped
+    EXPECT_NE(svg.find("a &lt;b&gt;"), std::string::npos);  // names are escaped
     EXPECT_EQ(svg.find("<b>"), std::string::npos);
 }
 

@@ -30,9 +30,10 @@ const char * minimal = "data:\n  root: /data/synth\n";
 }  // namespace
 
 TEST(config, reads_sections_and_applies_overrides_in_order) {
-    const auto c = load_config("data:\n  root: /data/synth\n  train_images: 500\nmodel:\n  kind: simple\n  backbone: resnet18\n"
-                               "loss:\n  attribute_negative_weight: 0.001\ntrain:\n  epochs: 3\n  amp: yes\n",
-                               "run.yaml", {"train.epochs=7", "optimizer.lr=0.5e-3"});
+    const auto c = load_config(
+        "data:\n  root: /data/synth\n  train_images: 500\nmodel:\n  kind: simple\n  backbone: resnet18\n"
+        "loss:\n  attribute_negative_weight: 0.001\ntrain:\n  epochs: 3\n  amp: yes\n",
+        "run.yaml", {"train.epochs=7", "optimizer.lr=0.5e-3"});
     EXPECT_EQ(c.data.root, "/data/synth");
     EXPECT_EQ(c.data.train_images, 500);
     EXPECT_EQ(c.model.backbone, "resnet18");
@@ -40,26 +41,29 @@ TEST(config, reads_sections_and_applies_overrides_in_order) {
     EXPECT_EQ(c.train.epochs, 7);
     EXPECT_TRUE(c.train.amp);
     EXPECT_DOUBLE_EQ(c.optimizer.lr, 0.0005);
-    EXPECT_DOUBLE_EQ(c.loss.attribute_weight, 20);   // untouched keys keep the reference defaults
+    EXPECT_DOUBLE_EQ(c.loss.attribute_weight, 20);  // untouched keys keep the reference defaults
 }
 
 TEST(config, names_the_key_and_suggests_the_nearest) {
     EXPECT_EQ(error_of(std::string(minimal) + "loss:\n  atribute_weight: 3\n"),
               "run.yaml:4: loss.atribute_weight: unknown key (did you mean loss.attribute_weight?)");
     EXPECT_EQ(error_of(std::string(minimal) + "train:\n  epochs: ten\n"), "run.yaml:4: train.epochs: expected a whole number, got 'ten'");
-    EXPECT_EQ(error_of(std::string(minimal) + "data:\n  augment: maybe\n"), "run.yaml:4: data.augment: expected true or false, got 'maybe'");
+    EXPECT_EQ(error_of(std::string(minimal) + "data:\n  augment: maybe\n"),
+              "run.yaml:4: data.augment: expected true or false, got 'maybe'");
     EXPECT_EQ(error_of(minimal, {"train.batchsize=8"}), "--set: train.batchsize: unknown key (did you mean train.batch_size?)");
     EXPECT_EQ(error_of(minimal, {"epochs"}), "--set epochs: expected key=value, e.g. --set train.epochs=3");
     EXPECT_EQ(error_of(std::string(minimal) + "model:\n  kind: huge\n"), "run.yaml:4: model.kind: expected full or simple, got 'huge'");
     EXPECT_EQ(error_of(minimal, {"data.crop=zoom"}), "--set: data.crop: expected stretch or letterbox, got 'zoom'");
     EXPECT_EQ(error_of("train:\n  epochs: 3\n"),
-              "data.root: is missing (a folder written by `vestis data synth`, `vestis data fmnist`, DeepFashion, a folder of class folders or a CSV of photos)");
+              "data.root: is missing (a folder written by `vestis data synth`, `vestis data fmnist`, DeepFashion, a folder of class "
+              "folders or a CSV of photos)");
     EXPECT_EQ(error_of(minimal, {"train.batch_size=0"}), "train.batch_size: expected 1..65536, got 0");
     EXPECT_EQ(error_of(minimal, {"loss.landmark_weight=-1"}), "loss.landmark_weight: expected a weight >= 0, got -1");
     EXPECT_EQ(error_of(minimal, {"loss.label_smoothing=1"}), "loss.label_smoothing: expected a fraction in [0, 1), got 1");
     EXPECT_NE(error_of("data: [1, 2\n").find("run.yaml:"), std::string::npos);
     EXPECT_NE(error_of("data: [1, 2\n").find("not valid YAML"), std::string::npos);
-    EXPECT_EQ(error_of(std::string(minimal) + "train:\n  epochs: [1, 2]\n"), "run.yaml:4: train.epochs: expected a single value, not a list");
+    EXPECT_EQ(error_of(std::string(minimal) + "train:\n  epochs: [1, 2]\n"),
+              "run.yaml:4: train.epochs: expected a single value, not a list");
     // Found by the config fuzzer: YAML's complex keys threw yaml-cpp's bad conversion, uncaught.
     EXPECT_EQ(error_of(std::string(minimal) + "? [jitter, crop]\n: 1\n"), "run.yaml:3: expected a key name, not a list or map");
     EXPECT_EQ(error_of(std::string(minimal) + "train:\n  ? {a: 1}\n  : 2\n"), "run.yaml:4: expected a key name, not a list or map");
@@ -85,9 +89,12 @@ TEST(config, round_trips_through_yaml_and_hashes_what_changes_results) {
 }
 
 TEST(config, rejects_an_unknown_schedule_and_a_schedule_that_fights_the_plateau) {
-    EXPECT_EQ(error_of(std::string(minimal) + "optimizer:\n  schedule: linear\n"), "optimizer.schedule: expected epoch_decay or cosine, got 'linear'");
-    EXPECT_NE(error_of(std::string(minimal) + "optimizer:\n  schedule: cosine\nplateau:\n  enabled: true\n").find("plateau.enabled:"), std::string::npos);
-    EXPECT_NE(error_of(std::string(minimal) + "optimizer:\n  schedule: cosine\n  warmup_epochs: 30\n").find("optimizer.warmup_epochs:"), std::string::npos);
+    EXPECT_EQ(error_of(std::string(minimal) + "optimizer:\n  schedule: linear\n"),
+              "optimizer.schedule: expected epoch_decay or cosine, got 'linear'");
+    EXPECT_NE(error_of(std::string(minimal) + "optimizer:\n  schedule: cosine\nplateau:\n  enabled: true\n").find("plateau.enabled:"),
+              std::string::npos);
+    EXPECT_NE(error_of(std::string(minimal) + "optimizer:\n  schedule: cosine\n  warmup_epochs: 30\n").find("optimizer.warmup_epochs:"),
+              std::string::npos);
 }
 
 TEST(lr_schedule, cosine_warms_up_linearly_then_falls_to_zero_at_the_last_epoch) {
@@ -98,18 +105,18 @@ TEST(lr_schedule, cosine_warms_up_linearly_then_falls_to_zero_at_the_last_epoch)
     // 1 warm-up epoch of 5: linear to 0.2, then 0.1 * (1 + cos(pi * (t - 1) / 4)).
     EXPECT_NEAR(cosine_learning_rate(o, {0, 0.5}, 5), 0.1, 1e-12);
     EXPECT_NEAR(cosine_learning_rate(o, {1, 0.0}, 5), 0.2, 1e-12);
-    EXPECT_NEAR(cosine_learning_rate(o, {2, 0.0}, 5), 0.1 * (1 + std::sqrt(0.5)), 1e-12);   // a quarter of the way: cos(pi/4)
-    EXPECT_NEAR(cosine_learning_rate(o, {3, 0.0}, 5), 0.1, 1e-12);                          // half-way
+    EXPECT_NEAR(cosine_learning_rate(o, {2, 0.0}, 5), 0.1 * (1 + std::sqrt(0.5)), 1e-12);  // a quarter of the way: cos(pi/4)
+    EXPECT_NEAR(cosine_learning_rate(o, {3, 0.0}, 5), 0.1, 1e-12);                         // half-way
     EXPECT_NEAR(cosine_learning_rate(o, {4, 0.5}, 5), 0.1 * (1 - std::cos(M_PI / 8)), 1e-12);
     EXPECT_NEAR(cosine_learning_rate(o, {5, 0.0}, 5), 0.0, 1e-12);
-    EXPECT_GT(cosine_learning_rate(o, {0, 0.0}, 5), 0.0);   // the first step still moves
+    EXPECT_GT(cosine_learning_rate(o, {0, 0.0}, 5), 0.0);  // the first step still moves
     o.warmup_epochs = 0;
     EXPECT_NEAR(cosine_learning_rate(o, {0, 0.0}, 4), 0.2, 1e-12);
     EXPECT_NEAR(cosine_learning_rate(o, {2, 0.0}, 4), 0.1, 1e-12);
 }
 
 TEST(tensorboard, crc32c_matches_the_published_check_value) {
-    EXPECT_EQ(crc32c("123456789"), 0xe3069283u);   // RFC 3720's CRC-32C check value
+    EXPECT_EQ(crc32c("123456789"), 0xe3069283u);  // RFC 3720's CRC-32C check value
     EXPECT_EQ(crc32c(""), 0u);
 }
 
@@ -142,7 +149,7 @@ TEST(tensorboard, frames_every_event_as_a_checked_record) {
         if (records == 1) {
             EXPECT_NE(data.find("val/loss"), std::string::npos);
             float value;
-            std::memcpy(&value, data.data() + data.size() - 4, 4);   // simple_value ends the event
+            std::memcpy(&value, data.data() + data.size() - 4, 4);  // simple_value ends the event
             EXPECT_FLOAT_EQ(value, 0.5f);
         }
         at += 12 + length + 4;
@@ -156,14 +163,14 @@ TEST(run_index, finds_finished_runs_by_configuration_and_lists_them) {
     const auto folder = std::filesystem::temp_directory_path() / ("vestis-index-" + std::to_string(::getpid()));
     std::filesystem::remove_all(folder);
     const std::string runs = (folder / "runs").string();
-    EXPECT_FALSE(find_run(runs, "abc").has_value());                      // no index yet
+    EXPECT_FALSE(find_run(runs, "abc").has_value());  // no index yet
     std::filesystem::create_directories(folder / "run1");
     record_run(runs, {"abc", (folder / "run1").string(), "simple, resnet18", "2026-11-27 12:00:00", 6,
                       R"({"category_top1": 0.75, "attribute_top3_recall": 0.5, "landmark_error": null})"});
     // An index written before the metric names were one calls attribute recall attribute_all_top3.
     record_run(runs, {"old", (folder / "run1").string(), "simple, resnet18", "2026-11-20 12:00:00", 2,
                       R"({"category_top1": 0.25, "attribute_all_top3": 0.125, "landmark_error": null})"});
-    EXPECT_FALSE(find_run(runs, "abc").has_value());                      // its folder has no best.pt
+    EXPECT_FALSE(find_run(runs, "abc").has_value());  // its folder has no best.pt
     std::ofstream(folder / "run1" / "best.pt") << "weights";
     const auto found = find_run(runs, "abc");
     ASSERT_TRUE(found.has_value());

@@ -36,7 +36,8 @@ fs::path write_config(const fs::path & dir, const std::string & extra) {
                                        // SGD: Adam divides by the root of tiny second moments, which turns float
                                        // summation noise in near-zero gradients into visible steps.
                                        << "optimizer: {name: sgd, lr: 0.05, momentum: 0.9}\n"
-                                       << "train: {epochs: 1, batch_size: 4, val_batch_size: 5, log_every: 1, checkpoint_every: 0" << extra << "}\n";
+                                       << "train: {epochs: 1, batch_size: 4, val_batch_size: 5, log_every: 1, checkpoint_every: 0" << extra
+                                       << "}\n";
     return dir / "config.yaml";
 }
 
@@ -63,15 +64,17 @@ TEST(distributed, two_ranks_end_with_the_weights_of_one_process_on_the_combined_
     const std::string common = std::string(" train --config ") + config.string() + " --runs " + (dir / "runs").string();
     // max_steps stops with status 130 (a resumable stop), in both.
     ASSERT_EQ(run(std::string(vestis_binary()) + " launch --nproc 2 --master-port 29631 --" + common + " --set train.batch_size=2 --out " +
-                  (dir / "two").string()), 130);
+                  (dir / "two").string()),
+              130);
     ASSERT_EQ(run(std::string(vestis_binary()) + common + " --set train.threads=1 --out " + (dir / "one").string()), 130);
-    int event_files = 0;   // rank 0 alone writes logs
-    for (const auto & entry : fs::directory_iterator(dir / "two")) event_files += entry.path().filename().string().rfind("events.out", 0) == 0;
+    int event_files = 0;  // rank 0 alone writes logs
+    for (const auto & entry : fs::directory_iterator(dir / "two"))
+        event_files += entry.path().filename().string().rfind("events.out", 0) == 0;
     EXPECT_EQ(event_files, 1);
     const auto two = train::load_trained_model((dir / "two").string(), "last");
     const auto one = train::load_trained_model((dir / "one").string(), "last");
     const auto a = two.net->named_parameters(), b = one.net->named_parameters();
-    torch::manual_seed(1);   // the initial weights, as both runs drew them
+    torch::manual_seed(1);  // the initial weights, as both runs drew them
     auto fresh = nn::make_network(one.network);
     const auto c = fresh->named_parameters();
     ASSERT_EQ(a.size(), b.size());
@@ -96,10 +99,12 @@ TEST(distributed, two_ranks_end_with_the_weights_of_one_process_on_the_combined_
     for (std::size_t i = 0; i < c.size(); ++i) moved = std::max(moved, (c[i].value() - b[i].value()).abs().max().item<double>());
     const double worst = l2_ratio(a);
     EXPECT_LT(worst, 1e-2);
-    EXPECT_GT(moved, 1e-3);   // ... and the training actually moved them
+    EXPECT_GT(moved, 1e-3);  // ... and the training actually moved them
     // A control: one rank's share alone (batch 2) ends measurably elsewhere, so the agreement
     // above is the all-reduce's doing.
-    ASSERT_EQ(run(std::string(vestis_binary()) + common + " --set train.batch_size=2 --set train.threads=1 --out " + (dir / "half").string()), 130);
+    ASSERT_EQ(
+        run(std::string(vestis_binary()) + common + " --set train.batch_size=2 --set train.threads=1 --out " + (dir / "half").string()),
+        130);
     const auto half = train::load_trained_model((dir / "half").string(), "last");
     const auto h = half.net->named_parameters();
     const double apart = l2_ratio(h);
@@ -112,13 +117,15 @@ TEST(distributed, validation_pooled_over_ranks_equals_a_single_process) {
     const fs::path dir = scratch("validation");
     const fs::path config = write_config(dir, "");
     ASSERT_EQ(run(std::string(vestis_binary()) + " launch --nproc 2 --master-port 29632 -- train --config " + config.string() + " --runs " +
-                  (dir / "runs").string() + " --set train.batch_size=2 --out " + (dir / "two").string()), 0);
+                  (dir / "runs").string() + " --set train.batch_size=2 --out " + (dir / "two").string()),
+              0);
     const nlohmann::json pooled = last_epoch_line(dir / "two");
     ASSERT_TRUE(pooled.contains("val"));
     const train::evaluation single = train::evaluate_run((dir / "two").string(), "val", "last");
     const nlohmann::json alone = nlohmann::json::parse(train::evaluation_json(single));
     EXPECT_EQ(pooled["val"]["images"], alone["images"]);
-    for (const char * key : {"category_top1", "category_top3", "attribute_top3_recall", "attribute_top5_recall", "landmark_error", "attribute_f1_micro"}) {
+    for (const char * key :
+         {"category_top1", "category_top3", "attribute_top3_recall", "attribute_top5_recall", "landmark_error", "attribute_f1_micro"}) {
         EXPECT_NEAR(pooled["val"][key].get<double>(), alone[key].get<double>(), 1e-9) << key;
     }
     EXPECT_NEAR(pooled["val_loss"].get<double>(), alone["loss"].get<double>(), 1e-5);

@@ -41,7 +41,7 @@ TEST(loss_scaler, unscaled_gradients_equal_those_of_the_plain_loss) {
 
 TEST(loss_scaler, an_infinite_gradient_skips_the_step_and_halves_the_scale) {
     loss_scaler scaler(true, options(1024, 3));
-    scaler.update(true);   // one finite step towards growth, then lost
+    scaler.update(true);  // one finite step towards growth, then lost
     const auto parameters = backward_of_scaled_loss(scaler, std::numeric_limits<float>::infinity());
     EXPECT_FALSE(scaler.unscale_and_check(parameters));
     scaler.update(false);
@@ -52,14 +52,14 @@ TEST(loss_scaler, an_infinite_gradient_skips_the_step_and_halves_the_scale) {
 }
 
 TEST(loss_scaler, grows_after_the_growth_interval_of_finite_steps) {
-    loss_scaler scaler(true, options(8, 3));   // growth 2, backoff 0.5
+    loss_scaler scaler(true, options(8, 3));  // growth 2, backoff 0.5
     scaler.update(true);
     scaler.update(true);
     EXPECT_EQ(scaler.current_scale(), 8.0);
     scaler.update(true);
     EXPECT_EQ(scaler.current_scale(), 16.0);
     EXPECT_EQ(scaler.finite_steps_in_a_row(), 0);
-    scaler.restore(4096, 2);   // as a resumed run does
+    scaler.restore(4096, 2);  // as a resumed run does
     scaler.update(true);
     EXPECT_EQ(scaler.current_scale(), 8192.0);
 }
@@ -68,7 +68,7 @@ TEST(loss_scaler, disabled_it_leaves_loss_and_gradients_alone) {
     loss_scaler scaler(false);
     EXPECT_EQ(scaler.current_scale(), 1.0);
     const auto parameters = backward_of_scaled_loss(scaler, std::numeric_limits<float>::infinity());
-    EXPECT_TRUE(scaler.unscale_and_check(parameters));   // nothing checked: fp32 training never skips
+    EXPECT_TRUE(scaler.unscale_and_check(parameters));  // nothing checked: fp32 training never skips
     scaler.update(false);
     EXPECT_EQ(scaler.current_scale(), 1.0);
 }

@@ -53,9 +53,9 @@ const fs::path & synthetic_set() {
 
 // A small, quick configuration of the full network.
 train_config tiny_config() {
-    return load_config("data:\n  root: " + synthetic_set().string() + "\n", "test", {
-        "model.kind=full", "model.width=0.125", "model.input_size=32", "data.train_images=48", "data.val_images=16",
-        "train.batch_size=8", "train.epochs=2", "train.checkpoint_every=0", "data.workers=2", "train.threads=1"});
+    return load_config("data:\n  root: " + synthetic_set().string() + "\n", "test",
+                       {"model.kind=full", "model.width=0.125", "model.input_size=32", "data.train_images=48", "data.val_images=16",
+                        "train.batch_size=8", "train.epochs=2", "train.checkpoint_every=0", "data.workers=2", "train.threads=1"});
 }
 
 std::vector<torch::Tensor> weights_of(const fs::path & run) {
@@ -77,7 +77,8 @@ std::vector<torch::Tensor> weights_of(const fs::path & run) {
 
 double largest_difference(const std::vector<torch::Tensor> & a, const std::vector<torch::Tensor> & b) {
     double worst = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, (a[i].to(torch::kDouble) - b[i].to(torch::kDouble)).abs().max().item<double>());
+    for (std::size_t i = 0; i < a.size(); ++i)
+        worst = std::max(worst, (a[i].to(torch::kDouble) - b[i].to(torch::kDouble)).abs().max().item<double>());
     return worst;
 }
 
@@ -138,7 +139,7 @@ TEST(checkpoints, keep_each_field_by_name_and_read_the_positional_state_of_older
     old.write("state", torch::tensor({2.0, 5.0, 40.0, 0.01, 0.75, 1.0, 0.0, 3.0}, torch::kDouble));
     old.write("rng", at::detail::getDefaultCPUGenerator().get_state());
     old.save_to((folder / "positional.pt").string());
-    run_state older;   // images_in_epoch stays unknown (-1): the resume counts steps instead
+    run_state older;  // images_in_epoch stays unknown (-1): the resume counts steps instead
     older.epoch = 2;
     older.step_in_epoch = 5;
     older.global_step = 40;
@@ -157,7 +158,7 @@ TEST(training, an_interrupted_and_resumed_run_ends_with_the_same_weights) {
     run_training(config, (folder / "straight").string(), false, quiet);
 
     train_config stopping = config;
-    stopping.train.max_steps = 5;   // stops mid-epoch 1 (6 batches an epoch)
+    stopping.train.max_steps = 5;  // stops mid-epoch 1 (6 batches an epoch)
     const auto first = run_training(stopping, (folder / "resumed").string(), false, quiet);
     EXPECT_TRUE(first.interrupted);
     EXPECT_EQ(first.steps, 5);
@@ -191,7 +192,7 @@ TEST(training, a_cosine_schedule_sets_every_step_on_its_curve_and_resumes_on_it)
     EXPECT_EQ(steps, 12);
 
     train_config stopping = config;
-    stopping.train.max_steps = 8;   // part-way through epoch 2
+    stopping.train.max_steps = 8;  // part-way through epoch 2
     run_training(stopping, (folder / "resumed").string(), false, quiet);
     run_training(config, (folder / "resumed").string(), true, quiet);
     EXPECT_LT(largest_difference(weights_of(folder / "straight"), weights_of(folder / "resumed")), 1e-6);
@@ -229,7 +230,7 @@ TEST(training, ctrl_c_saves_a_checkpoint_that_resumes) {
     EXPECT_EQ(stopped.steps, 3);
     EXPECT_TRUE(fs::exists(folder / "run" / "last.pt"));
     EXPECT_FALSE(fs::exists(folder / "run" / "last.pt.tmp"));
-    try {   // stopped before any validation: no best.pt yet, and the error says what to use
+    try {  // stopped before any validation: no best.pt yet, and the error says what to use
         evaluate_run((folder / "run").string(), "val", "best");
         ADD_FAILURE() << "evaluated a checkpoint that does not exist";
     } catch (const std::runtime_error & e) {
@@ -261,7 +262,7 @@ TEST(training, an_unreadable_last_checkpoint_resumes_from_the_one_before_and_say
     config.train.checkpoint_every = 2;
     run_training(config, (folder / "straight").string(), false, quiet);
     train_config stopping = config;
-    stopping.train.max_steps = 5;   // checkpoints after steps 2, 4 and 5: last.pt is step 5, the one before step 4
+    stopping.train.max_steps = 5;  // checkpoints after steps 2, 4 and 5: last.pt is step 5, the one before step 4
     run_training(stopping, (folder / "resumed").string(), false, quiet);
     ASSERT_TRUE(fs::exists(folder / "resumed" / "last.previous.pt"));
     truncate_to_half(folder / "resumed" / "last.pt");
@@ -286,7 +287,7 @@ TEST(training, an_unreadable_last_checkpoint_resumes_from_the_one_before_and_say
     truncate_to_half(folder / "straight" / "best.pt");
     const std::string best = runtime_error_of([&] { evaluate_run((folder / "straight").string(), "val", "best"); });
     EXPECT_NE(best.find("best.pt: not a readable checkpoint"), std::string::npos) << best;
-    EXPECT_NE(best.find("central directory"), std::string::npos) << best;   // LibTorch's reason, its first line
+    EXPECT_NE(best.find("central directory"), std::string::npos) << best;  // LibTorch's reason, its first line
     EXPECT_EQ(best.find('\n'), std::string::npos) << best;
 }
 
@@ -296,9 +297,10 @@ TEST(training, learns_the_synthetic_set_well_above_chance) {
     // this run reaches about 0.37 and 0.43 on the validation split (seeded, so the same each
     // time here). The thresholds sit well below that, and well above chance.
     const auto folder = scratch("learn");
-    const train_config config = load_config("data:\n  root: " + synthetic_set().string() + "\n", "test", {
-        "model.kind=simple", "model.backbone=resnet18", "model.input_size=48", "train.epochs=6", "train.batch_size=16",
-        "optimizer.lr=0.001", "optimizer.lr_decay=0.85", "loss.attribute_negative_weight=0.3", "train.checkpoint_every=0"});
+    const train_config config =
+        load_config("data:\n  root: " + synthetic_set().string() + "\n", "test",
+                    {"model.kind=simple", "model.backbone=resnet18", "model.input_size=48", "train.epochs=6", "train.batch_size=16",
+                     "optimizer.lr=0.001", "optimizer.lr_decay=0.85", "loss.attribute_negative_weight=0.3", "train.checkpoint_every=0"});
     std::ostringstream quiet;
     const auto outcome = run_training(config, (folder / "run").string(), false, quiet);
     EXPECT_EQ(outcome.epochs_done, 6);
@@ -326,6 +328,7 @@ TEST(training, learns_the_synthetic_set_well_above_chance) {
     EXPECT_TRUE(fs::exists(folder / "run" / "config.yaml"));
     EXPECT_TRUE(fs::exists(folder / "run" / "environment.json"));
     bool events = false;
-    for (const auto & entry : fs::directory_iterator(folder / "run")) events |= entry.path().filename().string().rfind("events.out.tfevents.", 0) == 0;
+    for (const auto & entry : fs::directory_iterator(folder / "run"))
+        events |= entry.path().filename().string().rfind("events.out.tfevents.", 0) == 0;
     EXPECT_TRUE(events);
 }

@@ -4,7 +4,7 @@
 
 namespace vestis {
 
-const char * source_commit();   // 12 hex digits, or "unknown" outside a git checkout
-bool source_modified();         // tracked files differed from that commit
+const char * source_commit();  // 12 hex digits, or "unknown" outside a git checkout
+bool source_modified();        // tracked files differed from that commit
 
 }  // namespace vestis

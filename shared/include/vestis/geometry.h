@@ -36,21 +36,20 @@ result<pixel_rect> crop_rect(int image_width, int image_height, const box & b, f
 // The mapping between a source image and the network input, decided once per photo and
 // used both to make the input and to map network outputs (landmarks) back.
 struct input_geometry {
-    pixel_rect crop;        // part of the source image that is resampled
-    pixel_rect content;     // where it lands in the input (all of it unless letterboxed)
+    pixel_rect crop;     // part of the source image that is resampled
+    pixel_rect content;  // where it lands in the input (all of it unless letterboxed)
     int input_width = 0;
     int input_height = 0;
 
     float scale_x() const { return static_cast<float>(crop.width) / static_cast<float>(content.width); }
     float scale_y() const { return static_cast<float>(crop.height) / static_cast<float>(content.height); }
-    point to_source(point input_pixel) const;   // network-input pixel -> source pixel
-    point to_input(point source_pixel) const;   // source pixel -> network-input pixel
+    point to_source(point input_pixel) const;  // network-input pixel -> source pixel
+    point to_input(point source_pixel) const;  // source pixel -> network-input pixel
 };
 
 // `crop_box` may be null for the whole image.
-result<input_geometry> plan_input_geometry(int image_width, int image_height, const box * crop_box,
-                                           float margin, crop_policy policy, int input_width,
-                                           int input_height);
+result<input_geometry> plan_input_geometry(int image_width, int image_height, const box * crop_box, float margin, crop_policy policy,
+                                           int input_width, int input_height);
 
 // A network-input point, given as input pixels / (W - 1, H - 1), as fractions of the crop
 // it shows: the frame of the published landmark error ("normalised by the crop's width and

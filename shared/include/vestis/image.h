@@ -12,9 +12,7 @@ namespace vestis {
 
 enum class pixel_format : std::uint8_t { gray8, rgb8, rgba8 };
 
-constexpr int channel_count(pixel_format format) {
-    return format == pixel_format::gray8 ? 1 : format == pixel_format::rgb8 ? 3 : 4;
-}
+constexpr int channel_count(pixel_format format) { return format == pixel_format::gray8 ? 1 : format == pixel_format::rgb8 ? 3 : 4; }
 const char * pixel_format_name(pixel_format format);
 
 // Integer pixel rectangle: columns [x, x + width), rows [y, y + height).

@@ -29,7 +29,7 @@ constexpr std::array<int, 3> category_ks = {1, 3, 5};
 constexpr std::array<int, 2> attribute_ks = {3, 5};
 
 struct attribute_recall {
-    std::array<double, 2> top_k{};   // recall at attribute_ks
+    std::array<double, 2> top_k{};  // recall at attribute_ks
     // What a perfect ranking would score: an image with more than k positives cannot have them
     // all in its top k, so recall at k cannot reach 1 on such data. Read top_k against it.
     std::array<double, 2> ceiling{};
@@ -39,25 +39,25 @@ struct attribute_recall {
 struct metrics_report {
     long long images = 0;
     // Category
-    std::array<double, 3> category_top_k{};   // accuracy at category_ks
+    std::array<double, 3> category_top_k{};  // accuracy at category_ks
     // Attributes: one entry per attribute type (in attribute_type_order), then all together.
     std::vector<std::string> attribute_types;
     std::vector<attribute_recall> attribute_by_type;
     attribute_recall attribute_all;
-    std::vector<double> average_precision;   // per attribute; NaN without a positive
-    std::vector<long long> attribute_positives;   // per attribute
-    double mean_average_precision = 0;       // over attributes with >= map_min_positives positives
-    int map_attributes = 0;                  // how many those are
-    std::vector<double> attribute_error_rate;   // per attribute, at the threshold
+    std::vector<double> average_precision;       // per attribute; NaN without a positive
+    std::vector<long long> attribute_positives;  // per attribute
+    double mean_average_precision = 0;           // over attributes with >= map_min_positives positives
+    int map_attributes = 0;                      // how many those are
+    std::vector<double> attribute_error_rate;    // per attribute, at the threshold
     double mean_attribute_error_rate = 0;
     double precision_micro = 0, recall_micro = 0, f1_micro = 0;
-    double f1_macro = 0;   // mean over attributes whose F1 is defined (some positive, predicted or true)
+    double f1_macro = 0;  // mean over attributes whose F1 is defined (some positive, predicted or true)
     // The recall of one attribute type, NaN figures when the attributes have no such type.
     attribute_recall recall_of_type(const std::string & type) const;
     // category_confusion[t][p]: images of true category t whose top-1 was p (ties: lower index).
     std::vector<std::vector<long long>> category_confusion;
     // Landmarks
-    std::vector<double> landmark_error;   // per landmark slot
+    std::vector<double> landmark_error;  // per landmark slot
     std::vector<long long> landmark_visible;
     double mean_landmark_error = 0;
 };
@@ -80,16 +80,16 @@ double average_precision(const std::vector<float> & scores, const std::vector<st
 // One example's outputs beside its truth, as every evaluation scores it (the trainer's validation
 // and `vestis eval --model` alike). Parts left null are not scored.
 struct example_score {
-    const float * category_logits = nullptr;   // category_count scores (only their order matters)
+    const float * category_logits = nullptr;  // category_count scores (only their order matters)
     int category_count = 0, true_category = 0;
-    const float * attribute_scores = nullptr;          // rank the attributes (positive logits)
-    const float * attribute_probabilities = nullptr;   // compared with the threshold
+    const float * attribute_scores = nullptr;         // rank the attributes (positive logits)
+    const float * attribute_probabilities = nullptr;  // compared with the threshold
     const std::uint8_t * attribute_truth = nullptr;
     // Landmarks in input fractions (input pixel / (side - 1)), scored in the crop's frame.
     const point * predicted_landmarks = nullptr;
     const point * true_landmarks = nullptr;
     const std::uint8_t * landmark_visible = nullptr;
-    pixel_rect content;   // where the crop lies in the input
+    pixel_rect content;  // where the crop lies in the input
     int input_width = 0, input_height = 0;
 };
 
@@ -120,23 +120,23 @@ public:
     float best_micro_f1_threshold() const;
 
 private:
-    std::vector<std::string> type_names_;   // attribute_type_order
-    std::vector<int> type_of_;              // per attribute, an index into type_names_
+    std::vector<std::string> type_names_;  // attribute_type_order
+    std::vector<int> type_of_;             // per attribute, an index into type_names_
     float threshold_;
     long long category_images_ = 0;
     std::array<long long, 3> category_hits_{};
     std::vector<std::vector<long long>> confusion_;
     // Per type, then all together:
     std::vector<std::array<long long, 2>> attribute_hits_;
-    std::vector<std::array<long long, 2>> attribute_reachable_;   // sum of min(k, positives)
+    std::vector<std::array<long long, 2>> attribute_reachable_;  // sum of min(k, positives)
     std::vector<long long> attribute_positives_;
-    std::vector<float> probabilities_;   // image-major: images x attributes
+    std::vector<float> probabilities_;  // image-major: images x attributes
     std::vector<std::uint8_t> truth_;
     std::vector<long long> true_positive_, false_positive_, false_negative_, attribute_errors_;
     long long attribute_images_ = 0;
     std::vector<double> landmark_error_sum_;
     std::vector<long long> landmark_visible_;
-    std::vector<int> order_;   // scratch for ranking
+    std::vector<int> order_;  // scratch for ranking
 };
 
 }  // namespace vestis

@@ -23,7 +23,7 @@ enum class attribute_encoding { two_class, sigmoid };
 
 struct category_info {
     std::string name;
-    std::string type;   // "upper", "lower", "full", or empty when the data set has none
+    std::string type;  // "upper", "lower", "full", or empty when the data set has none
 };
 
 struct attribute_info {

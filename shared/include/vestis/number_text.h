@@ -7,6 +7,6 @@
 namespace vestis {
 
 std::string shortest_text(double value);
-std::string shortest_text(float value);   // reads back as the same float: 0.485f is "0.485"
+std::string shortest_text(float value);  // reads back as the same float: 0.485f is "0.485"
 
 }  // namespace vestis

@@ -13,10 +13,10 @@ namespace vestis {
 std::array<std::uint8_t, 3> viridis(float t);
 
 struct overlay_options {
-    bool auto_range = true;        // stretch the map's own min..max to 0..1
-    float low = 0.0f, high = 1.0f; // the range used when auto_range is off
-    float opacity = 0.6f;          // alpha of the strongest value
-    bool fade_low_values = true;   // alpha grows with the value, so cold areas stay clear
+    bool auto_range = true;         // stretch the map's own min..max to 0..1
+    float low = 0.0f, high = 1.0f;  // the range used when auto_range is off
+    float opacity = 0.6f;           // alpha of the strongest value
+    bool fade_low_values = true;    // alpha grows with the value, so cold areas stay clear
 };
 
 // One map of width x height values -> RGBA of the same size.

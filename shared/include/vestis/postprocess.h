@@ -27,26 +27,24 @@ std::vector<float> attribute_probabilities(const float * logits, int attribute_c
 
 struct attribute_group {
     std::string type;
-    std::vector<scored_index> tags;   // attribute index and probability, best first
+    std::vector<scored_index> tags;  // attribute index and probability, best first
 };
 
 // One group per type that the card lists, in attribute_type_order, each holding that type's attributes
 // ranked by probability: at most `k` (all when k <= 0) with probability >= `threshold`.
-std::vector<attribute_group> group_attributes(const std::vector<float> & probabilities,
-                                              const std::vector<attribute_info> & attributes, int k,
-                                              float threshold);
+std::vector<attribute_group> group_attributes(const std::vector<float> & probabilities, const std::vector<attribute_info> & attributes,
+                                              int k, float threshold);
 
 struct landmark {
-    point heatmap;      // sub-pixel peak on the heatmap
-    point input;        // the same point in network-input pixels
-    point source;       // ... and in the original photo's pixels
-    float confidence;   // heatmap value at the peak, clamped to [0, 1]
+    point heatmap;     // sub-pixel peak on the heatmap
+    point input;       // the same point in network-input pixels
+    point source;      // ... and in the original photo's pixels
+    float confidence;  // heatmap value at the peak, clamped to [0, 1]
 };
 
 // `heatmaps` is [count, height, width]. The peak is the argmax refined by a parabola through
 // it and its two neighbours on each axis.
-std::vector<landmark> decode_landmarks(const float * heatmaps, int count, int width, int height,
-                                       const input_geometry & geometry);
+std::vector<landmark> decode_landmarks(const float * heatmaps, int count, int width, int height, const input_geometry & geometry);
 
 // Element-wise maximum over `count` maps of `plane` values: one picture of all landmarks.
 std::vector<float> max_over_maps(const float * maps, int count, int plane);

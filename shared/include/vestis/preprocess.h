@@ -26,7 +26,7 @@ struct preprocess_options {
     int input_height = 224;
     normalisation norm = imagenet_normalisation();
     crop_policy policy = crop_policy::stretch;
-    float crop_margin = 0.0f;   // grows the box by this fraction of its size on every side
+    float crop_margin = 0.0f;  // grows the box by this fraction of its size on every side
 };
 
 status validate(const preprocess_options & options);
@@ -34,8 +34,7 @@ status validate(const preprocess_options & options);
 // Writes 3 x input_height x input_width floats to `chw`. Gray is replicated to RGB, alpha is
 // ignored, letterbox padding gets the mean colour (0 after normalisation). `crop_box` may be
 // null for the whole image. Returns the mapping used, for taking outputs back to the photo.
-result<input_geometry> preprocess(const image_view & photo, const box * crop_box,
-                                  const preprocess_options & options, float * chw);
+result<input_geometry> preprocess(const image_view & photo, const box * crop_box, const preprocess_options & options, float * chw);
 
 // The inverse of the normalisation and layout, for showing a network input to a person.
 image input_to_rgba(const float * chw, int width, int height, const normalisation & norm);

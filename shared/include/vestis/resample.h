@@ -30,8 +30,7 @@ resample_axis make_resample_axis(int input_size, int output_size);
 // each output row, as interleaved floats, to `consume_row(y, row)`. This is the single
 // resampling implementation: preprocessing and 8-bit resizing are sinks of it.
 using resampled_row_sink = std::function<void(int y, const float * row)>;
-void resample_rows(const image_view & source, int output_width, int output_height,
-                   const resampled_row_sink & consume_row);
+void resample_rows(const image_view & source, int output_width, int output_height, const resampled_row_sink & consume_row);
 
 // An 8-bit resize in the source's pixel format (rounded to nearest, clamped).
 image resize(const image_view & source, int output_width, int output_height);
