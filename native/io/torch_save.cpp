@@ -133,6 +133,12 @@ struct pickle_machine {
         stack.resize(at);
         return items;
     }
+    // APPEND and APPENDS add to the list below their values (found by the fuzzer: an APPEND on
+    // an empty stack read past it).
+    value & list_on_top(const char * op) {
+        if (stack.empty() || stack.back()->k != value::kind::list) fail(path, std::string("data.pkl: ") + op + " outside a list");
+        return *stack.back();
+    }
     std::string read_line() {
         const unsigned char * nl = static_cast<const unsigned char *>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
         if (!nl) fail(path, "data.pkl: unterminated GLOBAL");
@@ -318,14 +324,15 @@ struct pickle_machine {
                     for (std::size_t i = 0; i + 1 < items.size(); i += 2) stack.back()->dict.emplace_back(items[i], items[i + 1]);
                     break;
                 }
-                case 'a': {
+                case 'a': {  // APPEND
                     auto v = pop();
-                    stack.back()->items.push_back(v);
+                    list_on_top("APPEND").items.push_back(v);
                     break;
-                }  // APPEND
-                case 'e': {
+                }
+                case 'e': {  // APPENDS
                     auto items = pop_to_mark();
-                    for (auto & v : items) stack.back()->items.push_back(v);
+                    value & list = list_on_top("APPENDS");
+                    for (auto & v : items) list.items.push_back(v);
                     break;
                 }
                 default: {

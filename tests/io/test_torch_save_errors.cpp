@@ -107,6 +107,16 @@ TEST(torch_save_errors, a_mark_left_above_the_stack_is_named) {
     EXPECT_EQ(error_of(path), path + ": data.pkl: a mark above the stack (values popped past it)");
 }
 
+TEST(torch_save_errors, an_append_without_a_list_is_named) {
+    // Found by the torch_save fuzzer: APPEND with nothing left under its value read past the stack.
+    const std::string pickle = std::string("\x80\x02") + small_int(1) + "a.";
+    const std::string path = written("append.pth", zip_of({{"archive/data.pkl", pickle}}));
+    EXPECT_EQ(error_of(path), path + ": data.pkl: APPEND outside a list");
+    const std::string appends = std::string("\x80\x02") + small_int(1) + "(" + small_int(2) + "e.";
+    const std::string path2 = written("appends.pth", zip_of({{"archive/data.pkl", appends}}));
+    EXPECT_EQ(error_of(path2), path2 + ": data.pkl: APPENDS outside a list");
+}
+
 TEST(torch_save_errors, a_storage_too_small_for_the_shape_is_named) {
     const std::string path =
         written("small.pth", zip_of({{"archive/data.pkl", state_dict_pickle({3, 2}, {2, 1})}, {"archive/data/0", four_floats()}}));
