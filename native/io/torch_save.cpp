@@ -27,6 +27,19 @@ T little_endian(const unsigned char * p) {
     return v;
 }
 
+bool host_is_little_endian() {
+    const std::uint32_t one = 1;
+    unsigned char first;
+    std::memcpy(&first, &one, 1);
+    return first == 1;
+}
+
+float read_float_bits(std::uint32_t bits) {
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+}
+
 // --- zip: torch.save stores entries uncompressed -------------------------------------
 struct zip_archive {
     std::string bytes;
@@ -345,42 +358,82 @@ struct pickle_machine {
     }
 };
 
-std::size_t element_size(const std::string & path, const std::string & type) {
-    if (type == "FloatStorage" || type == "IntStorage") return 4;
-    if (type == "DoubleStorage" || type == "LongStorage") return 8;
-    if (type == "HalfStorage" || type == "BFloat16Storage") return 2;
-    if (type == "ByteStorage" || type == "CharStorage" || type == "BoolStorage") return 1;
+float read_float(const unsigned char * p) { return read_float_bits(little_endian<std::uint32_t>(p)); }
+float read_double(const unsigned char * p) {
+    const std::uint64_t bits = little_endian<std::uint64_t>(p);
+    double d;
+    std::memcpy(&d, &bits, 8);
+    return static_cast<float>(d);
+}
+float read_long(const unsigned char * p) { return static_cast<float>(little_endian<std::int64_t>(p)); }
+float read_int(const unsigned char * p) { return static_cast<float>(little_endian<std::int32_t>(p)); }
+float read_bfloat16(const unsigned char * p) { return read_float_bits(static_cast<std::uint32_t>(little_endian<std::uint16_t>(p)) << 16); }
+float read_half(const unsigned char * p) {
+    const std::uint16_t h = little_endian<std::uint16_t>(p);
+    const int exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+    const float sign = (h & 0x8000) ? -1.0f : 1.0f;
+    if (exponent == 0) return sign * std::ldexp(static_cast<float>(mantissa), -24);
+    if (exponent == 31) return mantissa ? NAN : sign * INFINITY;
+    return sign * std::ldexp(static_cast<float>(mantissa | 0x400), exponent - 25);
+}
+float read_byte(const unsigned char * p) { return static_cast<float>(p[0]); }  // Byte, Char, Bool
+
+// How one element of a storage type is read, found once per tensor rather than per element.
+struct element_format {
+    std::size_t bytes;
+    float (*read)(const unsigned char *);
+};
+
+element_format format_of(const std::string & path, const std::string & type) {
+    if (type == "FloatStorage") return {4, read_float};
+    if (type == "DoubleStorage") return {8, read_double};
+    if (type == "LongStorage") return {8, read_long};
+    if (type == "IntStorage") return {4, read_int};
+    if (type == "BFloat16Storage") return {2, read_bfloat16};
+    if (type == "HalfStorage") return {2, read_half};
+    if (type == "ByteStorage" || type == "CharStorage" || type == "BoolStorage") return {1, read_byte};
     fail(path, "tensor storage type '" + type + "' is not supported");
 }
 
-float element(const std::string & type, const unsigned char * p) {
-    if (type == "FloatStorage") {
-        float f;
-        std::memcpy(&f, p, 4);
-        return f;
+// Row-major strides (sizes of 1 may have any stride): the tensor is one run of its storage.
+bool is_contiguous(const std::vector<std::int64_t> & shape, const std::vector<std::int64_t> & stride) {
+    std::int64_t expected = 1;
+    for (std::size_t d = shape.size(); d-- > 0;) {
+        if (shape[d] != 1 && stride[d] != expected) return false;
+        expected *= shape[d];
     }
-    if (type == "DoubleStorage") {
-        double d;
-        std::memcpy(&d, p, 8);
-        return static_cast<float>(d);
+    return true;
+}
+
+// The tensor's values from its storage: one pass over a contiguous run (the usual state_dict
+// entry; a plain copy for float32 on a little-endian host), else a gather through the strides
+// (views, transposes), each element bounds-checked.
+void gather_values(const std::string & where, const tensor_ref & ref, const element_format & format, const unsigned char * storage,
+                   std::size_t storage_bytes, std::vector<float> & values) {
+    const auto outside = [&] { fail(where, "reads outside its storage"); };
+    if (is_contiguous(ref.shape, ref.stride)) {
+        if (values.empty()) return;
+        if (ref.offset < 0 || (static_cast<std::size_t>(ref.offset) + values.size()) * format.bytes > storage_bytes) outside();
+        const unsigned char * first = storage + static_cast<std::size_t>(ref.offset) * format.bytes;
+        if (format.read == read_float && host_is_little_endian()) {
+            std::memcpy(values.data(), first, values.size() * sizeof(float));
+        } else {
+            for (std::size_t i = 0; i < values.size(); ++i) values[i] = format.read(first + i * format.bytes);
+        }
+        return;
     }
-    if (type == "LongStorage") return static_cast<float>(little_endian<std::int64_t>(p));
-    if (type == "IntStorage") return static_cast<float>(little_endian<std::int32_t>(p));
-    if (type == "BFloat16Storage") {
-        std::uint32_t bits = static_cast<std::uint32_t>(little_endian<std::uint16_t>(p)) << 16;
-        float f;
-        std::memcpy(&f, &bits, 4);
-        return f;
+    std::vector<std::int64_t> index(ref.shape.size(), 0);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        std::int64_t at = ref.offset;
+        for (std::size_t d = 0; d < index.size(); ++d) at += index[d] * ref.stride[d];
+        const std::size_t byte = static_cast<std::size_t>(at) * format.bytes;
+        if (at < 0 || byte + format.bytes > storage_bytes) outside();
+        values[i] = format.read(storage + byte);
+        for (std::size_t d = index.size(); d-- > 0;) {
+            if (++index[d] < ref.shape[d]) break;
+            index[d] = 0;
+        }
     }
-    if (type == "HalfStorage") {
-        const std::uint16_t h = little_endian<std::uint16_t>(p);
-        const int exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
-        const float sign = (h & 0x8000) ? -1.0f : 1.0f;
-        if (exponent == 0) return sign * std::ldexp(static_cast<float>(mantissa), -24);
-        if (exponent == 31) return mantissa ? NAN : sign * INFINITY;
-        return sign * std::ldexp(static_cast<float>(mantissa | 0x400), exponent - 25);
-    }
-    return static_cast<float>(p[0]);  // Byte, Char, Bool
 }
 
 }  // namespace
@@ -401,7 +454,7 @@ std::map<std::string, saved_tensor> read_torch_save(const std::string & path) {
         const tensor_ref & ref = item->tensor;
         const auto * storage = zip.find_suffix("/data/" + ref.storage_key);
         if (!storage) fail(path, key->s + ": its storage data/" + ref.storage_key + " is missing");
-        const std::size_t size = element_size(path, ref.storage_type);
+        const element_format format = format_of(path, ref.storage_type);
         // A rebuilt tensor's shape and strides come from the pickle: check them before use.
         if (ref.stride.size() != ref.shape.size()) {
             fail(path, key->s + ": " + std::to_string(ref.shape.size()) + " sizes but " + std::to_string(ref.stride.size()) + " strides");
@@ -416,19 +469,7 @@ std::map<std::string, saved_tensor> read_torch_save(const std::string & path) {
         t.shape = ref.shape;
         t.storage_type = ref.storage_type;
         t.values.resize(static_cast<std::size_t>(t.numel()));
-        // Gather through the strides, so views and non-contiguous tensors read right.
-        std::vector<std::int64_t> index(t.shape.size(), 0);
-        for (std::size_t i = 0; i < t.values.size(); ++i) {
-            std::int64_t at = ref.offset;
-            for (std::size_t d = 0; d < index.size(); ++d) at += index[d] * ref.stride[d];
-            const std::size_t byte = static_cast<std::size_t>(at) * size;
-            if (at < 0 || byte + size > storage->second) fail(path, key->s + ": reads outside its storage");
-            t.values[i] = element(ref.storage_type, zip.byte_at(storage->first + byte));
-            for (std::size_t d = index.size(); d-- > 0;) {
-                if (++index[d] < t.shape[d]) break;
-                index[d] = 0;
-            }
-        }
+        gather_values(path + ": " + key->s, ref, format, zip.byte_at(storage->first), storage->second, t.values);
         tensors.emplace(key->s, std::move(t));
     }
     return tensors;

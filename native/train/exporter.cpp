@@ -18,7 +18,7 @@
 namespace vestis::train {
 
 namespace fs = std::filesystem;
-using json = nlohmann::ordered_json;
+using ordered_json = nlohmann::ordered_json;  // cards keep their keys in the order written
 
 namespace {
 
@@ -70,7 +70,7 @@ std::string portable_path(const std::string & path) {
 
 // The card's records for people: how the model was trained and produced.
 void describe_provenance(model_card & card, const trained_model & t, const export_request & request) {
-    json training;
+    ordered_json training;
     training["run"] = portable_path(request.run_dir);
     training["checkpoint"] = request.checkpoint;
     training["config_hash"] = config_hash(t.config);
@@ -95,7 +95,7 @@ void describe_provenance(model_card & card, const trained_model & t, const expor
     char date[32];
     const std::time_t now = std::time(nullptr);
     std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-    json produced;
+    ordered_json produced;
     produced["command"] = request.command;
     produced["vestis_version"] = VESTIS_VERSION;
     produced["commit"] = source_commit();
@@ -105,16 +105,16 @@ void describe_provenance(model_card & card, const trained_model & t, const expor
     card.produced_by_json = produced.dump();
 }
 
-json finite(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+ordered_json finite(double v) { return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr); }
 
-json headline(const metrics_report & r) {
-    json j = {{"images", r.images},
-              {"category_top1", finite(r.category_top_k[0])},
-              {"category_top3", finite(r.category_top_k[1])},
-              {"category_top5", finite(r.category_top_k[2])},
-              {"attribute_top3_recall", finite(r.attribute_all.top_k[0])},
-              {"attribute_top5_recall", finite(r.attribute_all.top_k[1])},
-              {"landmark_error", finite(r.mean_landmark_error)}};
+ordered_json headline(const metrics_report & r) {
+    ordered_json j = {{"images", r.images},
+                      {"category_top1", finite(r.category_top_k[0])},
+                      {"category_top3", finite(r.category_top_k[1])},
+                      {"category_top5", finite(r.category_top_k[2])},
+                      {"attribute_top3_recall", finite(r.attribute_all.top_k[0])},
+                      {"attribute_top5_recall", finite(r.attribute_all.top_k[1])},
+                      {"landmark_error", finite(r.mean_landmark_error)}};
     if (!r.average_precision.empty()) {  // a tagger's figures, at the card's threshold
         j["attribute_map"] = finite(r.mean_average_precision);
         j["attribute_map_attributes"] = r.map_attributes;
@@ -127,8 +127,8 @@ json headline(const metrics_report & r) {
 }
 
 // Average precision and positives of each attribute, by name.
-json per_attribute(const metrics_report & r, const std::vector<attribute_info> & attributes) {
-    json j = json::object();
+ordered_json per_attribute(const metrics_report & r, const std::vector<attribute_info> & attributes) {
+    ordered_json j = ordered_json::object();
     for (std::size_t a = 0; a < attributes.size() && a < r.average_precision.size(); ++a) {
         j[attributes[a].name] = {
             {"type", attributes[a].type}, {"average_precision", finite(r.average_precision[a])}, {"positives", r.attribute_positives[a]}};
@@ -161,7 +161,7 @@ export_report export_model(const export_request & request, std::ostream & progre
     runtime::onnx_model exported(card, bytes, (fs::path(request.out_dir) / "model.onnx").string());
 
     // Score the file that will ship; for fp16/int8, also the fp32 graph, to report the change.
-    json metrics = json::object();
+    ordered_json metrics = ordered_json::object();
     std::string summary;
     const long long limit = request.eval_images >= 0 ? request.eval_images : t.config.data.test_images;
     if (request.eval_images != 0) {

@@ -123,6 +123,13 @@ TEST(torch_save_errors, a_storage_too_small_for_the_shape_is_named) {
     EXPECT_EQ(error_of(path), path + ": w: reads outside its storage");
 }
 
+TEST(torch_save_errors, a_strided_view_past_its_storage_is_named) {
+    // Sizes [2, 2] with strides [1, 3] reach element 1 + 3 = 4 of a storage of 4: one too far.
+    const std::string path =
+        written("view.pth", zip_of({{"archive/data.pkl", state_dict_pickle({2, 2}, {1, 3})}, {"archive/data/0", four_floats()}}));
+    EXPECT_EQ(error_of(path), path + ": w: reads outside its storage");
+}
+
 TEST(torch_save_errors, a_missing_file_and_a_folder_are_named) {
     EXPECT_EQ(error_of("/nonexistent/weights.pth"), "/nonexistent/weights.pth: no such file");
     EXPECT_EQ(error_of(::testing::TempDir()), ::testing::TempDir() + ": is a folder, not a file");

@@ -1,6 +1,7 @@
 // ImageNet weight import against torchvision itself: state_dicts and forward passes written
 // at test time by Debian's python3-torchvision (tests/nn/make_torch_fixtures.py).
 #include "io/torch_save.h"
+#include "torch_fixture.h"
 #include "nn/imagenet_import.h"
 #include "nn/landmark_attention.h"
 #include "nn/simple_model.h"
@@ -11,11 +12,6 @@
 
 using namespace vestis::nn;
 
-static std::string fixture(const char * name) {
-    const char * folder = std::getenv("VESTIS_TORCH_FIXTURES");
-    return std::string(folder ? folder : "torch-fixtures") + "/" + name;
-}
-
 static torch::Tensor saved(const std::map<std::string, vestis::saved_tensor> & file, const char * key) {
     const auto & t = file.at(key);
     return torch::from_blob(const_cast<float *>(t.values.data()), t.shape, torch::kFloat).clone();
@@ -24,13 +20,14 @@ static torch::Tensor saved(const std::map<std::string, vestis::saved_tensor> & f
 TEST(vgg_import, full_network_computes_what_torchvision_computes) {
     network_config c;  // faithful widths; the input size only matters for the FC heads
     auto net = std::dynamic_pointer_cast<landmark_attention_network>(make_network(c));
-    EXPECT_EQ(import_imagenet_weights(*net, fixture("vgg16.pth")), 26);
-    const auto reference = vestis::read_torch_save(fixture("vgg16_outputs.pth"));
+    EXPECT_EQ(import_imagenet_weights(*net, torch_fixture("vgg16.pth")), 26);
+    const auto reference = vestis::read_torch_save(torch_fixture("vgg16_outputs.pth"));
     torch::NoGradGuard no_grad;
     const auto conv4_3 = net->vgg()->forward(saved(reference, "input")).stride8;
     EXPECT_LT((conv4_3 - saved(reference, "conv4_3")).abs().max().item<float>(), 1e-4);
     // conv5 came from features.24/26/28.
-    EXPECT_TRUE(torch::equal(net->conv5()[2].second->bias, saved(vestis::read_torch_save(fixture("vgg16.pth")), "features.28.bias")));
+    EXPECT_TRUE(torch::equal(net->conv5()[2].second->bias,
+                             saved(vestis::read_torch_save(torch_fixture("vgg16_features.pth")), "features.28.bias")));
 }
 
 TEST(vgg_import, simple_vgg16_backbone_computes_what_torchvision_computes) {
@@ -38,8 +35,8 @@ TEST(vgg_import, simple_vgg16_backbone_computes_what_torchvision_computes) {
     c.kind = network_kind::simple;
     c.backbone = "vgg16";
     auto net = std::dynamic_pointer_cast<simple_network>(make_network(c));
-    import_imagenet_weights(*net, fixture("vgg16.pth"));
-    const auto reference = vestis::read_torch_save(fixture("vgg16_outputs.pth"));
+    import_imagenet_weights(*net, torch_fixture("vgg16_features.pth"));
+    const auto reference = vestis::read_torch_save(torch_fixture("vgg16_outputs.pth"));
     torch::NoGradGuard no_grad;
     const auto pool5 = net->features()->forward(saved(reference, "input")).final;
     EXPECT_LT((pool5 - saved(reference, "pool5")).abs().max().item<float>(), 1e-4);
@@ -58,26 +55,26 @@ TEST(vgg_import, names_the_missing_key_and_the_mismatched_shape) {
     network_config c;
     c.width = 0.5;
     auto narrow = make_network(c);
-    const std::string mismatch = import_error(*narrow, fixture("vgg16.pth"));
+    const std::string mismatch = import_error(*narrow, torch_fixture("vgg16_features.pth"));
     EXPECT_NE(mismatch.find("features.0.weight has shape [64, 3, 3, 3] but the network needs [32, 3, 3, 3] (model.width 0.5"),
               std::string::npos)
         << mismatch;
     auto faithful = make_network(network_config{});
-    const std::string missing = import_error(*faithful, fixture("vgg16_missing.pth"));
+    const std::string missing = import_error(*faithful, torch_fixture("vgg16_missing.pth"));
     EXPECT_NE(missing.find("vgg16_missing.pth: key 'features.10.weight' is missing (model kind full takes torchvision's vgg16 weights)"),
               std::string::npos)
         << missing;
     c = network_config{};
     c.vgg_batch_norm = true;
     auto with_norms = make_network(c);
-    EXPECT_NE(import_error(*with_norms, fixture("vgg16.pth"))
+    EXPECT_NE(import_error(*with_norms, torch_fixture("vgg16_features.pth"))
                   .find("is not part of the network (model kind full, vgg_batch_norm takes torchvision's vgg16_bn weights)"),
               std::string::npos);
     c = network_config{};
     c.kind = network_kind::simple;
     c.backbone = "resnet18";
     auto resnet = make_network(c);
-    EXPECT_NE(import_error(*resnet, fixture("vgg16.pth"))
+    EXPECT_NE(import_error(*resnet, torch_fixture("vgg16_features.pth"))
                   .find("key 'features.0.bias' is not part of the network (model backbone resnet18 takes torchvision's resnet18 weights)"),
               std::string::npos);
 }
@@ -105,8 +102,8 @@ TEST_P(imagenet_backbones, compute_what_torchvision_computes) {
     c.landmark_branch = false;
     c.input_size = 96;  // the fixtures' input
     auto net = std::dynamic_pointer_cast<simple_network>(make_network(c));
-    EXPECT_GT(import_imagenet_weights(*net, fixture((std::string(p.file) + ".pth").c_str())), 0);
-    const auto reference = vestis::read_torch_save(fixture((std::string(p.file) + "_outputs.pth").c_str()));
+    EXPECT_GT(import_imagenet_weights(*net, torch_fixture((std::string(p.file) + ".pth").c_str())), 0);
+    const auto reference = vestis::read_torch_save(torch_fixture((std::string(p.file) + "_outputs.pth").c_str()));
     net->eval();
     torch::NoGradGuard no_grad;
     const auto maps = net->features()->forward(saved(reference, "input"));
@@ -133,7 +130,7 @@ TEST(imagenet_import, mobilenet_width_must_match_the_file) {
     c.backbone = "mobilenet_v2";
     c.landmark_branch = false;
     auto full_width = make_network(c);
-    const std::string error = import_error(*full_width, fixture("mobilenet_v2_035.pth"));
+    const std::string error = import_error(*full_width, torch_fixture("mobilenet_v2_035.pth"));
     EXPECT_NE(error.find("features.0.0.weight has shape [16, 3, 3, 3] but the network needs [32, 3, 3, 3]"), std::string::npos) << error;
 }
 
@@ -147,8 +144,8 @@ TEST(imagenet_import, frozen_batch_norms_keep_their_statistics_in_training) {
     c.categories = 3;
     c.attributes = 0;
     auto net = std::dynamic_pointer_cast<simple_network>(make_network(c));
-    import_imagenet_weights(*net, fixture("mobilenet_v2_035.pth"));
-    const auto file = vestis::read_torch_save(fixture("mobilenet_v2_035.pth"));
+    import_imagenet_weights(*net, torch_fixture("mobilenet_v2_035.pth"));
+    const auto file = vestis::read_torch_save(torch_fixture("mobilenet_v2_035.pth"));
     net->train();
     const auto norms = net->imagenet_batch_norms();
     ASSERT_EQ(norms.size(), 52u);  // 1 stem + 17 blocks of 2 or 3 + the last 1x1

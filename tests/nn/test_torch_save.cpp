@@ -1,4 +1,5 @@
 #include "io/torch_save.h"
+#include "torch_fixture.h"
 
 #include <gtest/gtest.h>
 
@@ -7,13 +8,8 @@
 
 using namespace vestis;
 
-static std::string fixture(const char * name) {
-    const char * folder = std::getenv("VESTIS_TORCH_FIXTURES");
-    return std::string(folder ? folder : "torch-fixtures") + "/" + name;
-}
-
 TEST(read_torch_save, reads_every_storage_type_and_strided_tensors) {
-    const auto tensors = read_torch_save(fixture("tensors.pth"));
+    const auto tensors = read_torch_save(torch_fixture("tensors.pth"));
     ASSERT_EQ(tensors.size(), 4u);
     EXPECT_EQ(tensors.at("float").shape, (std::vector<std::int64_t>{1, 3}));
     EXPECT_EQ(tensors.at("float").values, (std::vector<float>{1.5f, -2.0f, 3.25f}));
@@ -26,7 +22,7 @@ TEST(read_torch_save, reads_every_storage_type_and_strided_tensors) {
 }
 
 TEST(read_torch_save, reads_a_torchvision_state_dict) {
-    const auto state = read_torch_save(fixture("vgg16.pth"));
+    const auto state = read_torch_save(torch_fixture("vgg16.pth"));
     EXPECT_EQ(state.size(), 32u);  // 13 convolutions and 3 linear layers, weight and bias each
     EXPECT_EQ(state.at("features.28.weight").shape, (std::vector<std::int64_t>{512, 512, 3, 3}));
     EXPECT_EQ(state.at("classifier.0.weight").numel(), 4096LL * 25088);
