@@ -405,16 +405,33 @@ bool is_contiguous(const std::vector<std::int64_t> & shape, const std::vector<st
     return true;
 }
 
-// The tensor's values from its storage: one pass over a contiguous run (the usual state_dict
-// entry; a plain copy for float32 on a little-endian host), else a gather through the strides
-// (views, transposes), each element bounds-checked.
+// The furthest element a tensor reaches: its offset plus (size - 1) * stride in each dimension.
+// False for a negative offset or stride, or a reach past int64 (the pickle says what it likes).
+bool furthest_element(const tensor_ref & ref, std::int64_t & furthest) {
+    furthest = ref.offset;
+    if (furthest < 0) return false;
+    for (std::size_t d = 0; d < ref.shape.size(); ++d) {
+        std::int64_t reach = 0;
+        if (ref.stride[d] < 0 || __builtin_mul_overflow(ref.shape[d] - 1, ref.stride[d], &reach) ||
+            __builtin_add_overflow(furthest, reach, &furthest)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The tensor's values from its storage, whose bounds are checked once: one pass over a
+// contiguous run (the usual state_dict entry; a plain copy for float32 on a little-endian
+// host), else a gather through the strides (views, transposes).
 void gather_values(const std::string & where, const tensor_ref & ref, const element_format & format, const unsigned char * storage,
                    std::size_t storage_bytes, std::vector<float> & values) {
-    const auto outside = [&] { fail(where, "reads outside its storage"); };
+    if (values.empty()) return;
+    std::int64_t furthest = 0;
+    if (!furthest_element(ref, furthest) || furthest >= static_cast<std::int64_t>(storage_bytes / format.bytes)) {
+        fail(where, "reads outside its storage");
+    }
+    const unsigned char * first = storage + static_cast<std::size_t>(ref.offset) * format.bytes;
     if (is_contiguous(ref.shape, ref.stride)) {
-        if (values.empty()) return;
-        if (ref.offset < 0 || (static_cast<std::size_t>(ref.offset) + values.size()) * format.bytes > storage_bytes) outside();
-        const unsigned char * first = storage + static_cast<std::size_t>(ref.offset) * format.bytes;
         if (format.read == read_float && host_is_little_endian()) {
             std::memcpy(values.data(), first, values.size() * sizeof(float));
         } else {
@@ -424,11 +441,9 @@ void gather_values(const std::string & where, const tensor_ref & ref, const elem
     }
     std::vector<std::int64_t> index(ref.shape.size(), 0);
     for (std::size_t i = 0; i < values.size(); ++i) {
-        std::int64_t at = ref.offset;
+        std::int64_t at = 0;
         for (std::size_t d = 0; d < index.size(); ++d) at += index[d] * ref.stride[d];
-        const std::size_t byte = static_cast<std::size_t>(at) * format.bytes;
-        if (at < 0 || byte + format.bytes > storage_bytes) outside();
-        values[i] = format.read(storage + byte);
+        values[i] = format.read(first + static_cast<std::size_t>(at) * format.bytes);
         for (std::size_t d = index.size(); d-- > 0;) {
             if (++index[d] < ref.shape[d]) break;
             index[d] = 0;

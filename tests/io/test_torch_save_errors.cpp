@@ -52,11 +52,21 @@ std::string tuple_of(const std::vector<int> & values) {
     return out + "t";
 }
 
-// {"w": _rebuild_tensor_v2(storage "0" of 4 floats, offset 0, sizes, strides, False, OrderedDict())}
-std::string state_dict_pickle(const std::vector<int> & sizes, const std::vector<int> & strides) {
+std::string long1(std::int64_t v) {  // LONG1, 8 bytes of two's complement
+    std::string out = "\x8a\x08";
+    put_le(out, static_cast<std::uint64_t>(v), 8);
+    return out;
+}
+
+// {"w": _rebuild_tensor_v2(storage "0" of 4 floats, offset 0, sizes, strides, False, OrderedDict())},
+// sizes and strides as pickled tuples.
+std::string state_dict_pickle_of(const std::string & sizes, const std::string & strides) {
     return std::string("\x80\x02}") + text("w") + "ctorch._utils\n_rebuild_tensor_v2\n(" + "(" + text("storage") +
-           "ctorch\nFloatStorage\n" + text("0") + text("cpu") + small_int(4) + "tQ" + small_int(0) + tuple_of(sizes) + tuple_of(strides) +
-           "\x89" + "ccollections\nOrderedDict\n)R" + "tRs.";
+           "ctorch\nFloatStorage\n" + text("0") + text("cpu") + small_int(4) + "tQ" + small_int(0) + sizes + strides + "\x89" +
+           "ccollections\nOrderedDict\n)R" + "tRs.";
+}
+std::string state_dict_pickle(const std::vector<int> & sizes, const std::vector<int> & strides) {
+    return state_dict_pickle_of(tuple_of(sizes), tuple_of(strides));
 }
 
 std::string four_floats() {
@@ -128,6 +138,18 @@ TEST(torch_save_errors, a_strided_view_past_its_storage_is_named) {
     const std::string path =
         written("view.pth", zip_of({{"archive/data.pkl", state_dict_pickle({2, 2}, {1, 3})}, {"archive/data/0", four_floats()}}));
     EXPECT_EQ(error_of(path), path + ": w: reads outside its storage");
+}
+
+TEST(torch_save_errors, a_negative_or_overflowing_stride_is_outside_the_storage) {
+    const std::string negative =
+        written("negative.pth", zip_of({{"archive/data.pkl", state_dict_pickle_of(tuple_of({2, 2}), "(" + small_int(1) + long1(-1) + "t")},
+                                        {"archive/data/0", four_floats()}}));
+    EXPECT_EQ(error_of(negative), negative + ": w: reads outside its storage");
+    // 2 * 2^62 is past int64: the reach must not wrap round to a small number.
+    const std::string huge =
+        written("huge.pth", zip_of({{"archive/data.pkl", state_dict_pickle_of(tuple_of({3}), "(" + long1(std::int64_t{1} << 62) + "t")},
+                                    {"archive/data/0", four_floats()}}));
+    EXPECT_EQ(error_of(huge), huge + ": w: reads outside its storage");
 }
 
 TEST(torch_save_errors, a_missing_file_and_a_folder_are_named) {
