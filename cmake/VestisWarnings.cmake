@@ -23,12 +23,13 @@ endfunction()
 # VESTIS_UNITY_BATCH_SIZE files each when VESTIS_UNITY_BUILD is on. Files with their own
 # definitions or include folders (train/distributed.cpp) stay on their own, as CMake does.
 # A target of one file gains nothing and stays as it is. In a combined file g++ takes each .cpp
-# for a header, and warns of test fixtures in anonymous namespaces (-Wsubobject-linkage): off.
+# for a header, and warns of test fixtures in anonymous namespaces (-Wsubobject-linkage): off
+# (clang has no such warning).
 function(vestis_unity_target target)
   get_target_property(sources ${target} SOURCES)
   list(LENGTH sources source_count)
   if(VESTIS_UNITY_BUILD AND source_count GREATER 1)
     set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE ${VESTIS_UNITY_BATCH_SIZE})
-    target_compile_options(${target} PRIVATE -Wno-subobject-linkage)
+    target_compile_options(${target} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-Wno-subobject-linkage>)
   endif()
 endfunction()
