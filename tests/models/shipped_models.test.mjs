@@ -46,6 +46,9 @@ function buildData(recipe) {
 }
 
 const only = process.env.VESTIS_SHIPPED_MODEL;
+if (only && !manifest.models.some((m) => m.name === only)) {
+  throw new Error(`VESTIS_SHIPPED_MODEL=${only}: no such model in models/manifest.json`);
+}
 
 test('the manifest lists the shipped models', { skip: only !== undefined && only !== '' }, () => {
   const names = manifest.models.map((m) => m.name);
