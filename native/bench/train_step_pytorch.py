@@ -1,5 +1,7 @@
 """Baseline for bench_train_step: the same full landmark-attention network, loss and Adam
-step written in PyTorch (Python), as the reference implementation is. Prints one JSON line.
+step written in PyTorch (Python, eager), as the reference implementation is, in float32 and
+under autocast (bfloat16 on the CPU; float16 with GradScaler on CUDA). Prints one JSON line.
+VESTIS_BENCH_DEVICE and VESTIS_BENCH_BATCH as for the C++ benchmark.
 
 Also an independent check of the architecture: it asserts the published parameter count."""
 import json
@@ -10,7 +12,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-BATCH, C, A, L = 8, 48, 1000, 8
+C, A, L = 48, 1000, 8
+DEVICE = torch.device(os.environ.get("VESTIS_BENCH_DEVICE") or "cpu")
+BATCH = max(1, int(os.environ.get("VESTIS_BENCH_BATCH") or 8))
 
 
 def conv(i, o, k=3):
@@ -71,31 +75,49 @@ torch.manual_seed(0)
 net = LandmarkAttention().train()
 parameters = sum(p.numel() for p in net.parameters())
 assert parameters == 69_218_600, parameters
+net = net.to(DEVICE)
 adam = torch.optim.Adam(net.parameters(), lr=1e-4)
-images = torch.randn(BATCH, 3, 224, 224)
-category = torch.randint(0, C, (BATCH,))
-attributes = torch.randint(0, 2, (BATCH, A))
-heatmaps = torch.rand(BATCH, L, 224, 224)
-visible = torch.randint(0, 2, (BATCH, L)).float()
-attribute_weight = torch.tensor([0.1, 1.0])
+images = torch.randn(BATCH, 3, 224, 224, device=DEVICE)
+category = torch.randint(0, C, (BATCH,), device=DEVICE)
+attributes = torch.randint(0, 2, (BATCH, A), device=DEVICE)
+heatmaps = torch.rand(BATCH, L, 224, 224, device=DEVICE)
+visible = torch.randint(0, 2, (BATCH, L), device=DEVICE).float()
+attribute_weight = torch.tensor([0.1, 1.0], device=DEVICE)
+amp_dtype = torch.float16 if DEVICE.type == "cuda" else torch.bfloat16
+if hasattr(torch, "amp") and hasattr(torch.amp, "GradScaler"):
+    scaler = torch.amp.GradScaler(DEVICE.type, enabled=DEVICE.type == "cuda")
+else:   # PyTorch before 2.3 (Debian 12's 1.13)
+    scaler = torch.cuda.amp.GradScaler(enabled=DEVICE.type == "cuda")
 
 
-def step():
+def step(amp):
     adam.zero_grad()
-    cat, att, heat = net(images)
-    loss = (F.cross_entropy(cat, category) + 20 * F.cross_entropy(att, attributes, weight=attribute_weight)
-            + 10 * (visible[:, :, None, None] * (heat - heatmaps)).pow(2).mean())
-    loss.backward()
-    adam.step()
-    return loss.item()
+    with torch.autocast(DEVICE.type, dtype=amp_dtype, enabled=amp):
+        cat, att, heat = net(images)
+        loss = (F.cross_entropy(cat, category) + 20 * F.cross_entropy(att, attributes, weight=attribute_weight)
+                + 10 * (visible[:, :, None, None] * (heat - heatmaps)).pow(2).mean())
+    if amp:
+        scaler.scale(loss).backward()
+        scaler.step(adam)
+        scaler.update()
+    else:
+        loss.backward()
+        adam.step()
+    return loss.item()   # waits for the device
 
 
-step()   # warm-up, as the C++ benchmark
-times = []
-for _ in range(4):
+def images_per_second(amp):
+    warm_up, timed = (3, 20) if DEVICE.type == "cuda" else (1, 4)   # as the C++ benchmark
+    for _ in range(warm_up):
+        step(amp)
     start = time.perf_counter()
-    step()
-    times.append(time.perf_counter() - start)
-seconds = sum(times) / len(times)
-print(json.dumps({"pytorch_seconds_per_step": seconds, "pytorch_images_per_second": BATCH / seconds,
-                  "threads": torch.get_num_threads(), "parameters": parameters}))
+    for _ in range(timed):
+        step(amp)
+    return BATCH * timed / (time.perf_counter() - start)
+
+
+float32 = images_per_second(False)
+mixed = images_per_second(True)
+print(json.dumps({"pytorch_images_per_second": float32, "pytorch_amp_images_per_second": mixed,
+                  "pytorch_seconds_per_step": BATCH / float32, "device": str(DEVICE), "batch": BATCH,
+                  "threads": torch.get_num_threads(), "parameters": parameters, "torch": torch.__version__}))

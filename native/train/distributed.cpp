@@ -97,8 +97,11 @@ c10::intrusive_ptr<collective_backend> nccl_backend(const c10::intrusive_ptr<c10
 process_group process_group::from_environment(torch::Device requested) {
     process_group g;
     g.device_ = requested;
+    // No launcher, no group. A launcher's WORLD_SIZE=1 gets a real group of one rank, as
+    // torchrun's does: its collectives run (tools/gpu-check proves NCCL on one GPU that way).
+    const char * world = std::getenv("WORLD_SIZE");
+    if (!world || !*world) return g;
     g.world_ = environment_int("WORLD_SIZE", 1, 1, 65536);
-    if (g.world_ == 1) return g;
     g.rank_ = environment_int("RANK", -1, 0, g.world_ - 1);
     if (g.rank_ < 0) throw config_error("WORLD_SIZE is set but RANK is not: start ranks with vestis launch or torchrun");
     g.local_rank_ = environment_int("LOCAL_RANK", 0, 0, 65535);

@@ -1,7 +1,7 @@
 // One rank of a data-parallel process group (c10d: TCPStore rendezvous, Gloo on CPU, NCCL on
 // CUDA), configured by the launcher environment torchrun and
 // `vestis launch` set: MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE, LOCAL_RANK. Without it the
-// group is a single process and every collective is a no-op.
+// group is a single process and every collective is a no-op; WORLD_SIZE=1 makes a real group.
 #pragma once
 
 #include <torch/torch.h>
@@ -25,7 +25,8 @@ public:
     int local_rank() const { return local_rank_; }
     // Where this rank trains: the requested device, or for a CUDA rank its LOCAL_RANK's GPU.
     torch::Device device() const { return device_; }
-    bool distributed() const { return world_ > 1; }
+    // Whether a process group runs the collectives (world size 1 included).
+    bool distributed() const { return state_ != nullptr; }
     bool leader() const { return rank_ == 0; }
 
     // Rank 0's parameters and buffers to every rank.
