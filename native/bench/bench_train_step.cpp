@@ -11,6 +11,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -21,8 +22,18 @@ std::string environment(const char * name, const char * fallback) {
     const char * value = std::getenv(name);
     return value && *value ? value : fallback;
 }
+int positive(const char * name, const char * fallback) {
+    const std::string text = environment(name, fallback);
+    char * end = nullptr;
+    const long value = std::strtol(text.c_str(), &end, 10);
+    if (*end != '\0' || value < 1 || value > 4096) {
+        std::fprintf(stderr, "%s='%s': expected an integer in 1..4096\n", name, text.c_str());
+        std::exit(2);
+    }
+    return static_cast<int>(value);
+}
 const torch::Device device(environment("VESTIS_BENCH_DEVICE", "cpu"));
-const int batch = std::max(1, std::atoi(environment("VESTIS_BENCH_BATCH", "8").c_str()));
+const int batch = positive("VESTIS_BENCH_BATCH", "8");
 
 }  // namespace
 

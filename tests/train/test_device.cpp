@@ -1,7 +1,8 @@
 // The GPU path against the CPU: the full network's forward and backward, autocast with the loss
 // scaler, and a process group of one rank. The device under test is VESTIS_TEST_DEVICE
 // (tools/gpu-check sets cuda, or cpu for its dry run); unset, CUDA when there is one, else the
-// tests skip: on a machine without a GPU there is nothing to compare.
+// tests skip: on a machine without a GPU there is nothing to compare. The one-rank group also
+// runs on the CPU in every ctest run (tests/CMakeLists.txt).
 //
 // Tolerances, norm-wise (|a - b| / |b| over a whole tensor), from the arithmetic: each layer
 // rounds its inputs to the compute type's unit roundoff u, and the errors of the ~20 layers in
@@ -114,26 +115,26 @@ protected:
 // Gradients: the whole gradient (every parameter in one vector) within the tolerance; in float32
 // each parameter's own too. Under autocast a parameter whose gradient is tiny beside the others
 // (a BatchNorm shift, say) is mostly rounding, so only the whole is held to the bound there.
-void expect_same_pass(const pass & on_device, const pass & on_cpu, double output_tol, double gradient_tol, bool each_parameter) {
-    EXPECT_LE(relative_error(on_device.output.category_logits, on_cpu.output.category_logits), output_tol);
-    EXPECT_LE(relative_error(on_device.output.attribute_logits, on_cpu.output.attribute_logits), output_tol);
-    EXPECT_LE(relative_error(on_device.output.heatmaps, on_cpu.output.heatmaps), output_tol);
-    EXPECT_LE(relative_error(on_device.output.attention, on_cpu.output.attention), output_tol);
-    EXPECT_NEAR(on_device.loss, on_cpu.loss, output_tol * std::abs(on_cpu.loss));
-    ASSERT_EQ(on_device.gradients.size(), on_cpu.gradients.size());
-    std::vector<torch::Tensor> here, reference;
+void expect_same_pass(const pass & here, const pass & on_cpu, double output_tol, double gradient_tol, bool each_parameter) {
+    EXPECT_LE(relative_error(here.output.category_logits, on_cpu.output.category_logits), output_tol);
+    EXPECT_LE(relative_error(here.output.attribute_logits, on_cpu.output.attribute_logits), output_tol);
+    EXPECT_LE(relative_error(here.output.heatmaps, on_cpu.output.heatmaps), output_tol);
+    EXPECT_LE(relative_error(here.output.attention, on_cpu.output.attention), output_tol);
+    EXPECT_NEAR(here.loss, on_cpu.loss, output_tol * std::abs(on_cpu.loss));
+    ASSERT_EQ(here.gradients.size(), on_cpu.gradients.size());
+    std::vector<torch::Tensor> all_here, all_reference;
     for (std::size_t i = 0; i < on_cpu.gradients.size(); ++i) {
-        here.push_back(on_device.gradients[i].to(torch::kCPU).flatten());
-        reference.push_back(on_cpu.gradients[i].flatten());
+        all_here.push_back(here.gradients[i].to(torch::kCPU).flatten());
+        all_reference.push_back(on_cpu.gradients[i].flatten());
         if (each_parameter && on_cpu.gradients[i].norm().item<double>() > 0) {
-            EXPECT_LE(relative_error(on_device.gradients[i], on_cpu.gradients[i]), gradient_tol) << "parameter " << i;
+            EXPECT_LE(relative_error(here.gradients[i], on_cpu.gradients[i]), gradient_tol) << "parameter " << i;
         }
     }
-    const double whole = relative_error(torch::cat(here), torch::cat(reference));
+    const double whole = relative_error(torch::cat(all_here), torch::cat(all_reference));
     // In the test's JSON report (tools/gpu-check keeps it): how close, not only whether.
     ::testing::Test::RecordProperty("whole_gradient_relative_error", std::to_string(whole));
     ::testing::Test::RecordProperty("category_logits_relative_error",
-                                    std::to_string(relative_error(on_device.output.category_logits, on_cpu.output.category_logits)));
+                                    std::to_string(relative_error(here.output.category_logits, on_cpu.output.category_logits)));
     EXPECT_LE(whole, gradient_tol) << "the whole gradient";
 }
 
@@ -192,9 +193,10 @@ TEST_F(on_device, mixed_precision_steps_lower_the_loss_and_keep_the_scale_finite
 
 TEST_F(on_device, a_process_group_of_one_rank_runs_its_collectives) {
     // What `vestis launch --nproc 1` sets: NCCL on CUDA, Gloo on the CPU, through the same
-    // rendezvous. Port 0 would be refused: a fixed port unlikely to be taken on a test machine.
+    // rendezvous. Port 0 would be refused: fixed ports unlikely to be taken on a test machine,
+    // one per device, as ctest may run the CPU and CUDA cases side by side.
     setenv("MASTER_ADDR", "127.0.0.1", 1);
-    setenv("MASTER_PORT", "29517", 1);
+    setenv("MASTER_PORT", device.is_cuda() ? "29517" : "29518", 1);
     setenv("WORLD_SIZE", "1", 1);
     setenv("RANK", "0", 1);
     setenv("LOCAL_RANK", "0", 1);
