@@ -367,6 +367,12 @@ std::string summarize(const dataset_index & index) {
         }
         out << ")";
     }
+    long long boxed_photos = 0, item_boxes = 0;
+    for (const sample & s : index.samples) {
+        boxed_photos += !s.items.empty();
+        item_boxes += static_cast<long long>(s.items.size());
+    }
+    if (item_boxes > 0) out << "\n  item boxes: " << item_boxes << " on " << boxed_photos << " photos";
     out << "\n";
     return out.str();
 }

@@ -27,6 +27,12 @@ const char * clothes_type_name(clothes_type t);
 // DeepFashion's codes 0, 1, 2, and `absent` for a slot the garment type does not have.
 enum class visibility : std::uint8_t { visible = 0, occluded = 1, truncated = 2, absent = 3 };
 
+// A garment or accessory in a photo, where the set gives one (item_boxes.csv beside a tags CSV).
+struct item_box {
+    int attribute = -1;  // the tag it shows
+    box region;          // pixels of the original image
+};
+
 struct sample {
     std::string image;  // path relative to the data set root
     int category = -1;  // 0-based, -1 when unknown
@@ -36,6 +42,7 @@ struct sample {
     clothes_type type = clothes_type::unknown;
     std::array<point, landmark_slots> landmarks{};     // pixels of the original image
     std::array<visibility, landmark_slots> visible{};  // absent unless the set has landmarks
+    std::vector<item_box> items;                       // every tag's box, or none
 };
 
 struct dataset_index {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <random>
 
 namespace vestis::data {
@@ -76,6 +77,33 @@ box random_resized_crop(const box & b, float min_area, float max_aspect, std::mt
     return {x, y, x + w, y + h};
 }
 
+box item_crop(const box & item, float photo_width, float photo_height, float min_side, std::mt19937_64 & rng) {
+    constexpr float margin = 1.2f;  // the item's box and a tenth of it each side, at the least
+    const float needed = std::max(item.width() / photo_width, item.height() / photo_height) * margin;
+    const float smallest = std::min(1.0f, std::max(min_side, needed));
+    const float side = std::uniform_real_distribution<float>(smallest, 1.0f)(rng);
+    const float w = side * photo_width, h = side * photo_height;
+    // Where the crop's corner may go: holding the item, inside the photo (the item when it cannot).
+    const auto place = [&](float low_edge, float high_edge, float length, float photo) {
+        const float lo = std::clamp(high_edge - length, 0.0f, photo - length), hi = std::clamp(low_edge, 0.0f, photo - length);
+        return std::uniform_real_distribution<float>(0.0f, 1.0f)(rng) * (std::max(lo, hi) - std::min(lo, hi)) + std::min(lo, hi);
+    };
+    const float x = place(item.x1, item.x2, w, photo_width), y = place(item.y1, item.y2, h, photo_height);
+    return {x, y, x + w, y + h};
+}
+
+std::vector<std::uint8_t> tags_inside(const std::vector<item_box> & items, const box & crop, float inside_fraction,
+                                      std::size_t attributes) {
+    std::vector<std::uint8_t> tags(attributes, 0);
+    for (const item_box & item : items) {
+        const float w = std::min(item.region.x2, crop.x2) - std::max(item.region.x1, crop.x1);
+        const float h = std::min(item.region.y2, crop.y2) - std::max(item.region.y1, crop.y1);
+        const float inside = std::max(w, 0.0f) * std::max(h, 0.0f);
+        if (inside >= inside_fraction * item.region.width() * item.region.height()) tags[static_cast<std::size_t>(item.attribute)] = 1;
+    }
+    return tags;
+}
+
 example load_example(const dataset_index & index, std::size_t sample_index, const loader_options & options, std::uint64_t random_seed) {
     // Unreadable images are reported by Vestis, by name and count: OpenCV need not warn too.
     static const bool quiet = [] {
@@ -106,7 +134,13 @@ example load_example(const dataset_index & index, std::size_t sample_index, cons
     std::array<point, landmark_slots> landmarks = s.landmarks;
     std::array<visibility, landmark_slots> visible = s.visible;
 
-    if (aug.enabled && aug.random_resized_crop) {
+    std::optional<box> item_region;  // the item crop, when this example is one
+    if (aug.enabled && aug.item_crop_probability > 0 && !s.items.empty() &&
+        std::uniform_real_distribution<float>(0.0f, 1.0f)(rng) < aug.item_crop_probability) {
+        const item_box & item = s.items[std::uniform_int_distribution<std::size_t>(0, s.items.size() - 1)(rng)];
+        item_region = item_crop(item.region, width, height, aug.item_crop_min_side, rng);
+        b = *item_region;
+    } else if (aug.enabled && aug.random_resized_crop) {
         b = random_resized_crop(b, aug.min_crop_area, aug.max_crop_aspect, rng);
     } else if (aug.enabled) {
         const float sx = 1.0f + aug.box_scale * unit(rng), sy = 1.0f + aug.box_scale * unit(rng);
@@ -149,7 +183,9 @@ example load_example(const dataset_index & index, std::size_t sample_index, cons
             draw_heatmap(ex.heatmaps.data() + static_cast<std::size_t>(k) * w * h, w, h, p.x, p.y, options.heatmap_radius);
         }
     }
-    if (index.has_attributes) {
+    if (item_region) {
+        ex.attributes = tags_inside(s.items, *item_region, aug.item_inside_fraction, index.attributes.size());
+    } else if (index.has_attributes) {
         ex.attributes.resize(index.attributes.size());
         for (std::size_t a = 0; a < index.attributes.size(); ++a) ex.attributes[a] = index.attribute(sample_index, static_cast<int>(a));
     }

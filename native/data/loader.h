@@ -29,7 +29,13 @@ struct augmentation {
     float box_shift = 0.05f;              // ... and it moves by up to +-5 % of its size
     float min_crop_area = 0.25f;          // random resized crop: area min_crop_area..1 of the box
     float max_crop_aspect = 4.0f / 3.0f;  // ... and width / height from 1 / this to this
-    float brightness = 0.2f;              // colour jitter, each up to +-20 %
+    // Item crops: with this probability a photo with item boxes is cropped to one of its items
+    // and some surroundings instead (its tags then those items mostly inside the crop), so
+    // that rings and watches are seen at more pixels than the whole photo gives them.
+    float item_crop_probability = 0.0f;
+    float item_crop_min_side = 0.35f;   // the crop's sides are this fraction of the photo's, or more
+    float item_inside_fraction = 0.5f;  // an item is in the crop when this much of its box is
+    float brightness = 0.2f;            // colour jitter, each up to +-20 %
     float contrast = 0.2f;
     float saturation = 0.2f;
 };
@@ -58,6 +64,14 @@ struct example {
 // torchvision's RandomResizedCrop inside `b`: up to ten tries at a random area fraction and a
 // log-uniform aspect ratio, else the largest centred crop of an allowed aspect.
 box random_resized_crop(const box & b, float min_area, float max_aspect, std::mt19937_64 & rng);
+
+// A crop of the photo's aspect around `item`: its sides a random fraction of the photo's, from
+// `min_side` (or what holds the item with a little margin) to 1, placed at random where it
+// holds the item.
+box item_crop(const box & item, float photo_width, float photo_height, float min_side, std::mt19937_64 & rng);
+
+// 0/1 per attribute: the items of which at least `inside_fraction` of the box lies in `crop`.
+std::vector<std::uint8_t> tags_inside(const std::vector<item_box> & items, const box & crop, float inside_fraction, std::size_t attributes);
 
 // Mirrors the landmark slots of a horizontal flip: left and right swap places.
 int mirrored_slot(int slot);

@@ -185,14 +185,6 @@ void set_tags(dataset_index & index, const std::vector<std::vector<std::string>>
     }
 }
 
-split parse_split(const std::string & text, const std::string & where) {
-    const std::string s = lower(text);
-    if (s == "train") return split::train;
-    if (s == "val" || s == "validation") return split::val;
-    if (s == "test") return split::test;
-    throw data_error(where + ": split '" + text + "' is not train, val (validation) or test");
-}
-
 float parse_coordinate(const std::string & text, const std::string & where, const char * column) {
     try {
         std::size_t used = 0;
@@ -202,33 +194,119 @@ float parse_coordinate(const std::string & text, const std::string & where, cons
     throw data_error(where + ": " + column + " '" + text + "' is not a number");
 }
 
+// A CSV file with a header, row by row: a byte-order mark (Windows editors write one), CRLF line
+// ends and blank lines are fine; a row with another number of fields than the header is an
+// error naming its line.
+class csv_table {
+public:
+    explicit csv_table(const fs::path & file) : file_(file), in_(read_whole_file(file.string())) {
+        std::getline(in_, header_line_);
+        if (header_line_.rfind("\xEF\xBB\xBF", 0) == 0) header_line_.erase(0, 3);
+        if (!header_line_.empty() && header_line_.back() == '\r') header_line_.pop_back();
+        const auto names = csv_fields(header_line_);
+        columns_ = names.size();
+        for (std::size_t i = 0; i < names.size(); ++i) column_.emplace(lower(names[i]), i);
+    }
+    // The first of these (lower-case) column names the header has.
+    std::optional<std::size_t> column(std::initializer_list<const char *> names) const {
+        for (const char * n : names) {
+            if (const auto it = column_.find(n); it != column_.end()) return it->second;
+        }
+        return std::nullopt;
+    }
+    const std::string & header() const { return header_line_; }
+    std::string head() const { return file_.string() + ":1"; }
+    // The next row's fields and "<file>:<line>" for its errors; false after the last row.
+    bool next(std::vector<std::string> & fields, std::string & where) {
+        std::string line;
+        while (std::getline(in_, line)) {
+            ++number_;
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            if (line.find_first_not_of(" \t") == std::string::npos) continue;
+            where = file_.string() + ":" + std::to_string(number_);
+            fields = csv_fields(line);
+            if (fields.size() != columns_) {
+                throw data_error(where + ": " + std::to_string(fields.size()) + " columns, but the header has " + std::to_string(columns_));
+            }
+            return true;
+        }
+        return false;
+    }
+    int line() const { return number_; }  // of the row `next` gave last
+
+private:
+    fs::path file_;
+    std::istringstream in_;
+    std::string header_line_;
+    std::size_t columns_ = 0;
+    std::map<std::string, std::size_t> column_;
+    int number_ = 1;
+};
+
+// `photo,tag,x1,y1,x2,y2` rows (other columns ignored) into the samples' items. A photo the CSV
+// skipped (its file is missing) is passed over; one it does not list, a tag the photo does not
+// show, or a tag of a boxed photo without a box is an error naming the file and line or photo.
+void read_item_boxes(dataset_index & index, const std::map<std::string, std::size_t> & sample_of_photo,
+                     const std::set<std::string> & listed, const fs::path & file) {
+    csv_table table(file);
+    const auto photo = table.column({"photo", "image", "filename", "file", "path"}), tag = table.column({"tag", "label"});
+    const auto x1 = table.column({"x1"}), y1 = table.column({"y1"}), x2 = table.column({"x2"}), y2 = table.column({"y2"});
+    if (!photo || !tag || !x1 || !y1 || !x2 || !y2)
+        throw data_error(table.head() + ": expected the columns photo,tag,x1,y1,x2,y2, got '" + table.header() + "'");
+    std::map<std::string, int> attribute_of;
+    for (const attribute_info & a : index.attributes) attribute_of.emplace(a.name, static_cast<int>(attribute_of.size()));
+    std::vector<std::string> fields;
+    std::string where;
+    while (table.next(fields, where)) {
+        const auto s = sample_of_photo.find(fields[*photo]);
+        if (s == sample_of_photo.end()) {
+            if (listed.count(fields[*photo])) continue;  // listed, but its file is missing: skipped and counted already
+            throw data_error(where + ": photo '" + fields[*photo] + "' is not in the tags CSV");
+        }
+        const auto a = attribute_of.find(fields[*tag]);
+        if (a == attribute_of.end() || !index.attribute(s->second, a->second))
+            throw data_error(where + ": photo '" + fields[*photo] + "' does not show tag '" + fields[*tag] + "'");
+        const box region{parse_coordinate(fields[*x1], where, "x1"), parse_coordinate(fields[*y1], where, "y1"),
+                         parse_coordinate(fields[*x2], where, "x2"), parse_coordinate(fields[*y2], where, "y2")};
+        if (!(region.x2 > region.x1 && region.y2 > region.y1)) throw data_error(where + ": the box needs x2 > x1 and y2 > y1");
+        index.samples[s->second].items.push_back({a->second, region});
+    }
+    for (std::size_t i = 0; i < index.samples.size(); ++i) {
+        const auto & items = index.samples[i].items;
+        if (items.empty()) continue;
+        for (int a = 0; a < static_cast<int>(index.attributes.size()); ++a) {
+            const bool boxed = std::any_of(items.begin(), items.end(), [&](const item_box & item) { return item.attribute == a; });
+            if (index.attribute(i, a) && !boxed) {
+                throw data_error(file.string() + ": photo '" + index.samples[i].image + "' has item boxes, but none for its tag '" +
+                                 index.attributes[static_cast<std::size_t>(a)].name + "'");
+            }
+        }
+    }
+}
+
+split parse_split(const std::string & text, const std::string & where) {
+    const std::string s = lower(text);
+    if (s == "train") return split::train;
+    if (s == "val" || s == "validation") return split::val;
+    if (s == "test") return split::test;
+    throw data_error(where + ": split '" + text + "' is not train, val (validation) or test");
+}
+
 dataset_index read_photo_csv(const fs::path & csv, long long * skipped) {
     dataset_index index;
     index.root = csv.parent_path().string();
-    std::istringstream in(read_whole_file(csv.string()));
-    std::string line;
-    std::getline(in, line);
-    if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // the byte-order mark Windows editors write
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const std::vector<std::string> header = csv_fields(line);
-    std::map<std::string, std::size_t> column;
-    for (std::size_t i = 0; i < header.size(); ++i) column[lower(header[i])] = i;
-    const auto find = [&](std::initializer_list<const char *> names) -> std::optional<std::size_t> {
-        for (const char * n : names) {
-            if (column.count(n)) return column[n];
-        }
-        return std::nullopt;
-    };
+    csv_table table(csv);
+    const auto find = [&](std::initializer_list<const char *> names) { return table.column(names); };
     const auto photo_column = find({"photo", "image", "filename", "file", "path"});
     const auto label_column = find({"label", "class", "category"});
     const auto tags_column = find({"tags", "labels"});
     const auto split_column = find({"split"});
-    const std::string head = csv.string() + ":1";
+    const std::string head = table.head();
     if (!photo_column || !(label_column || tags_column)) {
         throw data_error(head +
                          ": the header needs a photo column (photo, image or filename) and a label column (label, class or category), "
                          "a tags column (tags or labels), or both, got '" +
-                         line + "'");
+                         table.header() + "'");
     }
     const auto x1 = find({"x1"}), y1 = find({"y1"}), x2 = find({"x2"}), y2 = find({"y2"});
     const bool boxes = x1 || y1 || x2 || y2;
@@ -238,19 +316,14 @@ dataset_index read_photo_csv(const fs::path & csv, long long * skipped) {
     std::map<std::string, int> category_of;
     std::map<std::string, int> line_of_photo;
     std::vector<std::vector<std::string>> tags_of_sample;
-    for (int number = 2; std::getline(in, line); ++number) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.find_first_not_of(" \t") == std::string::npos) continue;
-        const std::string where = csv.string() + ":" + std::to_string(number);
-        const auto fields = csv_fields(line);
-        if (fields.size() != header.size()) {
-            throw data_error(where + ": " + std::to_string(fields.size()) + " columns, but the header has " +
-                             std::to_string(header.size()));
-        }
+    std::map<std::string, std::size_t> sample_of_photo;
+    std::vector<std::string> fields;
+    std::string where;
+    while (table.next(fields, where)) {
         const std::string & photo = fields[*photo_column];
         const std::string label = label_column ? fields[*label_column] : std::string();
         if (photo.empty() || (label_column && label.empty())) throw data_error(where + ": the photo and its label must not be empty");
-        if (const auto [it, fresh] = line_of_photo.emplace(photo, number); !fresh) {
+        if (const auto [it, fresh] = line_of_photo.emplace(photo, table.line()); !fresh) {
             throw data_error(where + ": photo '" + photo + "' is listed twice (first on line " + std::to_string(it->second) + ")");
         }
         if (!fs::is_regular_file(csv.parent_path() / photo)) {
@@ -264,6 +337,7 @@ dataset_index read_photo_csv(const fs::path & csv, long long * skipped) {
             category = known->second;
         }
         if (tags_column) tags_of_sample.push_back(split_tags(fields[*tags_column]));
+        sample_of_photo.emplace(photo, index.samples.size());
         sample s = photo_sample(photo, category, split_column ? parse_split(fields[*split_column], where) : hashed_split(photo));
         if (boxes) {
             s.bbox = {parse_coordinate(fields[*x1], where, "x1"), parse_coordinate(fields[*y1], where, "y1"),
@@ -274,7 +348,14 @@ dataset_index read_photo_csv(const fs::path & csv, long long * skipped) {
         index.samples.push_back(std::move(s));
     }
     if (index.samples.empty()) throw data_error(csv.string() + ": lists no photo that exists");
-    if (tags_column) set_tags(index, tags_of_sample, csv, csv.parent_path() / tag_kinds_file);
+    if (tags_column) {
+        set_tags(index, tags_of_sample, csv, csv.parent_path() / tag_kinds_file);
+        if (const fs::path items = csv.parent_path() / item_boxes_file; fs::exists(items)) {
+            std::set<std::string> listed;
+            for (const auto & entry : line_of_photo) listed.insert(entry.first);
+            read_item_boxes(index, sample_of_photo, listed, items);
+        }
+    }
     return index;
 }
 

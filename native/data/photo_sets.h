@@ -8,7 +8,10 @@
 //   shows, separated by spaces (or by ';' or '|', so that a tag may hold spaces). A file
 //   `tag_kinds.csv` beside it (`tag,kind` rows) groups the tags by kind (footwear,
 //   accessories ...) for the page and the metrics, and lists the tags (also those no photo of
-//   this CSV shows); without it every tag is of kind "tags".
+//   this CSV shows); without it every tag is of kind "tags". A file `item_boxes.csv` beside it
+//   (`photo,tag,x1,y1,x2,y2` rows, pixels) gives where each tag of a photo is: training may then
+//   crop to an item and its surroundings (data.item_crops), so that small items get pixels.
+//   A photo with item boxes has one for every tag it shows.
 // Without split folders or a split column, photos are split 80/10/10 by a hash of their path:
 // the same split every time, for every command, and a photo added later does not move others.
 #pragma once
@@ -36,5 +39,7 @@ split hashed_split(const std::string & key);
 
 // The file beside a tags CSV that gives each tag its kind.
 constexpr char tag_kinds_file[] = "tag_kinds.csv";
+// The file beside a tags CSV that gives the box of each tag of a photo.
+constexpr char item_boxes_file[] = "item_boxes.csv";
 
 }  // namespace vestis::data

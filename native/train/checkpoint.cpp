@@ -29,6 +29,7 @@ void each_field(State & s, Visit && visit) {
     visit("images_in_epoch", s.images_in_epoch);
     visit("loss_scale", s.loss_scale);
     visit("loss_scale_finite_steps", s.loss_scale_finite_steps);
+    visit("best_val_map", s.best_val_map);
 }
 
 // Checkpoints before the fields had names: one double tensor, read by position; those of the
@@ -57,7 +58,7 @@ run_state from_named_fields(torch::serialize::InputArchive & fields) {
     run_state s;
     each_field(s, [&fields](const char * name, auto & field) {
         c10::IValue value;
-        fields.read(name, value);
+        if (!fields.try_read(name, value)) return;  // a field added since the checkpoint was written keeps its default
         if constexpr (std::is_same_v<std::decay_t<decltype(field)>, double>) {
             field = value.toDouble();
         } else {

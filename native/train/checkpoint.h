@@ -21,6 +21,7 @@ struct run_state {
     long long global_step = 0;
     double lr = 0;
     double best_val_loss = INFINITY;
+    double best_val_map = -1;  // the best validation mAP so far (-1: none yet)
     int plateau_bad = 0, plateau_cooldown = 0, early_bad = 0;
     long long images_in_epoch = -1;  // images of the epoch done, whatever the number of ranks (-1: unknown, older checkpoint)
     double loss_scale = 0;           // mixed precision on CUDA (0: none saved)

@@ -64,6 +64,7 @@ std::vector<field> fields(train_config & c) {
         {"data.augment", &c.data.augment},
         {"data.augment_crop", &c.data.augment_crop},
         {"data.min_crop_area", &c.data.min_crop_area},
+        {"data.item_crops", &c.data.item_crops},
         {"model.kind", network_kind_choice(&c.model.kind)},
         {"model.backbone", &c.model.backbone},
         {"model.width", &c.model.width},
@@ -109,6 +110,7 @@ std::vector<field> fields(train_config & c) {
         {"train.device", &c.train.device},
         {"train.amp", &c.train.amp},
         {"train.seed", &c.train.seed},
+        {"train.best_by", &c.train.best_by},
         {"train.checkpoint_every", &c.train.checkpoint_every},
         {"train.max_steps", &c.train.max_steps},
         {"train.log_every", &c.train.log_every, false},
@@ -256,6 +258,10 @@ void validate(const train_config & c) {
     require(c.data.augment_crop == "box_jitter" || c.data.augment_crop == "random_resized",
             "data.augment_crop: expected box_jitter or random_resized, got '" + c.data.augment_crop + "'");
     require(c.data.min_crop_area > 0 && c.data.min_crop_area <= 1, "data.min_crop_area: expected a fraction in (0, 1]");
+    require(c.train.best_by == "val_loss" || c.train.best_by == "val_map",
+            "train.best_by: expected val_loss or val_map, got '" + c.train.best_by + "'");
+    require(c.data.item_crops >= 0 && c.data.item_crops <= 1,
+            "data.item_crops: expected a probability in [0, 1], got " + shortest_text(c.data.item_crops));
     require(c.optimizer.name == "adam" || c.optimizer.name == "sgd",
             "optimizer.name: expected adam or sgd, got '" + c.optimizer.name + "'");
     require(c.optimizer.lr > 0 && c.optimizer.lr < 10, "optimizer.lr: expected a learning rate in (0, 10)");
@@ -316,6 +322,9 @@ bool read_by(const train_config & c, const std::string & key) {
     if (key == "optimizer.momentum") return c.optimizer.name == "sgd";
     if (key == "loss.fbeta") return c.loss.attribute_loss == "fbeta";
     if (key == "model.tf_padding") return c.model.backbone == "mobilenet_v2" && c.model.kind == nn::network_kind::simple;
+    // Keys added after runs were indexed count only away from their defaults: those runs keep their hashes.
+    if (key == "data.item_crops") return c.data.augment && c.data.item_crops > 0;
+    if (key == "train.best_by") return c.train.best_by != "val_loss";
     if (in("plateau.") && key != "plateau.enabled") return c.plateau.enabled;
     if (in("early_stopping.") && key != "early_stopping.enabled") return c.early_stopping.enabled;
     return true;

@@ -29,6 +29,7 @@ struct data_config {
                                               // (torchvision's RandomResizedCrop, for photos: area min_crop_area..1 of the box,
                                               // aspect 3/4..4/3)
     double min_crop_area = 0.25;
+    double item_crops = 0.0;  // the share of photos with item boxes cropped to one item (item_boxes.csv)
 };
 
 struct optimizer_config {
@@ -67,10 +68,11 @@ struct run_config {
     std::string device = "cpu";  // cpu, cuda, cuda:N
     bool amp = false;            // mixed precision: float16 and a loss scale on CUDA, bfloat16 on the CPU
     std::uint64_t seed = 1;
-    int checkpoint_every = 500;  // steps between `last` checkpoints (0: epoch ends only)
-    long long max_steps = 0;     // stop after this many steps in all (0: no limit)
-    int log_every = 10;          // steps between metrics.jsonl step lines
-    double threshold = 0.5;      // attribute decision threshold for error rate and F1
+    int checkpoint_every = 500;        // steps between `last` checkpoints (0: epoch ends only)
+    long long max_steps = 0;           // stop after this many steps in all (0: no limit)
+    int log_every = 10;                // steps between metrics.jsonl step lines
+    double threshold = 0.5;            // attribute decision threshold for error rate and F1
+    std::string best_by = "val_loss";  // what makes best.pt: the lowest validation loss, or the highest val_map
 };
 
 struct train_config {

@@ -73,6 +73,7 @@ void describe_provenance(model_card & card, const trained_model & t, const expor
     ordered_json training;
     training["run"] = portable_path(request.run_dir);
     training["checkpoint"] = request.checkpoint;
+    if (request.checkpoint == "best") training["best_by"] = t.config.train.best_by;
     training["config_hash"] = config_hash(t.config);
     training["data"] = portable_path(t.config.data.root);
     if (!t.config.imagenet_weights.empty()) training["imagenet_weights"] = portable_path(t.config.imagenet_weights);
@@ -88,6 +89,7 @@ void describe_provenance(model_card & card, const trained_model & t, const expor
                          {"freeze_batch_norm", t.network.freeze_batch_norm},
                          {"frozen_layers", t.network.frozen_layers}};
     training["augment"] = t.config.data.augment ? t.config.data.augment_crop : "none";
+    if (t.config.data.augment && t.config.data.item_crops > 0) training["item_crops"] = t.config.data.item_crops;
     training["epochs"] = t.config.train.epochs;
     if (t.network.input_size != t.config.model.input_size) training["trained_input_size"] = t.config.model.input_size;
     card.training_json = training.dump();

@@ -1,6 +1,7 @@
 #include "train/trainer.h"
 
 #include "data/loader.h"
+#include "data/photo_sets.h"
 #include "io/atomic_file.h"
 #include "nn/losses.h"
 #include "nn/network.h"
@@ -19,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -266,20 +268,27 @@ bool finish_epoch(const training_context & c, run_state & state, const std::vect
     c.events.scalar("val/landmark_error", v.report.mean_landmark_error, state.global_step);
     c.events.scalar("lr", state.lr, state.global_step);
     c.progress << "validation: loss " << v.loss << ", category top-1 " << v.report.category_top_k[0] << ", attribute top-3 (all) "
-               << v.report.attribute_all.top_k[0] << ", landmark error " << v.report.mean_landmark_error << "\n";
+               << v.report.attribute_all.top_k[0] << ", landmark error " << v.report.mean_landmark_error;
+    if (v.report.map_attributes > 0) c.progress << ", attribute mAP " << v.report.mean_average_precision;
+    c.progress << "\n";
 
     const train_config & config = c.config;
     const bool improved = std::isfinite(v.loss) && v.loss < state.best_val_loss - config.plateau.min_delta;
     const bool improved_for_stopping = std::isfinite(v.loss) && v.loss < state.best_val_loss - config.early_stopping.min_delta;
     state.early_bad = improved_for_stopping ? 0 : state.early_bad + 1;
-    if (std::isfinite(v.loss) && v.loss < state.best_val_loss) {
-        state.best_val_loss = v.loss;
+    const bool lowest_loss = std::isfinite(v.loss) && v.loss < state.best_val_loss;
+    const double map = v.report.mean_average_precision;
+    const bool highest_map = v.report.map_attributes > 0 && std::isfinite(map) && map > state.best_val_map;
+    if (lowest_loss) state.best_val_loss = v.loss;
+    if (highest_map) state.best_val_map = map;
+    if (config.train.best_by == "val_map" ? highest_map : lowest_loss) {
         if (c.group.leader()) {
             run_state best;  // the next epoch's start, schedule counters cleared: export reads only the weights
             best.epoch = state.epoch + 1;
             best.global_step = state.global_step;
             best.lr = state.lr;
             best.best_val_loss = state.best_val_loss;
+            best.best_val_map = state.best_val_map;
             best.images_in_epoch = 0;
             save_checkpoint(c.run / "best.pt", c.net, c.optimizer, best, c.hash);
         }
@@ -358,10 +367,18 @@ train_outcome run_training(const train_config & config, const std::string & run_
     const auto train_ids = data::subset(data.index, data::split::train, config.data.train_images, config.train.seed);
     const auto val_ids = data::subset(data.index, data::split::val, config.data.val_images, config.train.seed);
     if (train_ids.empty()) throw config_error("data.root: " + config.data.root + " has no training images");
+    if (config.train.best_by == "val_map" && !data.index.has_attributes)
+        throw config_error("train.best_by: val_map needs attributes or tags, and " + config.data.root + " has none");
+    const auto boxed = [&](std::size_t i) { return !data.index.samples[i].items.empty(); };
+    if (config.data.item_crops > 0 && std::none_of(train_ids.begin(), train_ids.end(), boxed)) {
+        throw config_error("data.item_crops: no training photo of " + config.data.root + " has item boxes (" + data::item_boxes_file +
+                           " beside a tags CSV)");
+    }
     data::loader_options train_loading = data.loading;
     train_loading.augment.enabled = config.data.augment;
     train_loading.augment.random_resized_crop = config.data.augment_crop == "random_resized";
     train_loading.augment.min_crop_area = static_cast<float>(config.data.min_crop_area);
+    train_loading.augment.item_crop_probability = static_cast<float>(config.data.item_crops);
 
     std::ofstream metrics_log;
     if (group.leader()) metrics_log.open(run / "metrics.jsonl", std::ios::app);

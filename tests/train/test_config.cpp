@@ -60,6 +60,8 @@ TEST(config, names_the_key_and_suggests_the_nearest) {
     EXPECT_EQ(error_of(minimal, {"train.batch_size=0"}), "train.batch_size: expected 1..65536, got 0");
     EXPECT_EQ(error_of(minimal, {"loss.landmark_weight=-1"}), "loss.landmark_weight: expected a weight >= 0, got -1");
     EXPECT_EQ(error_of(minimal, {"loss.label_smoothing=1"}), "loss.label_smoothing: expected a fraction in [0, 1), got 1");
+    EXPECT_EQ(error_of(minimal, {"train.best_by=val_f1"}), "train.best_by: expected val_loss or val_map, got 'val_f1'");
+    EXPECT_EQ(error_of(minimal, {"data.item_crops=1.5"}), "data.item_crops: expected a probability in [0, 1], got 1.5");
     EXPECT_NE(error_of("data: [1, 2\n").find("run.yaml:"), std::string::npos);
     EXPECT_NE(error_of("data: [1, 2\n").find("not valid YAML"), std::string::npos);
     EXPECT_EQ(error_of(std::string(minimal) + "train:\n  epochs: [1, 2]\n"),
@@ -85,7 +87,11 @@ TEST(config, round_trips_through_yaml_and_hashes_what_changes_results) {
     EXPECT_NE(hash_with({"optimizer.schedule=epoch_decay", "optimizer.lr_decay=0.5"}), hash_with({"optimizer.schedule=epoch_decay"}));
     EXPECT_EQ(hash_with({"optimizer.name=adam", "optimizer.momentum=0.5"}), hash_with({"optimizer.name=adam"}));
     EXPECT_NE(hash_with({"optimizer.name=sgd", "optimizer.momentum=0.5"}), hash_with({"optimizer.name=sgd"}));
-    EXPECT_EQ(config_keys().size(), 60u);
+    // Keys added later change the hash only when set: runs indexed before them keep theirs.
+    EXPECT_EQ(hash_with({"data.item_crops=0", "train.best_by=val_loss"}), hash_with({}));
+    EXPECT_NE(hash_with({"data.item_crops=0.5"}), hash_with({}));
+    EXPECT_NE(hash_with({"train.best_by=val_map"}), hash_with({}));
+    EXPECT_EQ(config_keys().size(), 62u);
 }
 
 TEST(config, rejects_an_unknown_schedule_and_a_schedule_that_fights_the_plateau) {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <filesystem>
@@ -122,11 +123,12 @@ TEST(checkpoints, keep_each_field_by_name_and_read_the_positional_state_of_older
     s.images_in_epoch = 112;
     s.loss_scale = 32768;
     s.loss_scale_finite_steps = 9;
+    s.best_val_map = 0.25;
     save_checkpoint(folder / "named.pt", *net, optimizer, s, "hash");
     // Every field, in one comparison.
     const auto fields = [](const run_state & r) {
         return std::make_tuple(r.epoch, r.step_in_epoch, r.global_step, r.lr, r.best_val_loss, r.plateau_bad, r.plateau_cooldown,
-                               r.early_bad, r.images_in_epoch, r.loss_scale, r.loss_scale_finite_steps);
+                               r.early_bad, r.images_in_epoch, r.loss_scale, r.loss_scale_finite_steps, r.best_val_map);
     };
     EXPECT_EQ(fields(load_checkpoint(folder / "named.pt", *net, &optimizer)), fields(s));
 
@@ -148,6 +150,54 @@ TEST(checkpoints, keep_each_field_by_name_and_read_the_positional_state_of_older
     older.plateau_bad = 1;
     older.early_bad = 3;
     EXPECT_EQ(fields(load_checkpoint(folder / "positional.pt", *net, &optimizer)), fields(older));
+    fs::remove_all(folder);
+}
+
+TEST(training, best_by_val_map_keeps_the_epoch_of_the_highest_validation_map) {
+    const auto folder = scratch("best-by");
+    std::ostringstream quiet;
+    for (const std::string best_by : {"val_map", "val_loss"}) {
+        train_config config = tiny_config();
+        config.train.epochs = 4;
+        config.data.val_images = 40;
+        config.train.best_by = best_by;
+        const fs::path run = folder / best_by;
+        run_training(config, run.string(), false, quiet);
+        // The epochs' records, read back: the best of the chosen figure and its epoch.
+        std::ifstream log(run / "metrics.jsonl");
+        std::vector<double> maps, losses;  // by epoch
+        for (std::string line; std::getline(log, line);) {
+            const auto record = nlohmann::json::parse(line);
+            if (record["kind"] != "epoch") continue;
+            maps.push_back(record["val"]["attribute_map"]);
+            losses.push_back(record["val_loss"]);
+        }
+        ASSERT_EQ(maps.size(), 4u);
+        const auto chosen = best_by == "val_map" ? std::max_element(maps.begin(), maps.end()) - maps.begin()
+                                                 : std::min_element(losses.begin(), losses.end()) - losses.begin();
+        // best.pt also holds the other figure's best up to its epoch.
+        const double map_then = *std::max_element(maps.begin(), maps.begin() + chosen + 1);
+        const double loss_then = *std::min_element(losses.begin(), losses.begin() + chosen + 1);
+        auto model = tiny_config().model;
+        model.categories = 12;
+        model.attributes = 22;
+        auto net = nn::make_network(model);
+        const run_state best = load_checkpoint(run / "best.pt", *net, nullptr);
+        EXPECT_EQ(best.epoch, chosen + 1) << best_by;
+        EXPECT_NEAR(best.best_val_map, map_then, 1e-9) << best_by;
+        EXPECT_NEAR(best.best_val_loss, loss_then, 1e-9) << best_by;
+    }
+    // Item crops need item boxes: a set without them is refused by name, not trained silently without.
+    train_config cropping = tiny_config();
+    cropping.data.item_crops = 0.5;
+    try {
+        run_training(cropping, (folder / "crops").string(), false, quiet);
+        ADD_FAILURE() << "trained item crops without item boxes";
+    } catch (const config_error & e) {
+        EXPECT_NE(std::string(e.what()).find("data.item_crops: no training photo of " + synthetic_set().string() + " has item boxes"),
+                  std::string::npos)
+            << e.what();
+    }
     fs::remove_all(folder);
 }
 
