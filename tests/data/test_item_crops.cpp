@@ -57,20 +57,20 @@ TEST(item_boxes, errors_name_the_file_and_line) {
     const auto csv = root / "street.csv";
     const auto boxes = root / "item_boxes.csv";
     const std::string head = "photo,tag,x1,y1,x2,y2\n";
-    vestis::test::write_file(boxes, "photo,tag,x1,y1\n");
-    EXPECT_NE(error_of(csv).find("item_boxes.csv:1: expected the columns photo,tag,x1,y1,x2,y2"), std::string::npos);
-    vestis::test::write_file(boxes, head + "a.png,ring,0,0,10\n");
-    EXPECT_NE(error_of(csv).find("item_boxes.csv:2: 5 columns, but the header has 6"), std::string::npos);
-    vestis::test::write_file(boxes, head + "a.png,ring,0,0,10,10\nc.png,ring,0,0,10,10\n");
-    EXPECT_NE(error_of(csv).find("item_boxes.csv:3: photo 'c.png' is not in the tags CSV"), std::string::npos);
-    vestis::test::write_file(boxes, head + "a.png,ring,0,0,10,10\nb.png,ring,0,0,10,10\n");
-    EXPECT_NE(error_of(csv).find("item_boxes.csv:3: photo 'b.png' does not show tag 'ring'"), std::string::npos);
-    vestis::test::write_file(boxes, head + "a.png,ring,0,0,10,10\na.png,dress,5,5,5,9\n");
-    EXPECT_NE(error_of(csv).find("item_boxes.csv:3: the box needs x2 > x1 and y2 > y1"), std::string::npos);
-    vestis::test::write_file(boxes, head + "a.png,ring,0,0,ten,10\n");
-    EXPECT_NE(error_of(csv).find("item_boxes.csv:2: x2 'ten' is not a number"), std::string::npos);
-    vestis::test::write_file(boxes, head + "a.png,ring,0,0,10,10\n");
-    EXPECT_NE(error_of(csv).find("item_boxes.csv: photo 'a.png' has item boxes, but none for its tag 'dress'"), std::string::npos);
+    // Each file's contents, and what the error must say.
+    const std::pair<std::string, std::string> cases[] = {
+        {"photo,tag,x1,y1\n", "item_boxes.csv:1: expected the columns photo,tag,x1,y1,x2,y2"},
+        {head + "a.png,ring,0,0,10\n", "item_boxes.csv:2: 5 columns, but the header has 6"},
+        {head + "a.png,ring,0,0,10,10\nc.png,ring,0,0,10,10\n", "item_boxes.csv:3: photo 'c.png' is not in the tags CSV"},
+        {head + "a.png,ring,0,0,10,10\nb.png,ring,0,0,10,10\n", "item_boxes.csv:3: photo 'b.png' does not show tag 'ring'"},
+        {head + "a.png,ring,0,0,10,10\na.png,dress,5,5,5,9\n", "item_boxes.csv:3: the box needs x2 > x1 and y2 > y1"},
+        {head + "a.png,ring,0,0,ten,10\n", "item_boxes.csv:2: x2 'ten' is not a number"},
+        {head + "a.png,ring,0,0,10,10\n", "item_boxes.csv: photo 'a.png' has item boxes, but none for its tag 'dress'"},
+    };
+    for (const auto & [contents, expected] : cases) {
+        vestis::test::write_file(boxes, contents);
+        EXPECT_NE(error_of(csv).find(expected), std::string::npos) << contents;
+    }
     // A photo the CSV lists but whose file is missing is skipped there; its boxes are passed over.
     fs::remove(root / "b.png");
     vestis::test::write_file(boxes, head + "a.png,ring,0,0,10,10\na.png,dress,0,0,100,150\nb.png,dress,0,0,100,150\n");
