@@ -48,6 +48,12 @@ void validate(const network_config & c) {
     if (c.tf_padding && c.input_size % 32 != 0) {
         fail("model.tf_padding: needs model.input_size a multiple of 32, got " + std::to_string(c.input_size));
     }
+    if (c.residual_attention != 0) {
+        if (!(c.residual_attention > 0 && c.residual_attention <= 10))
+            fail("model.residual_attention: expected a weight in [0, 10], got " + shortest_text(c.residual_attention));
+        if (c.kind != network_kind::simple || c.attributes == 0)
+            fail("model.residual_attention: only the simple network's attribute head has it");
+    }
     if (c.frozen_layers < 0) fail("model.frozen_layers: expected a count >= 0, got " + std::to_string(c.frozen_layers));
     // A tags-only set (multi-label photos) has no categories: the simple model then has no category head.
     const int fewest_categories = c.kind == network_kind::simple && c.attributes > 0 ? 0 : 1;

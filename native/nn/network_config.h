@@ -36,6 +36,9 @@ struct network_config {
     int frozen_layers = 0;             // the backbone's first N layers, as torchvision numbers them (features.N for
                                        // VGG16 and MobileNetV2; for ResNets the stem, then layer1 .. layer4), keep their
                                        // weights: fine-tuning the rest only, as Keras' `layer.trainable = False`
+    double residual_attention = 0;     // simple: each attribute logit adds this times the attribute's highest score at any
+                                       // location of the final feature map (class-specific residual attention, CSRA, Zhu & Wu
+                                       // 2021, with T = infinity): a ring or a watch fills few locations, which the mean dilutes
     int categories = 48;
     int attributes = 1000;  // 0: no attribute head
     int landmarks = 8;

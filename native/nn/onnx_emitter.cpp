@@ -109,6 +109,20 @@ std::string onnx_emitter::linear(const torch::nn::Linear & linear, const std::st
                            {attribute::of("transB", std::int64_t{1})}, output);
 }
 
+std::string onnx_emitter::linear_with_peak(const torch::nn::Linear & linear, const std::string & pooled, const std::string & map,
+                                           float peak_weight, const std::string & output) {
+    const std::string name = parameter_name(linear->weight, "linear");
+    const std::string stem = name.substr(0, name.rfind(".weight"));
+    // A second copy of the weights shaped for a convolution, rather than a Reshape of the first:
+    // the graph keeps to constant-weight convolutions; per-row int8 scales quantize both alike.
+    const torch::Tensor & w = linear->weight;
+    const std::string kernel = add_weight(w.detach().view({w.size(0), w.size(1), 1, 1}), stem + ".weight_as_1x1_conv", 0);
+    const std::string scores = graph_.add_node("Conv", {map, kernel}, {attribute::of("kernel_shape", pair_list(1))});
+    const std::string peak = flatten(graph_.add_node("GlobalMaxPool", {scores}));
+    const std::string scale = graph_.add_float_constant("peak_weight_" + std::to_string(unnamed_++), {}, {peak_weight});
+    return graph_.add_node("Add", {this->linear(linear, pooled), mul(peak, scale)}, {}, output);
+}
+
 std::string onnx_emitter::relu(const std::string & x) { return graph_.add_node("Relu", {x}); }
 
 std::string onnx_emitter::relu6(const std::string & x) {

@@ -33,6 +33,10 @@ public:
                      const std::string & output = {}, std::int64_t extra_end_padding = 0);
     std::string deconv(const torch::nn::ConvTranspose2d & deconv, const std::string & x, const torch::nn::BatchNorm2d & norm = nullptr);
     std::string linear(const torch::nn::Linear & linear, const std::string & x, const std::string & output = {});
+    // linear(pooled) + peak_weight * the highest score of each output at any location of `map`
+    // ([B, C, H, W]): the Linear's weights, without bias, as a 1x1 convolution, then a global max pool.
+    std::string linear_with_peak(const torch::nn::Linear & linear, const std::string & pooled, const std::string & map, float peak_weight,
+                                 const std::string & output);
 
     std::string relu(const std::string & x);
     std::string relu6(const std::string & x);

@@ -39,9 +39,18 @@ network_output simple_network::forward(const torch::Tensor & images) {
     }
     if (attribute_head_) {
         out.attribute_logits = attribute_head_->forward(pooled);
+        if (config_.residual_attention > 0)
+            out.attribute_logits = out.attribute_logits + config_.residual_attention * highest_attribute_scores(features.final);
         record_stage("attribute_logits", out.attribute_logits);
     }
     return out;
+}
+
+torch::Tensor simple_network::highest_attribute_scores(const torch::Tensor & final_features) const {
+    // The head's weights as a 1x1 convolution: each attribute's score at every location, no bias.
+    const torch::Tensor & weight = attribute_head_->weight;
+    const torch::Tensor scores = torch::conv2d(final_features, weight.view({weight.size(0), weight.size(1), 1, 1}));
+    return scores.amax({2, 3});
 }
 
 void simple_network::emit_onnx(onnx_emitter & e, const std::string & image) const {
@@ -51,7 +60,12 @@ void simple_network::emit_onnx(onnx_emitter & e, const std::string & image) cons
         e.identity(landmarks_->emit_onnx(e, features.stride8, config_.input_size, config_.input_size), names::landmark_heatmaps);
     const std::string pooled = e.global_average_pool_flat(features.final);
     if (category_head_) e.linear(category_head_, pooled, names::category_logits);
-    if (attribute_head_) e.linear(attribute_head_, pooled, names::attribute_logits);
+    if (attribute_head_ && config_.residual_attention > 0) {
+        e.linear_with_peak(attribute_head_, pooled, features.final, static_cast<float>(config_.residual_attention),
+                           names::attribute_logits);
+    } else if (attribute_head_) {
+        e.linear(attribute_head_, pooled, names::attribute_logits);
+    }
 }
 
 }  // namespace vestis::nn

@@ -76,6 +76,7 @@ std::vector<field> fields(train_config & c) {
         {"model.tf_padding", &c.model.tf_padding},
         {"model.freeze_batch_norm", &c.model.freeze_batch_norm},
         {"model.frozen_layers", &c.model.frozen_layers},
+        {"model.residual_attention", &c.model.residual_attention},
         {"model.input_size", &c.model.input_size},
         {"model.imagenet_weights", &c.imagenet_weights},
         {"loss.category_weight", &c.loss.category_weight},
@@ -325,6 +326,7 @@ bool read_by(const train_config & c, const std::string & key) {
     // Keys added after runs were indexed count only away from their defaults: those runs keep their hashes.
     if (key == "data.item_crops") return c.data.augment && c.data.item_crops > 0;
     if (key == "train.best_by") return c.train.best_by != "val_loss";
+    if (key == "model.residual_attention") return c.model.residual_attention != 0;
     if (in("plateau.") && key != "plateau.enabled") return c.plateau.enabled;
     if (in("early_stopping.") && key != "early_stopping.enabled") return c.early_stopping.enabled;
     return true;

@@ -88,6 +88,7 @@ void describe_provenance(model_card & card, const trained_model & t, const expor
                          {"tf_padding", t.network.tf_padding},
                          {"freeze_batch_norm", t.network.freeze_batch_norm},
                          {"frozen_layers", t.network.frozen_layers}};
+    if (t.network.residual_attention > 0) training["model"]["residual_attention"] = t.network.residual_attention;
     training["augment"] = t.config.data.augment ? t.config.data.augment_crop : "none";
     if (t.config.data.augment && t.config.data.item_crops > 0) training["item_crops"] = t.config.data.item_crops;
     training["epochs"] = t.config.train.epochs;

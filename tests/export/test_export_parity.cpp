@@ -67,6 +67,13 @@ nn::network_config mobilenet_tf_padding() {
     return c;
 }
 
+// CSRA's residual attention on the tag head: a 1x1 convolution and a global max pool beside the Gemm.
+nn::network_config mobilenet_residual_attention() {
+    nn::network_config c = simple_config("mobilenet_v2", false);
+    c.residual_attention = 0.3;
+    return c;
+}
+
 std::vector<parity_case> parity_cases() {
     return {{"full_batch_norm", full_config(true)},
             {"full_reference", full_config(false)},
@@ -75,6 +82,7 @@ std::vector<parity_case> parity_cases() {
             {"resnet50", simple_config("resnet50", false)},
             {"mobilenet_v2", simple_config("mobilenet_v2", true)},
             {"mobilenet_v2_tf_padding", mobilenet_tf_padding()},
+            {"mobilenet_v2_residual_attention", mobilenet_residual_attention()},
             {"vgg16", simple_config("vgg16", false)},
             {"resnet18_small_stem_half_width", small_resnet()}};
 }

@@ -3,6 +3,7 @@
 #include "nn/backbones.h"
 #include "nn/landmark_attention.h"
 #include "nn/network.h"
+#include "nn/simple_model.h"
 
 #include <gtest/gtest.h>
 
@@ -232,6 +233,58 @@ TEST(simple_network, runs_small_inputs_without_the_landmark_branch) {
     EXPECT_EQ(out.category_logits.sizes().vec(), (std::vector<int64_t>{4, 10}));
     EXPECT_FALSE(out.attribute_logits.defined());
     EXPECT_FALSE(out.heatmaps.defined());
+}
+
+// CSRA's residual attention: the logits gain lambda times each attribute's highest score over
+// the final map's locations, computed here by applying the head to every location's features.
+TEST(simple_network, residual_attention_adds_each_attributes_peak_location_score) {
+    network_config c;
+    c.kind = network_kind::simple;
+    c.backbone = "mobilenet_v2";
+    c.landmark_branch = false;
+    c.categories = 2;
+    c.attributes = 5;
+    c.input_size = 96;
+    torch::manual_seed(3);
+    auto plain = make_network(c);
+    c.residual_attention = 0.4;
+    torch::manual_seed(3);
+    auto with_peak = make_network(c);
+    {
+        torch::NoGradGuard no_grad;
+        // Trained-looking BatchNorms in both (the same draws): fresh ones in eval mode pass almost nothing on.
+        for (auto * net : {plain.get(), with_peak.get()}) {
+            torch::manual_seed(5);
+            for (auto & module : net->modules()) {
+                if (auto * bn = module->as<torch::nn::BatchNorm2d>()) {
+                    bn->running_var.uniform_(0.05, 0.2);
+                    bn->bias.normal_(0.5, 0.2);
+                }
+            }
+            net->eval();
+        }
+        const torch::Tensor images = torch::randn({3, 3, 96, 96});
+        const torch::Tensor gain = with_peak->forward(images).attribute_logits - plain->forward(images).attribute_logits;
+
+        const auto & simple = dynamic_cast<simple_network &>(*with_peak);
+        const torch::Tensor final_map = simple.features()->forward(images).final;  // [3, 1280, 3, 3]
+        const torch::Tensor head_weight = with_peak->named_parameters()["attribute_head.weight"];
+        const torch::Tensor per_location = final_map.permute({0, 2, 3, 1}).matmul(head_weight.t());  // [3, 3, 3, 5]
+        const torch::Tensor peak = std::get<0>(per_location.flatten(1, 2).max(1));
+        ASSERT_EQ(gain.sizes(), peak.sizes());
+        EXPECT_GT(peak.abs().max().item<double>(), 1e-2);  // the term is not vanishing, so the check means something
+        // float sums of 1280 products in another order: a few ulps of the scores' scale
+        const double scale = std::max(1.0, peak.abs().max().item<double>());
+        EXPECT_LT((gain - 0.4 * peak).abs().max().item<double>(), 1e-5 * scale);
+    }
+    expect_every_parameter_learns(*with_peak, 96);
+
+    c.residual_attention = -0.1;
+    EXPECT_THROW(make_network(c), std::invalid_argument);
+    c.residual_attention = 0.4;
+    c.attributes = 0;
+    c.categories = 4;
+    EXPECT_THROW(make_network(c), std::invalid_argument);  // it weighs attribute scores: none to weigh
 }
 
 TEST(heatmap_argmax_positions, divides_the_peak_by_size_minus_one) {
