@@ -91,7 +91,8 @@ TEST(config, round_trips_through_yaml_and_hashes_what_changes_results) {
     EXPECT_EQ(hash_with({"data.item_crops=0", "train.best_by=val_loss"}), hash_with({}));
     EXPECT_NE(hash_with({"data.item_crops=0.5"}), hash_with({}));
     EXPECT_NE(hash_with({"train.best_by=val_map"}), hash_with({}));
-    EXPECT_EQ(config_keys().size(), 62u);
+    EXPECT_EQ(hash_with({"model.residual_attention=0"}), hash_with({}));
+    EXPECT_EQ(config_keys().size(), 63u);
 }
 
 TEST(config, rejects_an_unknown_schedule_and_a_schedule_that_fights_the_plateau) {
