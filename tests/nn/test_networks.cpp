@@ -279,12 +279,20 @@ TEST(simple_network, residual_attention_adds_each_attributes_peak_location_score
     }
     expect_every_parameter_learns(*with_peak, 96);
 
+    const auto refusal = [](const network_config & config) {
+        try {
+            make_network(config);
+        } catch (const std::invalid_argument & e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
     c.residual_attention = -0.1;
-    EXPECT_THROW(make_network(c), std::invalid_argument);
+    EXPECT_EQ(refusal(c), "model.residual_attention: expected a weight in [0, 10], got -0.1");
     c.residual_attention = 0.4;
     c.attributes = 0;
     c.categories = 4;
-    EXPECT_THROW(make_network(c), std::invalid_argument);  // it weighs attribute scores: none to weigh
+    EXPECT_EQ(refusal(c), "model.residual_attention: only the simple network's attribute head has it");  // none to weigh
 }
 
 TEST(heatmap_argmax_positions, divides_the_peak_by_size_minus_one) {
