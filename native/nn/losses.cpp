@@ -15,6 +15,16 @@ torch::Tensor weighted_bce_loss(const torch::Tensor & logits, const torch::Tenso
     return F::binary_cross_entropy_with_logits(logits, y, F::BinaryCrossEntropyWithLogitsFuncOptions().weight(weight));
 }
 
+torch::Tensor asymmetric_loss(const torch::Tensor & logits, const torch::Tensor & truth, double gamma_neg, double gamma_pos, double clip) {
+    const torch::Tensor y = truth.to(logits.scalar_type());
+    const torch::Tensor p = torch::sigmoid(logits);
+    const torch::Tensor positive = (1 - p).pow(gamma_pos) * -F::logsigmoid(logits);
+    // Unclipped, log(1 - p) comes from the logit: 1 - p rounds to 0 for a confident logit.
+    const torch::Tensor q = clip > 0 ? (p - clip).clamp_min(0) : p;
+    const torch::Tensor negative = q.pow(gamma_neg) * (clip > 0 ? -torch::log1p(-q) : -F::logsigmoid(-logits));
+    return (y * positive + (1 - y) * negative).mean();
+}
+
 torch::Tensor soft_fbeta_loss(const torch::Tensor & probabilities, const torch::Tensor & truth, double beta) {
     const torch::Tensor y = truth.to(probabilities.scalar_type());
     const double b2 = beta * beta;
@@ -60,6 +70,11 @@ loss_terms compute_loss(const network_output & output, const batch_targets & tar
             const torch::Tensor p =
                 two_class ? torch::softmax(output.attribute_logits, 1).select(1, 1) : torch::sigmoid(output.attribute_logits);
             terms.attribute = soft_fbeta_loss(p, targets.attributes, config.fbeta);
+        } else if (kind == "asl") {
+            const torch::Tensor logits =
+                two_class ? output.attribute_logits.select(1, 1) - output.attribute_logits.select(1, 0) : output.attribute_logits;
+            terms.attribute =
+                asymmetric_loss(logits, targets.attributes, config.asl_gamma_negative, config.asl_gamma_positive, config.asl_clip);
         } else if (kind == "two_class") {
             if (!two_class) throw std::invalid_argument("loss.attribute_loss: two_class needs [B, 2, A] logits (the full network)");
             terms.attribute = two_class_attribute_loss(output.attribute_logits, targets.attributes, config.attribute_negative_weight,

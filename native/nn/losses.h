@@ -25,6 +25,11 @@ loss_terms compute_loss(const network_output & output, const batch_targets & tar
 torch::Tensor two_class_attribute_loss(const torch::Tensor & logits, const torch::Tensor & truth, double w_neg, double w_pos);
 // Binary cross-entropy on independent logits, negatives weighted by w_neg, positives by w_pos.
 torch::Tensor weighted_bce_loss(const torch::Tensor & logits, const torch::Tensor & truth, double w_neg, double w_pos);
+// Asymmetric loss on independent logits, the mean over every image and tag of
+//   positive: -(1 - p)^gamma_pos * log p
+//   negative: -q^gamma_neg * log(1 - q),  q = max(p - clip, 0)
+// With both exponents and the clip 0 it is binary cross-entropy.
+torch::Tensor asymmetric_loss(const torch::Tensor & logits, const torch::Tensor & truth, double gamma_neg, double gamma_pos, double clip);
 // 1 - F-beta over the batch from soft counts (probabilities instead of 0/1 decisions).
 torch::Tensor soft_fbeta_loss(const torch::Tensor & probabilities, const torch::Tensor & truth, double beta);
 // Mean over every heatmap pixel of (visible * (predicted - target))^2, as the reference.

@@ -87,6 +87,9 @@ std::vector<field> fields(train_config & c) {
         {"loss.attribute_positive_weight", &c.loss.attribute_positive_weight},
         {"loss.attribute_loss", &c.loss.attribute_loss},
         {"loss.fbeta", &c.loss.fbeta},
+        {"loss.asl_gamma_negative", &c.loss.asl_gamma_negative},
+        {"loss.asl_gamma_positive", &c.loss.asl_gamma_positive},
+        {"loss.asl_clip", &c.loss.asl_clip},
         {"optimizer.name", &c.optimizer.name},
         {"optimizer.lr", &c.optimizer.lr},
         {"optimizer.momentum", &c.optimizer.momentum},
@@ -322,6 +325,7 @@ bool read_by(const train_config & c, const std::string & key) {
     if (key == "optimizer.warmup_epochs") return c.optimizer.schedule == "cosine";
     if (key == "optimizer.momentum") return c.optimizer.name == "sgd";
     if (key == "loss.fbeta") return c.loss.attribute_loss == "fbeta";
+    if (in("loss.asl_")) return c.loss.attribute_loss == "asl";
     if (key == "model.tf_padding") return c.model.backbone == "mobilenet_v2" && c.model.kind == nn::network_kind::simple;
     // Keys added after runs were indexed count only away from their defaults: those runs keep their hashes.
     if (key == "data.item_crops") return c.data.augment && c.data.item_crops > 0;

@@ -89,6 +89,12 @@ void describe_provenance(model_card & card, const trained_model & t, const expor
                          {"freeze_batch_norm", t.network.freeze_batch_norm},
                          {"frozen_layers", t.network.frozen_layers}};
     if (t.network.residual_attention > 0) training["model"]["residual_attention"] = t.network.residual_attention;
+    if (t.config.loss.attribute_loss == "asl") {
+        training["loss"] = {{"attribute_loss", "asl"},
+                            {"asl_gamma_negative", t.config.loss.asl_gamma_negative},
+                            {"asl_gamma_positive", t.config.loss.asl_gamma_positive},
+                            {"asl_clip", t.config.loss.asl_clip}};
+    }
     training["augment"] = t.config.data.augment ? t.config.data.augment_crop : "none";
     if (t.config.data.augment && t.config.data.item_crops > 0) training["item_crops"] = t.config.data.item_crops;
     training["epochs"] = t.config.train.epochs;

@@ -26,6 +26,40 @@ TEST(losses, weighted_bce_weights_negatives_and_positives) {
     EXPECT_NEAR(weighted_bce_loss(logits, truth, 0.5, 2.0).item<double>(), (2 * std::log(2.0) + 0.5 * std::log(4.0)) / 2, 1e-6);
 }
 
+TEST(losses, asymmetric_loss_by_hand) {
+    // x = 0, y = 1: p = 1/2, (1 - 1/2)^1 * ln 2.  x = ln 3, y = 0: p = 3/4, q = 3/4 - 1/4 = 1/2,
+    // (1/2)^2 * -ln(1 - 1/2) = ln 2 / 4.  Mean (ln 2 / 2 + ln 2 / 4) / 2.
+    const auto logits = torch::tensor({0.0f, std::log(3.0f)}).view({1, 2});
+    const auto truth = torch::tensor({1.0f, 0.0f}).view({1, 2});
+    EXPECT_NEAR(asymmetric_loss(logits, truth, 2.0, 1.0, 0.25).item<double>(), 0.375 * std::log(2.0), 1e-6);
+}
+
+TEST(losses, asymmetric_loss_without_focusing_or_clip_is_binary_cross_entropy) {
+    torch::manual_seed(3);
+    auto logits = (torch::randn({4, 6}) * 5).requires_grad_();
+    logits.data()[0][0] = 40.0f;  // p rounds to 1 in float: log(1 - p) must come from the logit
+    const auto truth = (torch::rand({4, 6}) < 0.3).to(torch::kFloat);
+    const auto asl = asymmetric_loss(logits, truth, 0.0, 0.0, 0.0);
+    const auto bce = weighted_bce_loss(logits, truth, 1.0, 1.0);
+    ASSERT_TRUE(std::isfinite(asl.item<double>()));
+    EXPECT_NEAR(asl.item<double>(), bce.item<double>(), 1e-5);
+    const auto asl_grad = torch::autograd::grad({asl}, {logits})[0];
+    const auto bce_grad = torch::autograd::grad({bce}, {logits})[0];
+    EXPECT_TRUE(torch::allclose(asl_grad, bce_grad, 1e-5, 1e-7));
+}
+
+TEST(losses, asymmetric_loss_ignores_negatives_below_the_clip_and_focuses_the_rest) {
+    // p = 0.04 is under the 0.05 clip: no loss and no gradient. p = 1/2 with gamma 4 weighs
+    // q^4 = 0.45^4 of its clipped log loss, far below plain cross-entropy's ln 2.
+    auto logits = torch::tensor({std::log(0.04f / 0.96f), 0.0f}).view({1, 2}).requires_grad_();
+    const auto truth = torch::zeros({1, 2});
+    const auto loss = asymmetric_loss(logits, truth, 4.0, 0.0, 0.05);
+    EXPECT_NEAR(loss.item<double>(), std::pow(0.45, 4) * -std::log(0.55) / 2, 1e-6);
+    const auto grad = torch::autograd::grad({loss}, {logits})[0];
+    EXPECT_EQ(grad[0][0].item<float>(), 0.0f);
+    EXPECT_GT(grad[0][1].item<float>(), 0.0f);  // a negative's loss falls as its logit falls
+}
+
 TEST(losses, soft_fbeta_matches_counts) {
     // p = [1, 0], y = [1, 1]: TP 1, FP 0, FN 1. F1 = 2/3; F2 = 5 / (5 + 4) = 5/9.
     const auto p = torch::tensor({1.0f, 0.0f}), y = torch::tensor({1.0f, 1.0f});
@@ -104,6 +138,28 @@ TEST(losses, total_weights_each_term) {
     EXPECT_NEAR(terms.attribute.item<double>(), std::log(2.0), 1e-6);
     EXPECT_NEAR(terms.landmark.item<double>(), 1.0, 1e-6);
     EXPECT_NEAR(terms.total.item<double>(), 0.5 * std::log(4.0) + 3 * std::log(2.0) + 7, 1e-5);
+    c.attribute_loss = "asl";
+    c.asl_gamma_negative = 0;
+    c.asl_clip = 0;
+    EXPECT_NEAR(compute_loss(out, t, c).attribute.item<double>(), std::log(2.0), 1e-6);  // unfocused, unclipped: BCE
+    c.asl_gamma_negative = 4;
+    c.asl_clip = 0.05;
+    // Two positives at p = 1/2 keep ln 2; the negative weighs 0.45^4 of -ln(1 - 0.45).
+    EXPECT_NEAR(compute_loss(out, t, c).attribute.item<double>(), (2 * std::log(2.0) + std::pow(0.45, 4) * -std::log(0.55)) / 3, 1e-6);
+    const auto message = [&c] {
+        try {
+            validate(c);
+        } catch (const std::invalid_argument & e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    c.asl_clip = 1;
+    EXPECT_EQ(message(), "loss.asl_clip: expected a probability in [0, 1), got 1");
+    c.asl_clip = 0.05;
+    c.asl_gamma_negative = -1;
+    EXPECT_EQ(message(), "loss.asl_gamma_negative: expected an exponent in [0, 10], got -1");
+    c.asl_gamma_negative = 4;
     c.attribute_loss = "softmax";
     EXPECT_THROW(validate(c), std::invalid_argument);
 }

@@ -92,7 +92,9 @@ TEST(config, round_trips_through_yaml_and_hashes_what_changes_results) {
     EXPECT_NE(hash_with({"data.item_crops=0.5"}), hash_with({}));
     EXPECT_NE(hash_with({"train.best_by=val_map"}), hash_with({}));
     EXPECT_EQ(hash_with({"model.residual_attention=0"}), hash_with({}));
-    EXPECT_EQ(config_keys().size(), 63u);
+    EXPECT_EQ(hash_with({"loss.asl_gamma_negative=2"}), hash_with({}));
+    EXPECT_NE(hash_with({"loss.attribute_loss=asl", "loss.asl_gamma_negative=2"}), hash_with({"loss.attribute_loss=asl"}));
+    EXPECT_EQ(config_keys().size(), 66u);
 }
 
 TEST(config, rejects_an_unknown_schedule_and_a_schedule_that_fights_the_plateau) {
