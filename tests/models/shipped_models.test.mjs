@@ -25,10 +25,10 @@ test.after(() => fs.rmSync(work, { recursive: true, force: true }));
 // The real-photo issue asks test top-1 >= 0.92 of the garment-photo model, int8 within 5 MB; a
 // frozen-feature linear probe on the same ImageNet MobileNetV2 reaches 0.887; the shipped model
 // 0.930. The street tagger is asked mAP 0.40 and micro F1 0.60 on its test split, where the
-// prior scores 0.110 and 0.359; the shipped one reaches 0.330 and 0.489 (not yet what is
-// asked; the one before it 0.315 and 0.486): the floors hold it there.
+// prior scores 0.110 and 0.359; the shipped one reaches 0.348 and 0.492 (not yet what is
+// asked; the ones before it 0.330 / 0.489 and 0.315 / 0.486): the floors hold it there.
 const promises = {
-  'street-tags': { maxBytes: 5e6, floors: { attribute_map: 0.32, attribute_f1_micro: 0.48 } },
+  'street-tags': { maxBytes: 5e6, floors: { attribute_map: 0.34, attribute_f1_micro: 0.48 } },
   'garment-photos': { maxBytes: 5e6, floors: { category_top1: 0.92 } },
   'fashion-mnist': { maxBytes: 5e6, floors: { category_top1: 0.94 } },
   'synthetic-full': { maxBytes: 10e6, floors: { category_top1: 0.9 }, ceilings: { landmark_error: 0.05 } },
