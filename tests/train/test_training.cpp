@@ -9,6 +9,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -199,6 +200,32 @@ TEST(training, best_by_val_map_keeps_the_epoch_of_the_highest_validation_map) {
             << e.what();
     }
     fs::remove_all(folder);
+}
+
+TEST(training, best_by_val_map_is_refused_by_name_for_a_set_without_tags) {
+    // Class folders only (as clothing-dataset-small): categories, no tags to rank.
+    const auto root = scratch("no-tags");
+    for (const char * part : {"train", "validation"})
+        for (const char * garment : {"dress", "hat"})
+            for (const char * photo : {"1.png", "2.png"}) {
+                const fs::path path = root / part / garment / photo;
+                fs::create_directories(path.parent_path());
+                ASSERT_TRUE(cv::imwrite(path.string(), cv::Mat(8, 8, CV_8UC3, cv::Scalar(10, 120, 200))));
+            }
+    train_config config = tiny_config();
+    config.data.root = root.string();
+    config.model.kind = nn::network_kind::simple;
+    config.model.backbone = "mobilenet_v2";
+    config.train.best_by = "val_map";
+    std::ostringstream quiet;
+    try {
+        run_training(config, (root / "run").string(), false, quiet);
+        ADD_FAILURE() << "chose checkpoints by the mAP of a set without tags";
+    } catch (const config_error & e) {
+        EXPECT_EQ(std::string(e.what()), "train.best_by: val_map needs attributes or tags, and " + root.string() + " has none");
+    }
+    EXPECT_FALSE(fs::exists(root / "run" / "last.pt"));
+    fs::remove_all(root);
 }
 
 TEST(training, an_interrupted_and_resumed_run_ends_with_the_same_weights) {
