@@ -66,24 +66,24 @@ loss_terms compute_loss(const network_output & output, const batch_targets & tar
     if (output.attribute_logits.defined() && targets.attributes.defined()) {
         const bool two_class = output.attribute_logits.dim() == 3;
         const std::string kind = config.attribute_loss == "auto" ? (two_class ? "two_class" : "bce") : config.attribute_loss;
+        // Two-class logits as one per attribute: the sigmoid of their difference is the softmax's p(present).
+        const auto independent_logits = [&] {
+            return two_class ? output.attribute_logits.select(1, 1) - output.attribute_logits.select(1, 0) : output.attribute_logits;
+        };
         if (kind == "fbeta") {
             const torch::Tensor p =
                 two_class ? torch::softmax(output.attribute_logits, 1).select(1, 1) : torch::sigmoid(output.attribute_logits);
             terms.attribute = soft_fbeta_loss(p, targets.attributes, config.fbeta);
         } else if (kind == "asl") {
-            const torch::Tensor logits =
-                two_class ? output.attribute_logits.select(1, 1) - output.attribute_logits.select(1, 0) : output.attribute_logits;
-            terms.attribute =
-                asymmetric_loss(logits, targets.attributes, config.asl_gamma_negative, config.asl_gamma_positive, config.asl_clip);
+            terms.attribute = asymmetric_loss(independent_logits(), targets.attributes, config.asl_gamma_negative,
+                                              config.asl_gamma_positive, config.asl_clip);
         } else if (kind == "two_class") {
             if (!two_class) throw std::invalid_argument("loss.attribute_loss: two_class needs [B, 2, A] logits (the full network)");
             terms.attribute = two_class_attribute_loss(output.attribute_logits, targets.attributes, config.attribute_negative_weight,
                                                        config.attribute_positive_weight);
         } else {
-            const torch::Tensor logits =
-                two_class ? output.attribute_logits.select(1, 1) - output.attribute_logits.select(1, 0) : output.attribute_logits;
-            terms.attribute =
-                weighted_bce_loss(logits, targets.attributes, config.attribute_negative_weight, config.attribute_positive_weight);
+            terms.attribute = weighted_bce_loss(independent_logits(), targets.attributes, config.attribute_negative_weight,
+                                                config.attribute_positive_weight);
         }
         add(config.attribute_weight * terms.attribute);
     }

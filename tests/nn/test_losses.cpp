@@ -32,6 +32,17 @@ TEST(losses, asymmetric_loss_by_hand) {
     const auto logits = torch::tensor({0.0f, std::log(3.0f)}).view({1, 2});
     const auto truth = torch::tensor({1.0f, 0.0f}).view({1, 2});
     EXPECT_NEAR(asymmetric_loss(logits, truth, 2.0, 1.0, 0.25).item<double>(), 0.375 * std::log(2.0), 1e-6);
+    // The full network's two-class logits give the same p(present) from their difference.
+    network_output out;
+    out.attribute_logits = torch::tensor({1.0f, 2.0f, 1.0f, 2.0f + std::log(3.0f)}).view({1, 2, 2});
+    batch_targets t;
+    t.attributes = truth;
+    loss_config c;
+    c.attribute_loss = "asl";
+    c.asl_gamma_negative = 2;
+    c.asl_gamma_positive = 1;
+    c.asl_clip = 0.25;
+    EXPECT_NEAR(compute_loss(out, t, c).attribute.item<double>(), 0.375 * std::log(2.0), 1e-6);
 }
 
 TEST(losses, asymmetric_loss_without_focusing_or_clip_is_binary_cross_entropy) {
