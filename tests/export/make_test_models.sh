@@ -5,7 +5,8 @@
 #   make_test_models.sh VESTIS_BINARY OUT_DIR
 # OUT_DIR/models/{tiny-full,tiny-full-int8,tiny-resnet18,tiny-tags}/ each hold model.onnx +
 # card.json. tiny-tags is a tagger without categories, trained on OUT_DIR/data/tags.csv: the
-# synthetic photos with their attributes as tags, and tag_kinds.csv naming a kind for each.
+# synthetic photos with their attributes as tags, and tag_kinds.csv naming a kind for each; it
+# trains as the shipped street tagger does, with the asymmetric loss and each tag's peak score.
 set -euo pipefail
 vestis=$1
 out=$2
@@ -28,7 +29,8 @@ awk -v names="$out/data/tag_kinds.csv" 'BEGIN { FS = ","; while ((getline line <
      NR > 2 { tags = ""; for (i = 2; i <= NF; ++i) if ($i == 1) tags = tags (tags == "" ? "" : ";") tag[i - 1]; print $1 "," tags }' \
   "$out/data/Anno/list_attr_img.txt" >"$out/data/tags.csv"
 "$vestis" train --config /dev/null "${common[@]}" --set data.root="$out/data/tags.csv" --set model.kind=simple \
-  --set model.backbone=mobilenet_v2 --set model.width=0.35 --set model.input_size=64 --set train.epochs=2 --out "$out/runs/tags" >/dev/null 2>&1
+  --set model.backbone=mobilenet_v2 --set model.width=0.35 --set model.input_size=64 --set train.epochs=2 \
+  --set model.residual_attention=0.5 --set loss.attribute_loss=asl --out "$out/runs/tags" >/dev/null 2>&1
 "$vestis" export --run "$out/runs/full" --out "$out/models/tiny-full" >/dev/null 2>&1
 "$vestis" export --run "$out/runs/full" --weights int8 --out "$out/models/tiny-full-int8" >/dev/null 2>&1
 "$vestis" export --run "$out/runs/resnet18" --out "$out/models/tiny-resnet18" >/dev/null 2>&1

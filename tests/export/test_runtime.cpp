@@ -105,6 +105,10 @@ TEST(runtime, a_tagger_lists_tags_from_its_cards_threshold_grouped_by_kind) {
     ASSERT_LT(card.threshold, 1.0f);
     // The kinds of tag_kinds.csv, in the order it first names them (make_test_models.sh).
     EXPECT_EQ(attribute_type_order(card.attributes), (std::vector<std::string>{"pattern", "material", "silhouette", "detail", "look"}));
+    // Its card says how it was trained (make_test_models.sh sets both).
+    EXPECT_TRUE(std::regex_search(card.training_json, std::regex(R"("residual_attention":0\.5[,}])"))) << card.training_json;
+    EXPECT_TRUE(std::regex_search(card.training_json, std::regex(R"("loss":\{"attribute_loss":"asl","asl_gamma_negative":4)")))
+        << card.training_json;
 
     const fs::path image = test_images().at(0);
     runtime::predict_options every;
