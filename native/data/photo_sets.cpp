@@ -57,12 +57,13 @@ dataset_index read_class_folders(const fs::path & root) {
         if (fs::is_directory(root / name)) parts.emplace_back(root / name, part);
     }
     if (parts.empty()) parts.emplace_back(root, std::nullopt);
-    // The classes are train/'s; a set without train/ (test photos only, say) takes them from
-    // every split folder. Sorted by name, as ImageFolder numbers them.
-    const bool has_train = parts.front().first.filename() == "train" || !parts.front().second;
+    // The classes are train/'s (or ROOT's own, without split folders); a set without train/
+    // (test photos only, say) takes them from every split folder. Sorted by name, as
+    // ImageFolder numbers them.
+    const bool classes_from_first_folder = parts.front().first.filename() == "train" || !parts.front().second;
     std::set<std::string> names;
     for (const auto & [folder, part] : parts) {
-        if (has_train && folder != parts.front().first) break;
+        if (classes_from_first_folder && folder != parts.front().first) break;
         for (const fs::path & class_folder : sorted_entries(folder, /*directories=*/true)) names.insert(class_folder.filename().string());
     }
     std::map<std::string, int> category_of;
@@ -359,6 +360,19 @@ dataset_index read_photo_csv(const fs::path & csv, long long * skipped) {
     return index;
 }
 
+// A set split into train and test only (train/ and test/ folders, or a split column without
+// val): validation is the tenth of train that hashed_split gives a set without splits, since
+// best.pt and the card's threshold are chosen on it.
+void take_validation_from_train(dataset_index & index) {
+    const auto has = [&](split part) {
+        return std::any_of(index.samples.begin(), index.samples.end(), [part](const sample & s) { return s.part == part; });
+    };
+    if (has(split::val) || !has(split::train)) return;
+    for (sample & s : index.samples) {
+        if (s.part == split::train && hashed_split(s.image) == split::val) s.part = split::val;
+    }
+}
+
 }  // namespace
 
 bool is_photo_file(const std::string & name) {
@@ -381,9 +395,10 @@ bool is_photo_set(const std::string & root_text) {
 
 dataset_index read_photo_set(const std::string & root_text, long long * skipped) {
     const fs::path root(root_text);
-    if (is_csv(root)) return read_photo_csv(root, skipped);
-    if (!fs::is_directory(root)) throw data_error(root_text + ": is neither a folder nor a .csv file");
-    return read_class_folders(root);
+    if (!is_csv(root) && !fs::is_directory(root)) throw data_error(root_text + ": is neither a folder nor a .csv file");
+    dataset_index index = is_csv(root) ? read_photo_csv(root, skipped) : read_class_folders(root);
+    take_validation_from_train(index);
+    return index;
 }
 
 }  // namespace vestis::data

@@ -76,6 +76,35 @@ TEST(photo_sets, class_folders_without_splits_split_by_path_hash) {
     EXPECT_EQ(hashed_split("a"), hashed_split("a"));
 }
 
+TEST(photo_sets, a_set_without_validation_photos_takes_a_hashed_tenth_of_train) {
+    const auto root = vestis::test::fresh_folder("imagefolder-train-test");
+    std::string rows = "photo,label,split\n";
+    int hashed_val = 0;
+    for (int i = 0; i < 100; ++i) {
+        const std::string name = (i % 2 ? "hat/p" : "shoes/p") + std::to_string(i) + ".png";
+        write_photo(root / "train" / name, 4, 4);
+        hashed_val += hashed_split("train/" + name) == split::val;
+        rows += "train/" + name + "," + (i % 2 ? "hat" : "shoes") + ",train\n";
+    }
+    write_photo(root / "test/hat/q.png", 4, 4);
+    rows += "test/hat/q.png,hat,test\n";
+    ASSERT_GT(hashed_val, 0);  // 100 paths at 10 %: none would be a 1-in-37,000 draw
+    const std::map<std::string, int> expected{{"test", 1}, {"train", 100 - hashed_val}, {"val", hashed_val}};
+    const auto folders = read_photo_set(root.string());
+    EXPECT_EQ(split_counts(folders), expected);
+    for (const auto & s : folders.samples) {
+        const split expected_part = s.image.rfind("test/", 0) == 0        ? split::test
+                                    : hashed_split(s.image) == split::val ? split::val
+                                                                          : split::train;
+        EXPECT_EQ(s.part, expected_part) << s.image;
+    }
+    // The same from a split column without val; a set that has validation photos keeps its own.
+    vestis::test::write_file(root / "photos.csv", rows);
+    EXPECT_EQ(split_counts(read_photo_set((root / "photos.csv").string())), expected);
+    write_photo(root / "validation/hat/v.png", 4, 4);
+    EXPECT_EQ(split_counts(read_photo_set(root.string())), (std::map<std::string, int>{{"test", 1}, {"train", 100}, {"val", 1}}));
+}
+
 TEST(photo_sets, a_test_only_set_takes_its_classes_from_every_split_folder) {
     const auto root = vestis::test::fresh_folder("imagefolder-test-only");
     write_photo(root / "test/shirt/a.png");
