@@ -101,6 +101,20 @@ void write_environment(const fs::path & run, const train_config & config, torch:
     write_file_atomically((run / "environment.json").string(), env.dump(2) + "\n");
 }
 
+// A resumed run starts again from its checkpoint's step: what metrics.jsonl logged after it
+// (a run killed between checkpoints), and a last line cut short, would come twice or not parse.
+void drop_records_after(const fs::path & log, long long global_step) {
+    std::ifstream in(log);
+    if (!in) return;
+    std::string kept;
+    for (std::string line; std::getline(in, line);) {
+        const json record = json::parse(line, nullptr, /*allow_exceptions=*/false);
+        if (record.is_discarded() || !record.is_object() || !record.contains("step") || !record["step"].is_number()) continue;
+        if (record["step"].get<long long>() <= global_step) kept += line + "\n";
+    }
+    write_file_atomically(log.string(), kept);
+}
+
 // What every step of a run reads: the run's parts, set up once by run_training.
 struct training_context {
     const train_config & config;
@@ -177,7 +191,10 @@ std::optional<pooled_step> train_step(const training_context & c, run_state & st
     const std::vector<double> pooled = c.group.sum({n, n * value(terms.total), n * value(terms.category), n * value(terms.attribute),
                                                     n * value(terms.landmark), stop_requested ? 1.0 : 0.0});
     c.reducer.finish(static_cast<long long>(pooled[0]));
-    if (pooled[0] == 0) return std::nullopt;  // every image of this step was unreadable
+    if (pooled[0] == 0) {  // every image of this step was unreadable: no step, but its batch is used up
+        ++state.step_in_epoch;
+        return std::nullopt;
+    }
     // Every rank holds the same summed gradients, so every rank skips the same steps.
     const bool finite = c.scaler.unscale_and_check(c.net.parameters());
     if (schedules_every_step(c.config.optimizer)) {
@@ -279,9 +296,10 @@ bool finish_epoch(const training_context & c, run_state & state, const std::vect
     const bool lowest_loss = std::isfinite(v.loss) && v.loss < state.best_val_loss;
     const double map = v.report.mean_average_precision;
     const bool highest_map = v.report.map_attributes > 0 && std::isfinite(map) && map > state.best_val_map;
+    const bool latest_is_best = val_ids.empty();  // nothing to choose by (run_training said so)
     if (lowest_loss) state.best_val_loss = v.loss;
     if (highest_map) state.best_val_map = map;
-    if (config.train.best_by == "val_map" ? highest_map : lowest_loss) {
+    if (latest_is_best || (config.train.best_by == "val_map" ? highest_map : lowest_loss)) {
         if (c.group.leader()) {
             run_state best;  // the next epoch's start, schedule counters cleared: export reads only the weights
             best.epoch = state.epoch + 1;
@@ -369,6 +387,11 @@ train_outcome run_training(const train_config & config, const std::string & run_
     if (train_ids.empty()) throw config_error("data.root: " + config.data.root + " has no training images");
     if (config.train.best_by == "val_map" && !data.index.has_attributes)
         throw config_error("train.best_by: val_map needs attributes or tags, and " + config.data.root + " has none");
+    if (val_ids.empty() && (config.plateau.enabled || config.early_stopping.enabled || config.train.best_by == "val_map")) {
+        throw config_error("data.root: " + config.data.root +
+                           " has no validation images, which plateau, early_stopping and train.best_by: val_map go by");
+    }
+    if (val_ids.empty()) progress << "no validation images in " << config.data.root << ": best.pt is the last epoch\n";
     const auto boxed = [&](std::size_t i) { return !data.index.samples[i].items.empty(); };
     if (config.data.item_crops > 0 && std::none_of(train_ids.begin(), train_ids.end(), boxed)) {
         throw config_error("data.item_crops: no training photo of " + config.data.root + " has item boxes (" + data::item_boxes_file +
@@ -381,7 +404,11 @@ train_outcome run_training(const train_config & config, const std::string & run_
     train_loading.augment.item_crop_probability = static_cast<float>(config.data.item_crops);
 
     std::ofstream metrics_log;
-    if (group.leader()) metrics_log.open(run / "metrics.jsonl", std::ios::app);
+    if (group.leader()) {
+        if (resume) drop_records_after(run / "metrics.jsonl", state.global_step);
+        metrics_log.open(run / "metrics.jsonl", std::ios::app);
+        if (!metrics_log) throw std::runtime_error((run / "metrics.jsonl").string() + ": cannot be opened for appending");
+    }
     event_writer events(group.leader() ? run_dir : std::string());
     interrupt_guard interrupts;
     const std::size_t batches_per_epoch =

@@ -1,8 +1,10 @@
 // The trainer end to end on a small synthetic set, on the CPU: learning, resume equivalence,
 // Ctrl-C, evaluation.
+#include "data/photo_sets.h"
 #include "data/synth.h"
 #include "nn/network.h"
 #include "train/checkpoint.h"
+#include "train/run_data.h"
 #include "train/run_evaluation.h"
 #include "train/trainer.h"
 
@@ -228,6 +230,41 @@ TEST(training, best_by_val_map_is_refused_by_name_for_a_set_without_tags) {
     fs::remove_all(root);
 }
 
+TEST(training, a_set_without_validation_images_keeps_its_last_epoch_as_best) {
+    // train/ and test/ class folders, named so that the hashed tenth of train/ that would
+    // become validation holds none of them: no validation images at all.
+    const auto root = scratch("no-validation");
+    for (const char * part : {"train", "test"})
+        for (const char * garment : {"dress", "hat"})
+            for (int i = 0, written = 0; written < 2; ++i) {
+                const std::string relative = std::string(part) + "/" + garment + "/" + std::to_string(i) + ".png";
+                if (data::hashed_split(relative) == data::split::val) continue;
+                fs::create_directories((root / relative).parent_path());
+                ASSERT_TRUE(cv::imwrite((root / relative).string(), cv::Mat(8, 8, CV_8UC3, cv::Scalar(10, 120, 200))));
+                ++written;
+            }
+    train_config config = tiny_config();
+    config.data.root = root.string();
+    config.model.kind = nn::network_kind::simple;
+    config.model.backbone = "mobilenet_v2";
+    std::ostringstream said;
+    run_training(config, (root / "run").string(), false, said);
+    EXPECT_NE(said.str().find("no validation images in " + root.string() + ": best.pt is the last epoch"), std::string::npos) << said.str();
+    auto net = nn::make_network(prepare(config).model);  // the network the run trained
+    EXPECT_EQ(load_checkpoint(root / "run" / "best.pt", *net, nullptr).epoch, config.train.epochs);
+    // What needs validation figures is refused by name, before anything is written.
+    config.early_stopping.enabled = true;
+    try {
+        run_training(config, (root / "stopping").string(), false, said);
+        ADD_FAILURE() << "stopped early by a validation loss there is none of";
+    } catch (const config_error & e) {
+        EXPECT_EQ(std::string(e.what()), "data.root: " + root.string() +
+                                             " has no validation images, which plateau, early_stopping and train.best_by: val_map go by");
+    }
+    EXPECT_FALSE(fs::exists(root / "stopping" / "last.pt"));
+    fs::remove_all(root);
+}
+
 TEST(training, an_interrupted_and_resumed_run_ends_with_the_same_weights) {
     const auto folder = scratch("resume");
     std::ostringstream quiet;
@@ -271,8 +308,21 @@ TEST(training, a_cosine_schedule_sets_every_step_on_its_curve_and_resumes_on_it)
     train_config stopping = config;
     stopping.train.max_steps = 8;  // part-way through epoch 2
     run_training(stopping, (folder / "resumed").string(), false, quiet);
+    // As a run killed after its checkpoint leaves the log: a step the resume does again, and a
+    // line cut short. The resumed log holds each step once, at the straight run's rates.
+    std::ofstream(folder / "resumed" / "metrics.jsonl", std::ios::app) << "{\"kind\":\"step\",\"step\":9,\"lr\":1}\n{\"kind\":\"st";
     run_training(config, (folder / "resumed").string(), true, quiet);
     EXPECT_LT(largest_difference(weights_of(folder / "straight"), weights_of(folder / "resumed")), 1e-6);
+    const auto step_rates = [](const fs::path & log_file) {
+        std::ifstream log(log_file);
+        std::vector<std::pair<int, double>> rates;
+        for (std::string line; std::getline(log, line);) {
+            const auto record = nlohmann::json::parse(line);
+            if (record["kind"] == "step") rates.emplace_back(record["step"].get<int>(), record["lr"].get<double>());
+        }
+        return rates;
+    };
+    EXPECT_EQ(step_rates(folder / "resumed" / "metrics.jsonl"), step_rates(folder / "straight" / "metrics.jsonl"));
     // The same data at a constant rate ends elsewhere: the schedule was applied.
     config.optimizer.schedule = "epoch_decay";
     config.optimizer.lr_decay = 1;
