@@ -48,12 +48,6 @@ torch::Tensor spatial_softmax_cross_entropy(const torch::Tensor & logits, const 
     return (per_map * mask).sum() / mask.sum().clamp_min(1.0);
 }
 
-torch::Tensor landmark_target_heatmap(int width, int height, float x, float y, float radius) {
-    const auto xs = torch::arange(width, torch::kFloat).view({1, width}) - x;
-    const auto ys = torch::arange(height, torch::kFloat).view({height, 1}) - y;
-    return torch::exp(-0.5 * torch::sqrt(xs * xs + ys * ys) / radius);
-}
-
 loss_terms compute_loss(const network_output & output, const batch_targets & targets, const loss_config & config) {
     loss_terms terms;
     // A network without a category head (tags only) has no category term.
@@ -71,9 +65,8 @@ loss_terms compute_loss(const network_output & output, const batch_targets & tar
             return two_class ? output.attribute_logits.select(1, 1) - output.attribute_logits.select(1, 0) : output.attribute_logits;
         };
         if (kind == "fbeta") {
-            const torch::Tensor p =
-                two_class ? torch::softmax(output.attribute_logits, 1).select(1, 1) : torch::sigmoid(output.attribute_logits);
-            terms.attribute = soft_fbeta_loss(p, targets.attributes, config.fbeta);
+            // softmax over two classes is the sigmoid of their difference
+            terms.attribute = soft_fbeta_loss(torch::sigmoid(independent_logits()), targets.attributes, config.fbeta);
         } else if (kind == "asl") {
             terms.attribute = asymmetric_loss(independent_logits(), targets.attributes, config.asl_gamma_negative,
                                               config.asl_gamma_positive, config.asl_clip);

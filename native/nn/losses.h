@@ -39,7 +39,4 @@ torch::Tensor masked_heatmap_mse(const torch::Tensor & predicted, const torch::T
 // normalised to sum to 1; the mean over visible maps (0 when none is visible).
 torch::Tensor spatial_softmax_cross_entropy(const torch::Tensor & logits, const torch::Tensor & target, const torch::Tensor & visible);
 
-// exp(-0.5 * d / radius) with d the Euclidean distance in pixels to (x, y) (pixel centres).
-torch::Tensor landmark_target_heatmap(int width, int height, float x, float y, float radius);
-
 }  // namespace vestis::nn

@@ -105,13 +105,6 @@ TEST(losses, spatial_softmax_cross_entropy_by_hand) {
     EXPECT_NEAR(compute_loss(out, t, loss_config{}).landmark.item<double>(), (first + second) / 2, 1e-6);
 }
 
-TEST(losses, target_heatmap_decays_with_distance) {
-    const auto map = landmark_target_heatmap(10, 8, 2.0f, 3.0f, 8.0f);
-    EXPECT_EQ(map.sizes().vec(), (std::vector<int64_t>{8, 10}));
-    EXPECT_FLOAT_EQ(map[3][2].item<float>(), 1.0f);
-    EXPECT_NEAR(map[7][5].item<float>(), std::exp(-0.5 * 5.0 / 8.0), 1e-6);  // 3-4-5 triangle
-}
-
 // Softmax of ln 1, ln 2, ln 5 is 1/8, 2/8, 5/8. With smoothing e the target is (1 - e) on the
 // true class plus e/3 on each: loss = (1 - e) ln(8/5) + e/3 (ln 8 + ln 4 + ln(8/5)).
 TEST(losses, label_smoothing_spreads_the_category_target) {
