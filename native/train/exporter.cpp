@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>  // AT_FDCWD, for renameat2
+
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -27,9 +29,18 @@ nn::onnx_export_result export_graph(const trained_model & t, onnx_export::weight
                            t.network.attributes > 0 ? t.index.attributes : std::vector<attribute_info>{}, storage, name);
 }
 
+// Where replace_model_folder builds the new model, and where the old one waits while the two
+// change places without an atomic exchange.
+fs::path staging_folder(const fs::path & out) { return out.parent_path() / ("." + out.filename().string() + ".export-tmp"); }
+fs::path previous_folder(const fs::path & out) { return out.parent_path() / ("." + out.filename().string() + ".export-old"); }
+
 // An export writes a new folder, or with `force` replaces a model folder (model.onnx and
-// card.json, nothing else); anything else there is refused.
+// card.json, nothing else); anything else there is refused. An export cut off between moving
+// the old model aside and moving the new one in left the old one aside: it goes back first,
+// and is then what --force is asked about.
 void check_model_folder_is_free(const std::string & folder, bool force) {
+    const fs::path out = fs::path(folder).lexically_normal();
+    if (!fs::exists(out) && fs::is_directory(previous_folder(out))) fs::rename(previous_folder(out), out);
     if (!fs::exists(folder) || (fs::is_directory(folder) && fs::is_empty(folder))) return;
     const bool model =
         fs::is_directory(folder) && fs::exists(fs::path(folder) / "model.onnx") && fs::exists(fs::path(folder) / "card.json");
@@ -42,17 +53,33 @@ void check_model_folder_is_free(const std::string & folder, bool force) {
     if (!force) throw std::runtime_error(folder + ": holds a model already; give a new --out, or --force to replace it");
 }
 
-// Both files go into a sibling folder first, which then takes the old one's place: a reader
-// sees the old model or the new one, never a new model with an old card.
+// Swaps two folders in one step (Linux's renameat2 with RENAME_EXCHANGE); false where the
+// system or its file system cannot.
+bool exchange_folders(const fs::path & a, const fs::path & b) {
+#ifdef RENAME_EXCHANGE
+    return ::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) == 0;
+#else
+    (void)a, (void)b;
+    return false;
+#endif
+}
+
+// Both files go into a sibling folder first, which then takes the old one's place in one
+// exchange: a reader sees the old model or the new one, never a new model with an old card,
+// and never no model. Without the exchange, the old folder moves aside for the moment between
+// two renames (and check_model_folder_is_free puts it back if that moment is cut short).
 void replace_model_folder(const std::string & folder, const std::string & model_bytes, const std::string & card_json) {
     const fs::path out = fs::path(folder).lexically_normal();
-    const fs::path staging = out.parent_path() / ("." + out.filename().string() + ".export-tmp");
-    const fs::path previous = out.parent_path() / ("." + out.filename().string() + ".export-old");
+    const fs::path staging = staging_folder(out), previous = previous_folder(out);
     fs::remove_all(staging);
-    fs::remove_all(previous);
     fs::create_directories(staging);
     write_file_atomically((staging / "model.onnx").string(), model_bytes);
     write_file_atomically((staging / "card.json").string(), card_json);
+    if (fs::exists(out) && exchange_folders(staging, out)) {
+        fs::remove_all(staging);  // the old model, now
+        return;
+    }
+    fs::remove_all(previous);
     if (fs::exists(out)) fs::rename(out, previous);
     fs::rename(staging, out);
     fs::remove_all(previous);

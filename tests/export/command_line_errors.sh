@@ -86,5 +86,13 @@ if "$vestis" export --run "$fixture/runs/resnet18" --force --out "$scratch/model
 else
   echo "FAIL: export --force did not replace the model whole"; failures=$((failures + 1))
 fi
+# An export cut off with the old model moved aside (where a system without an atomic exchange
+# keeps it for a moment): the next export puts it back and asks for --force, as over any model.
+mv "$scratch/models/kept" "$scratch/models/.kept.export-old"
+expect_failure "holds a model already; give a new --out, or --force to replace it" \
+  "$vestis" export --run "$fixture/runs/full" --out "$scratch/models/kept" --eval-images 0
+if ! grep -Eq '"backbone": *"resnet18"' "$scratch/models/kept/card.json" || [[ -e $scratch/models/.kept.export-old ]]; then
+  echo "FAIL: the model moved aside was not put back"; failures=$((failures + 1))
+fi
 
 exit $((failures > 0))
