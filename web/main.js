@@ -18,7 +18,7 @@ const state = {
   photo: null,            // {id, name, width, height, decodeMs}
   box: null,              // {x1, y1, x2, y2} in photo pixels, or null: the whole photo
   model: null,            // {value, name}: the model in use
-  choices: new Map(),     // picker value -> {entry} (served) or {key, name, card} (own, loaded)
+  choices: new Map(),     // picker value -> {entry} (served) or {key, name} (own, loaded; its card is in `loaded`)
   loaded: new Map(),      // model key -> card (parsed), for models the worker holds
   photoCount: 0,
   predictionCount: 0,
@@ -240,7 +240,7 @@ async function openPhoto(file) {
   $('results').hidden = false;
   photoView.setPhoto(decoded.display, decoded.width, decoded.height);
   $('photo-caption').textContent = `${file.name}, ${decoded.width}×${decoded.height}`;
-  $('photo-canvas').setAttribute('aria-label', `Your photo, ${file.name}, with the landmarks found`);
+  $('photo-canvas').setAttribute('aria-label', `Your photo, ${file.name}`);
   await predict();
 }
 
@@ -276,14 +276,22 @@ function showResult(result, photo) {
   const { input: _image, overlays: _maps, ...numbers } = result;
   window.vestisLastResult = { ...numbers, photo: photo.name, timings, threshold: threshold() };
   window.vestisCounters.results++;
-  if (result.categories?.length) {
-    window.vestisFirstResultMs ??= performance.now();   // page load to first tags
-    const [top] = result.categories;
-    showStatus(`${top.name}, ${(100 * top.probability).toFixed(1)}% — ${result.model} on '${photo.name}'` +
-               `${result.box ? ' (boxed)' : ''}, ${Object.values(result.timings).reduce((a, b) => a + b, 0).toFixed(0)} ms.`);
-  } else {
+  if (!result.categories) {   // no model ran: the photo is only prepared
     showStatus(`'${photo.name}' is ready. Choose a model (or use your own) to get its tags.`);
+    return;
   }
+  window.vestisFirstResultMs ??= performance.now();   // page load to first tags
+  const ran = `${result.model} on '${photo.name}'${result.box ? ' (boxed)' : ''}, ` +
+              `${Object.values(result.timings).reduce((a, b) => a + b, 0).toFixed(0)} ms.`;
+  showStatus(`${headline(result)} — ${ran}`);
+}
+
+// What the status line leads with: the top category, or for a tagger its three likeliest tags shown.
+function headline(result) {
+  const named = (t) => `${t.name}, ${(100 * t.probability).toFixed(1)}%`;
+  if (result.categories?.length) return named(result.categories[0]);
+  const tags = (result.attributes ?? []).flatMap((group) => group.tags).sort((a, b) => b.probability - a.probability);
+  return tags.length ? tags.slice(0, 3).map(named).join('; ') : `no tag at ${(100 * threshold()).toFixed(0)}% or above`;
 }
 
 const requestPrediction = latestOnly(predict, (error) => showStatus(error.message, 'error'));

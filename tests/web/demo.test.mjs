@@ -54,8 +54,9 @@ const shownInput = () => page.evaluate(() => {
 });
 
 test('shows which build and runtime it runs', async () => {
+  // The commit, marked "modified" when built from a tree with uncommitted changes.
   assert.match(await page.textContent('#build'),
-               /^Vestis \d+\.\d+\.\d+ \(([0-9a-f]+|unknown)\) · onnxruntime-web 1\.30\.\d+, WebAssembly, 2 threads · cross-origin isolated$/);
+               /^Vestis \d+\.\d+\.\d+ \(([0-9a-f]+(, modified)?|unknown)\) · onnxruntime-web 1\.30\.\d+, WebAssembly, 2 threads · cross-origin isolated$/);
 });
 
 test('with no models published, the page says so and offers your own', async () => {

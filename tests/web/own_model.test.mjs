@@ -123,5 +123,10 @@ test('a tagger shows its tags by kind from its card\'s threshold, and nothing it
   }
   const shown = await shownResult(page);
   assert.deepEqual(Object.keys(shown.attributes), ['pattern', 'material', 'silhouette', 'detail', 'look']);
+  // Without a category the status line leads with the likeliest tags shown.
+  const likeliest = Object.values(shown.attributes).flat().sort((a, b) => b.probability - a.probability)[0];
+  const status = await page.textContent('#status');
+  assert.ok(likeliest === undefined ? /^no tag at \d+% or above — tiny-tags on /.test(status)
+                                    : status.startsWith(`${likeliest.name}, `) && status.includes(' — tiny-tags on '), status);
   assertSameAsNative(shown, nativePredict(join(modelsDir, 'tiny-tags'), photoPath, ['--threshold', String(threshold)]));
 }));
