@@ -195,6 +195,22 @@ float parse_coordinate(const std::string & text, const std::string & where, cons
     throw data_error(where + ": " + column + " '" + text + "' is not a number");
 }
 
+// The columns of a box's corners in a CSV header.
+struct box_columns {
+    std::size_t x1, y1, x2, y2;
+};
+
+// A row's box, which must have area: errors name the row and the column or the corners.
+box parse_box(const std::vector<std::string> & fields, const box_columns & at, const std::string & where) {
+    const box b{parse_coordinate(fields[at.x1], where, "x1"), parse_coordinate(fields[at.y1], where, "y1"),
+                parse_coordinate(fields[at.x2], where, "x2"), parse_coordinate(fields[at.y2], where, "y2")};
+    if (!(b.x2 > b.x1 && b.y2 > b.y1)) {
+        throw data_error(where + ": the box " + fields[at.x1] + "," + fields[at.y1] + "," + fields[at.x2] + "," + fields[at.y2] +
+                         " needs x2 > x1 and y2 > y1");
+    }
+    return b;
+}
+
 // A CSV file with a header, row by row: a byte-order mark (Windows editors write one), CRLF line
 // ends and blank lines are fine; a row with another number of fields than the header is an
 // error naming its line.
@@ -267,10 +283,7 @@ void read_item_boxes(dataset_index & index, const std::map<std::string, std::siz
         const auto a = attribute_of.find(fields[*tag]);
         if (a == attribute_of.end() || !index.attribute(s->second, a->second))
             throw data_error(where + ": photo '" + fields[*photo] + "' does not show tag '" + fields[*tag] + "'");
-        const box region{parse_coordinate(fields[*x1], where, "x1"), parse_coordinate(fields[*y1], where, "y1"),
-                         parse_coordinate(fields[*x2], where, "x2"), parse_coordinate(fields[*y2], where, "y2")};
-        if (!(region.x2 > region.x1 && region.y2 > region.y1)) throw data_error(where + ": the box needs x2 > x1 and y2 > y1");
-        index.samples[s->second].items.push_back({a->second, region});
+        index.samples[s->second].items.push_back({a->second, parse_box(fields, {*x1, *y1, *x2, *y2}, where)});
     }
     for (std::size_t i = 0; i < index.samples.size(); ++i) {
         const auto & items = index.samples[i].items;
@@ -323,7 +336,8 @@ dataset_index read_photo_csv(const fs::path & csv, long long * skipped) {
     while (table.next(fields, where)) {
         const std::string & photo = fields[*photo_column];
         const std::string label = label_column ? fields[*label_column] : std::string();
-        if (photo.empty() || (label_column && label.empty())) throw data_error(where + ": the photo and its label must not be empty");
+        if (photo.empty()) throw data_error(where + ": the photo column is empty");
+        if (label_column && label.empty()) throw data_error(where + ": photo '" + photo + "' has an empty label");
         if (const auto [it, fresh] = line_of_photo.emplace(photo, table.line()); !fresh) {
             throw data_error(where + ": photo '" + photo + "' is listed twice (first on line " + std::to_string(it->second) + ")");
         }
@@ -341,9 +355,7 @@ dataset_index read_photo_csv(const fs::path & csv, long long * skipped) {
         sample_of_photo.emplace(photo, index.samples.size());
         sample s = photo_sample(photo, category, split_column ? parse_split(fields[*split_column], where) : hashed_split(photo));
         if (boxes) {
-            s.bbox = {parse_coordinate(fields[*x1], where, "x1"), parse_coordinate(fields[*y1], where, "y1"),
-                      parse_coordinate(fields[*x2], where, "x2"), parse_coordinate(fields[*y2], where, "y2")};
-            if (!(s.bbox.x2 > s.bbox.x1 && s.bbox.y2 > s.bbox.y1)) throw data_error(where + ": the box needs x2 > x1 and y2 > y1");
+            s.bbox = parse_box(fields, {*x1, *y1, *x2, *y2}, where);
             s.has_bbox = true;
         }
         index.samples.push_back(std::move(s));

@@ -63,7 +63,7 @@ TEST(item_boxes, errors_name_the_file_and_line) {
         {head + "a.png,ring,0,0,10\n", "item_boxes.csv:2: 5 columns, but the header has 6"},
         {head + "a.png,ring,0,0,10,10\nc.png,ring,0,0,10,10\n", "item_boxes.csv:3: photo 'c.png' is not in the tags CSV"},
         {head + "a.png,ring,0,0,10,10\nb.png,ring,0,0,10,10\n", "item_boxes.csv:3: photo 'b.png' does not show tag 'ring'"},
-        {head + "a.png,ring,0,0,10,10\na.png,dress,5,5,5,9\n", "item_boxes.csv:3: the box needs x2 > x1 and y2 > y1"},
+        {head + "a.png,ring,0,0,10,10\na.png,dress,5,5,5,9\n", "item_boxes.csv:3: the box 5,5,5,9 needs x2 > x1 and y2 > y1"},
         {head + "a.png,ring,0,0,ten,10\n", "item_boxes.csv:2: x2 'ten' is not a number"},
         {head + "a.png,ring,0,0,10,10\n", "item_boxes.csv: photo 'a.png' has item boxes, but none for its tag 'dress'"},
     };

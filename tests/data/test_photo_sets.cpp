@@ -165,7 +165,10 @@ TEST(photo_sets, csv_errors_name_the_file_and_line) {
     EXPECT_NE(csv("name,label\na.png,hat\n").find("set.csv:1: the header needs a photo column"), std::string::npos);
     EXPECT_NE(csv("photo,label,split\na.png,hat,holdout\n").find("set.csv:2: split 'holdout' is not train"), std::string::npos);
     EXPECT_NE(csv("photo,label,x1,y1\na.png,hat,1,2\n").find("a box needs all four columns"), std::string::npos);
-    EXPECT_NE(csv("photo,label,x1,y1,x2,y2\na.png,hat,5,2,3,4\n").find("set.csv:2: the box needs x2 > x1"), std::string::npos);
+    EXPECT_NE(csv("photo,label,x1,y1,x2,y2\na.png,hat,5,2,3,4\n").find("set.csv:2: the box 5,2,3,4 needs x2 > x1 and y2 > y1"),
+              std::string::npos);
+    EXPECT_NE(csv("photo,label\n,hat\n").find("set.csv:2: the photo column is empty"), std::string::npos);
+    EXPECT_NE(csv("photo,label\na.png,\n").find("set.csv:2: photo 'a.png' has an empty label"), std::string::npos);
     EXPECT_NE(csv("photo,label,x1,y1,x2,y2\na.png,hat,5,two,8,4\n").find("set.csv:2: y1 'two' is not a number"), std::string::npos);
     EXPECT_NE(csv("photo,label\nnothere.png,hat\n").find("lists no photo that exists"), std::string::npos);
 }
