@@ -78,8 +78,8 @@ void add_train_commands(CLI::App & app) {
                                 : !args->out.empty()  ? args->out
                                                       : (std::filesystem::path(args->runs) / hash).string();
         const auto outcome = train::run_training(config, run, !args->resume.empty(), std::cerr);
-        std::cout << (outcome.interrupted ? "stopped" : "finished") << " after " << outcome.steps << " steps; run folder " << run << "\n";
-        if (outcome.interrupted) throw CLI::RuntimeError(130);
+        std::cout << (outcome.stopped_part_way ? "stopped" : "finished") << " after " << outcome.steps << " steps; run folder " << run << "\n";
+        if (outcome.stopped_part_way) throw CLI::RuntimeError(130);
         train::record_finished_run(args->runs, hash, run, config, outcome.epochs_done, outcome.last_validation_json);
     });
 

@@ -154,7 +154,7 @@ std::string run_study(const study_plan & plan, const study_options & options, st
             const bool resume = fs::exists(fs::path(r.run_folder) / "last.pt");  // a study stopped part-way
             progress << (resume ? "resuming " : "training into ") << r.run_folder << "\n";
             const train_outcome outcome = run_training(config, r.run_folder, resume, progress);
-            if (outcome.interrupted)
+            if (outcome.stopped_part_way)
                 throw std::runtime_error("study stopped: " + r.run_folder + " is saved; run the study again to continue");
             record_finished_run(options.runs_dir, r.config_hash, r.run_folder, config, outcome.epochs_done, outcome.last_validation_json);
         }

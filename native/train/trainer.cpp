@@ -185,11 +185,14 @@ std::optional<pooled_step> train_step(const training_context & c, run_state & st
         c.scaler.scale(terms.total).backward();
     }
     const auto value = [](const torch::Tensor & v) { return v.defined() ? v.item<double>() : 0.0; };
+    const auto defined = [](const torch::Tensor & v) { return v.defined() ? 1.0 : 0.0; };
     const double n = have ? static_cast<double>(batch->size()) : 0.0;
     c.reducer.launch_remaining();  // the last gradient buckets go out before the small sum below
-    // One small all-reduce: images, the loss terms weighted by them, and whether any rank was interrupted.
-    const std::vector<double> pooled = c.group.sum({n, n * value(terms.total), n * value(terms.category), n * value(terms.attribute),
-                                                    n * value(terms.landmark), stop_requested ? 1.0 : 0.0});
+    // One small all-reduce: images, the loss terms weighted by them, whether any rank was
+    // interrupted, and which terms any rank had (a rank without a share has none).
+    const std::vector<double> pooled =
+        c.group.sum({n, n * value(terms.total), n * value(terms.category), n * value(terms.attribute), n * value(terms.landmark),
+                     stop_requested ? 1.0 : 0.0, defined(terms.category), defined(terms.attribute), defined(terms.landmark)});
     c.reducer.finish(static_cast<long long>(pooled[0]));
     if (pooled[0] == 0) {  // every image of this step was unreadable: no step, but its batch is used up
         ++state.step_in_epoch;
@@ -212,10 +215,9 @@ std::optional<pooled_step> train_step(const training_context & c, run_state & st
     pooled_step out;
     out.images = pooled[0];
     out.loss = pooled[1] / pooled[0];
-    const torch::Tensor * heads[] = {&terms.category, &terms.attribute, &terms.landmark};
-    for (int k = 0; k < 3; ++k) {
-        out.heads[k] = pooled[static_cast<std::size_t>(k) + 2] / pooled[0];
-        out.has_head[k] = heads[k]->defined();
+    for (std::size_t k = 0; k < 3; ++k) {
+        out.heads[k] = pooled[k + 2] / pooled[0];
+        out.has_head[k] = pooled[k + 6] > 0;
     }
     return out;
 }
@@ -259,16 +261,16 @@ bool checkpoint_or_stop(const training_context & c, run_state & state, train_out
     c.progress << "\n"
                << (stop_requested ? "interrupted" : "reached train.max_steps") << ": saved " << (c.run / "last.pt").string()
                << "; continue with --resume " << c.run.string() << "\n";
-    outcome.interrupted = true;
+    outcome.stopped_part_way = true;
     outcome.epochs_done = state.epoch;
     outcome.steps = state.global_step;
     return true;
 }
 
-// The end of an epoch: validation and its records, the best checkpoint, the schedule
-// (step decay, plateau), last.pt at the next epoch's start. True when early stopping ends the run.
-bool finish_epoch(const training_context & c, run_state & state, const std::vector<std::size_t> & val_ids, long long skipped_images,
-                  train_outcome & outcome) {
+// An epoch's validation and its records: a metrics.jsonl line, TensorBoard scalars, a progress
+// line. No validation images: a NaN loss and an empty report.
+validation validate_epoch(const training_context & c, const run_state & state, const std::vector<std::size_t> & val_ids,
+                          long long skipped_images, train_outcome & outcome) {
     const validation v = val_ids.empty() ? validation{NAN, {}} : validate_model(c.net, c.data, val_ids, c.config, c.device, c.group);
     json epoch = {{"kind", "epoch"},
                   {"epoch", state.epoch + 1},
@@ -288,39 +290,55 @@ bool finish_epoch(const training_context & c, run_state & state, const std::vect
                << v.report.attribute_all.top_k[0] << ", landmark error " << v.report.mean_landmark_error;
     if (v.report.map_attributes > 0) c.progress << ", attribute mAP " << v.report.mean_average_precision;
     c.progress << "\n";
+    return v;
+}
 
-    const train_config & config = c.config;
-    const bool improved = std::isfinite(v.loss) && v.loss < state.best_val_loss - config.plateau.min_delta;
-    const bool improved_for_stopping = std::isfinite(v.loss) && v.loss < state.best_val_loss - config.early_stopping.min_delta;
-    state.early_bad = improved_for_stopping ? 0 : state.early_bad + 1;
+// Both bests move on with this epoch's figures; best.pt takes its weights when it is the best
+// by train.best_by, or always when there is nothing to choose by.
+void keep_if_best(const training_context & c, run_state & state, const validation & v, bool no_validation) {
     const bool lowest_loss = std::isfinite(v.loss) && v.loss < state.best_val_loss;
     const double map = v.report.mean_average_precision;
     const bool highest_map = v.report.map_attributes > 0 && std::isfinite(map) && map > state.best_val_map;
-    const bool latest_is_best = val_ids.empty();  // nothing to choose by (run_training said so)
     if (lowest_loss) state.best_val_loss = v.loss;
     if (highest_map) state.best_val_map = map;
-    if (latest_is_best || (config.train.best_by == "val_map" ? highest_map : lowest_loss)) {
-        if (c.group.leader()) {
-            run_state best;  // the next epoch's start, schedule counters cleared: export reads only the weights
-            best.epoch = state.epoch + 1;
-            best.global_step = state.global_step;
-            best.lr = state.lr;
-            best.best_val_loss = state.best_val_loss;
-            best.best_val_map = state.best_val_map;
-            best.images_in_epoch = 0;
-            save_checkpoint(c.run / "best.pt", c.net, c.optimizer, best, c.hash);
-        }
-    }
+    const bool best = no_validation || (c.config.train.best_by == "val_map" ? highest_map : lowest_loss);
+    if (!best || !c.group.leader()) return;
+    run_state saved;  // the next epoch's start, schedule counters cleared: export reads only the weights
+    saved.epoch = state.epoch + 1;
+    saved.global_step = state.global_step;
+    saved.lr = state.lr;
+    saved.best_val_loss = state.best_val_loss;
+    saved.best_val_map = state.best_val_map;
+    saved.images_in_epoch = 0;
+    save_checkpoint(c.run / "best.pt", c.net, c.optimizer, saved, c.hash);
+}
+
+// The next epoch's rate: step decay, then the plateau's cut after `patience` epochs without
+// an improvement of the validation loss.
+void schedule_next_epoch(const train_config & config, run_state & state, bool loss_improved) {
     if (!schedules_every_step(config.optimizer)) state.lr *= config.optimizer.lr_decay;
-    if (config.plateau.enabled) {
-        if (state.plateau_cooldown > 0) --state.plateau_cooldown;
-        state.plateau_bad = improved ? 0 : state.plateau_bad + 1;
-        if (state.plateau_bad > config.plateau.patience && state.plateau_cooldown == 0) {
-            state.lr = std::max(state.lr * config.plateau.factor, config.plateau.min_lr);
-            state.plateau_cooldown = config.plateau.cooldown;
-            state.plateau_bad = 0;
-        }
+    if (!config.plateau.enabled) return;
+    if (state.plateau_cooldown > 0) --state.plateau_cooldown;
+    state.plateau_bad = loss_improved ? 0 : state.plateau_bad + 1;
+    if (state.plateau_bad > config.plateau.patience && state.plateau_cooldown == 0) {
+        state.lr = std::max(state.lr * config.plateau.factor, config.plateau.min_lr);
+        state.plateau_cooldown = config.plateau.cooldown;
+        state.plateau_bad = 0;
     }
+}
+
+// The end of an epoch: validation, the best checkpoint, the schedule, last.pt at the next
+// epoch's start. True when early stopping ends the run.
+bool finish_epoch(const training_context & c, run_state & state, const std::vector<std::size_t> & val_ids, long long skipped_images,
+                  train_outcome & outcome) {
+    const train_config & config = c.config;
+    const validation v = validate_epoch(c, state, val_ids, skipped_images, outcome);
+    // Both improvements are measured against the best loss before this epoch.
+    const bool plateau_improved = std::isfinite(v.loss) && v.loss < state.best_val_loss - config.plateau.min_delta;
+    const bool stopping_improved = std::isfinite(v.loss) && v.loss < state.best_val_loss - config.early_stopping.min_delta;
+    state.early_bad = stopping_improved ? 0 : state.early_bad + 1;
+    keep_if_best(c, state, v, val_ids.empty());
+    schedule_next_epoch(config, state, plateau_improved);
     set_learning_rate(c.optimizer, state.lr, config.optimizer.head_lr_scale);
     run_state next = state;
     ++next.epoch;
@@ -331,6 +349,26 @@ bool finish_epoch(const training_context & c, run_state & state, const std::vect
     c.progress << "early stopping: no improvement of the validation loss for " << state.early_bad << " epochs\n";
     outcome.stopped_early = true;
     return true;
+}
+
+// What the config asks of the data that the data cannot give is refused by name, before a run
+// writes anything; a set without validation images trains, with its last epoch as best.pt.
+void check_the_data_suits_the_config(const train_config & config, const data::dataset_index & index,
+                                     const std::vector<std::size_t> & train_ids, const std::vector<std::size_t> & val_ids,
+                                     std::ostream & progress) {
+    if (train_ids.empty()) throw config_error("data.root: " + config.data.root + " has no training images");
+    if (config.train.best_by == "val_map" && !index.has_attributes)
+        throw config_error("train.best_by: val_map needs attributes or tags, and " + config.data.root + " has none");
+    if (val_ids.empty() && (config.plateau.enabled || config.early_stopping.enabled || config.train.best_by == "val_map")) {
+        throw config_error("data.root: " + config.data.root +
+                           " has no validation images, which plateau, early_stopping and train.best_by: val_map go by");
+    }
+    if (val_ids.empty()) progress << "no validation images in " << config.data.root << ": best.pt is the last epoch\n";
+    const auto boxed = [&](std::size_t i) { return !index.samples[i].items.empty(); };
+    if (config.data.item_crops > 0 && std::none_of(train_ids.begin(), train_ids.end(), boxed)) {
+        throw config_error("data.item_crops: no training photo of " + config.data.root + " has item boxes (" + data::item_boxes_file +
+                           " beside a tags CSV)");
+    }
 }
 
 }  // namespace
@@ -352,6 +390,9 @@ train_outcome run_training(const train_config & config, const std::string & run_
     torch::manual_seed(config.train.seed);
 
     const prepared_data data = prepare(config);
+    const auto train_ids = data::subset(data.index, data::split::train, config.data.train_images, config.train.seed);
+    const auto val_ids = data::subset(data.index, data::split::val, config.data.val_images, config.train.seed);
+    check_the_data_suits_the_config(config, data.index, train_ids, val_ids, progress);
     auto net = nn::make_network(data.model);
     if (!config.imagenet_weights.empty()) nn::import_imagenet_weights(*net, config.imagenet_weights);
     nn::use_channels_last(*net);
@@ -382,21 +423,6 @@ train_outcome run_training(const train_config & config, const std::string & run_
     scaler.restore(state.loss_scale, state.loss_scale_finite_steps);
     gradient_reducer reducer(group, *net);
 
-    const auto train_ids = data::subset(data.index, data::split::train, config.data.train_images, config.train.seed);
-    const auto val_ids = data::subset(data.index, data::split::val, config.data.val_images, config.train.seed);
-    if (train_ids.empty()) throw config_error("data.root: " + config.data.root + " has no training images");
-    if (config.train.best_by == "val_map" && !data.index.has_attributes)
-        throw config_error("train.best_by: val_map needs attributes or tags, and " + config.data.root + " has none");
-    if (val_ids.empty() && (config.plateau.enabled || config.early_stopping.enabled || config.train.best_by == "val_map")) {
-        throw config_error("data.root: " + config.data.root +
-                           " has no validation images, which plateau, early_stopping and train.best_by: val_map go by");
-    }
-    if (val_ids.empty()) progress << "no validation images in " << config.data.root << ": best.pt is the last epoch\n";
-    const auto boxed = [&](std::size_t i) { return !data.index.samples[i].items.empty(); };
-    if (config.data.item_crops > 0 && std::none_of(train_ids.begin(), train_ids.end(), boxed)) {
-        throw config_error("data.item_crops: no training photo of " + config.data.root + " has item boxes (" + data::item_boxes_file +
-                           " beside a tags CSV)");
-    }
     data::loader_options train_loading = data.loading;
     train_loading.augment.enabled = config.data.augment;
     train_loading.augment.random_resized_crop = config.data.augment_crop == "random_resized";
@@ -430,7 +456,6 @@ train_outcome run_training(const train_config & config, const std::string & run_
                                    batches_per_epoch,
                                    train_ids.size()};
     train_outcome outcome;
-    outcome.best_val_loss = state.best_val_loss;
     const auto started = std::chrono::steady_clock::now();
     double images_this_session = 0;
 
@@ -462,7 +487,6 @@ train_outcome run_training(const train_config & config, const std::string & run_
     events.flush();
     outcome.epochs_done = std::min(state.epoch, config.train.epochs);
     outcome.steps = state.global_step;
-    outcome.best_val_loss = state.best_val_loss;
     return outcome;
 }
 

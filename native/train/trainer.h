@@ -13,9 +13,8 @@ namespace vestis::train {
 struct train_outcome {
     int epochs_done = 0;
     long long steps = 0;
-    bool interrupted = false;    // Ctrl-C: `last` was saved, --resume continues
-    bool stopped_early = false;  // early stopping
-    double best_val_loss = 0;
+    bool stopped_part_way = false;     // Ctrl-C or train.max_steps: last.pt was saved, --resume continues
+    bool stopped_early = false;        // early stopping
     std::string last_validation_json;  // the metrics of the last validation, as JSON
 };
 

@@ -274,10 +274,10 @@ TEST(training, an_interrupted_and_resumed_run_ends_with_the_same_weights) {
     train_config stopping = config;
     stopping.train.max_steps = 5;  // stops mid-epoch 1 (6 batches an epoch)
     const auto first = run_training(stopping, (folder / "resumed").string(), false, quiet);
-    EXPECT_TRUE(first.interrupted);
+    EXPECT_TRUE(first.stopped_part_way);
     EXPECT_EQ(first.steps, 5);
     const auto second = run_training(config, (folder / "resumed").string(), true, quiet);
-    EXPECT_FALSE(second.interrupted);
+    EXPECT_FALSE(second.stopped_part_way);
     EXPECT_EQ(second.steps, 12);
     EXPECT_LT(largest_difference(weights_of(folder / "straight"), weights_of(folder / "resumed")), 1e-6);
     // The resumed run's config.yaml says how it ran to the end (max_steps lifted), as the
@@ -353,7 +353,7 @@ TEST(training, ctrl_c_saves_a_checkpoint_that_resumes) {
     interrupting_stream buffer("step 3/");
     std::ostream progress(&buffer);
     const auto stopped = run_training(tiny_config(), (folder / "run").string(), false, progress);
-    EXPECT_TRUE(stopped.interrupted);
+    EXPECT_TRUE(stopped.stopped_part_way);
     EXPECT_EQ(stopped.steps, 3);
     EXPECT_TRUE(fs::exists(folder / "run" / "last.pt"));
     EXPECT_FALSE(fs::exists(folder / "run" / "last.pt.tmp"));
