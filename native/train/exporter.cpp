@@ -29,6 +29,12 @@ nn::onnx_export_result export_graph(const trained_model & t, onnx_export::weight
                            t.network.attributes > 0 ? t.index.attributes : std::vector<attribute_info>{}, storage, name);
 }
 
+// The model folder as a path whose last part is its name: "models/kept/" names "kept".
+fs::path model_folder_path(const std::string & folder) {
+    const fs::path out = fs::path(folder).lexically_normal();
+    return out.has_filename() ? out : out.parent_path();
+}
+
 // Where replace_model_folder builds the new model, and where the old one waits while the two
 // change places without an atomic exchange.
 fs::path staging_folder(const fs::path & out) { return out.parent_path() / ("." + out.filename().string() + ".export-tmp"); }
@@ -37,10 +43,12 @@ fs::path previous_folder(const fs::path & out) { return out.parent_path() / ("."
 // An export writes a new folder, or with `force` replaces a model folder (model.onnx and
 // card.json, nothing else); anything else there is refused. An export cut off between moving
 // the old model aside and moving the new one in left the old one aside: it goes back first,
-// and is then what --force is asked about.
+// and is then what --force is asked about. One cut off after the new one moved in left the
+// old one aside too, stale: it goes, so that it cannot come back later.
 void check_model_folder_is_free(const std::string & folder, bool force) {
-    const fs::path out = fs::path(folder).lexically_normal();
-    if (!fs::exists(out) && fs::is_directory(previous_folder(out))) fs::rename(previous_folder(out), out);
+    const fs::path out = model_folder_path(folder);
+    if (fs::exists(out)) fs::remove_all(previous_folder(out));
+    else if (fs::is_directory(previous_folder(out))) fs::rename(previous_folder(out), out);
     if (!fs::exists(folder) || (fs::is_directory(folder) && fs::is_empty(folder))) return;
     const bool model =
         fs::is_directory(folder) && fs::exists(fs::path(folder) / "model.onnx") && fs::exists(fs::path(folder) / "card.json");
@@ -69,7 +77,7 @@ bool exchange_folders(const fs::path & a, const fs::path & b) {
 // and never no model. Without the exchange, the old folder moves aside for the moment between
 // two renames (and check_model_folder_is_free puts it back if that moment is cut short).
 void replace_model_folder(const std::string & folder, const std::string & model_bytes, const std::string & card_json) {
-    const fs::path out = fs::path(folder).lexically_normal();
+    const fs::path out = model_folder_path(folder);
     const fs::path staging = staging_folder(out), previous = previous_folder(out);
     fs::remove_all(staging);
     fs::create_directories(staging);
@@ -183,7 +191,7 @@ std::string megabytes(long long bytes) {
 export_report export_model(const export_request & request, std::ostream & progress) {
     if (request.out_dir.empty()) throw std::runtime_error("--out: give the model folder to write, e.g. models/NAME");
     check_model_folder_is_free(request.out_dir, request.force);  // before the minutes of scoring
-    const std::string name = fs::path(request.out_dir).lexically_normal().filename().string();
+    const std::string name = model_folder_path(request.out_dir).filename().string();
     progress << "loading " << request.run_dir << " (" << request.checkpoint << ")\n";
     const trained_model t = load_trained_model(request.run_dir, request.checkpoint, request.input_size);
 

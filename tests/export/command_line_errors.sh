@@ -94,5 +94,15 @@ expect_failure "holds a model already; give a new --out, or --force to replace i
 if ! grep -Eq '"backbone": *"resnet18"' "$scratch/models/kept/card.json" || [[ -e $scratch/models/.kept.export-old ]]; then
   echo "FAIL: the model moved aside was not put back"; failures=$((failures + 1))
 fi
+# One cut off after the new model moved in left the old one aside, stale: the next export
+# removes it, so that it cannot come back. The folder given with a trailing slash is the same.
+cp -r "$scratch/models/kept" "$scratch/models/.kept.export-old"
+if "$vestis" export --run "$fixture/runs/full" --force --out "$scratch/models/kept/" --eval-images 0 >/dev/null 2>&1 &&
+   grep -Eq '"backbone": *"vgg16"' "$scratch/models/kept/card.json" &&
+   [[ -z $(find "$scratch/models" -mindepth 1 -name '*export-*') ]]; then
+  echo "ok: a stale model left aside went, and --out kept/ replaced kept"
+else
+  echo "FAIL: a stale model left aside stayed, or --out with a trailing slash failed"; failures=$((failures + 1))
+fi
 
 exit $((failures > 0))
