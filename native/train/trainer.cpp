@@ -103,14 +103,17 @@ void write_environment(const fs::path & run, const train_config & config, torch:
 
 // A resumed run starts again from its checkpoint's step: what metrics.jsonl logged after it
 // (a run killed between checkpoints), and a last line cut short, would come twice or not parse.
-void drop_records_after(const fs::path & log, long long global_step) {
+// So would the record of an epoch the checkpoint has not finished: one saved at an epoch's
+// last step comes before that epoch's validation.
+void drop_records_after(const fs::path & log, long long global_step, int epochs_done) {
     std::ifstream in(log);
     if (!in) return;
     std::string kept;
     for (std::string line; std::getline(in, line);) {
         const json record = json::parse(line, nullptr, /*allow_exceptions=*/false);
         if (record.is_discarded() || !record.is_object() || !record.contains("step") || !record["step"].is_number()) continue;
-        if (record["step"].get<long long>() <= global_step) kept += line + "\n";
+        const bool unfinished_epoch = record.value("kind", "") == "epoch" && record.value("epoch", 0) > epochs_done;
+        if (record["step"].get<long long>() <= global_step && !unfinished_epoch) kept += line + "\n";
     }
     write_file_atomically(log.string(), kept);
 }
@@ -383,7 +386,6 @@ train_outcome run_training(const train_config & config, const std::string & run_
     const torch::Device device = group.device();
     std::ostream quiet(nullptr);
     std::ostream & progress = group.leader() ? terminal : quiet;
-    if (group.leader()) fs::create_directories(run);
     if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);  // let cuDNN pick the fastest convolutions
     torch::set_num_threads(config.train.threads > 0 ? config.train.threads
                                                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
@@ -393,6 +395,7 @@ train_outcome run_training(const train_config & config, const std::string & run_
     const auto train_ids = data::subset(data.index, data::split::train, config.data.train_images, config.train.seed);
     const auto val_ids = data::subset(data.index, data::split::val, config.data.val_images, config.train.seed);
     check_the_data_suits_the_config(config, data.index, train_ids, val_ids, progress);
+    if (group.leader()) fs::create_directories(run);
     auto net = nn::make_network(data.model);
     if (!config.imagenet_weights.empty()) nn::import_imagenet_weights(*net, config.imagenet_weights);
     nn::use_channels_last(*net);
@@ -431,7 +434,7 @@ train_outcome run_training(const train_config & config, const std::string & run_
 
     std::ofstream metrics_log;
     if (group.leader()) {
-        if (resume) drop_records_after(run / "metrics.jsonl", state.global_step);
+        if (resume) drop_records_after(run / "metrics.jsonl", state.global_step, state.epoch);
         metrics_log.open(run / "metrics.jsonl", std::ios::app);
         if (!metrics_log) throw std::runtime_error((run / "metrics.jsonl").string() + ": cannot be opened for appending");
     }

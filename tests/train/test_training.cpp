@@ -261,7 +261,7 @@ TEST(training, a_set_without_validation_images_keeps_its_last_epoch_as_best) {
         EXPECT_EQ(std::string(e.what()), "data.root: " + root.string() +
                                              " has no validation images, which plateau, early_stopping and train.best_by: val_map go by");
     }
-    EXPECT_FALSE(fs::exists(root / "stopping" / "last.pt"));
+    EXPECT_FALSE(fs::exists(root / "stopping"));  // refused before it wrote anything
     fs::remove_all(root);
 }
 
@@ -308,21 +308,25 @@ TEST(training, a_cosine_schedule_sets_every_step_on_its_curve_and_resumes_on_it)
     train_config stopping = config;
     stopping.train.max_steps = 8;  // part-way through epoch 2
     run_training(stopping, (folder / "resumed").string(), false, quiet);
-    // As a run killed after its checkpoint leaves the log: a step the resume does again, and a
-    // line cut short. The resumed log holds each step once, at the straight run's rates.
-    std::ofstream(folder / "resumed" / "metrics.jsonl", std::ios::app) << "{\"kind\":\"step\",\"step\":9,\"lr\":1}\n{\"kind\":\"st";
+    // As a run killed after its checkpoint leaves the log: the record of the epoch the
+    // checkpoint is part-way through (as one saved at its last step leaves), a step the resume
+    // does again, and a line cut short. The resumed log holds each step and epoch once, at the
+    // straight run's rates.
+    std::ofstream(folder / "resumed" / "metrics.jsonl", std::ios::app)
+        << "{\"kind\":\"epoch\",\"epoch\":2,\"step\":8,\"lr\":1}\n{\"kind\":\"step\",\"step\":9,\"lr\":1}\n{\"kind\":\"st";
     run_training(config, (folder / "resumed").string(), true, quiet);
     EXPECT_LT(largest_difference(weights_of(folder / "straight"), weights_of(folder / "resumed")), 1e-6);
-    const auto step_rates = [](const fs::path & log_file) {
+    const auto logged_rates = [](const fs::path & log_file) {  // (kind, step or epoch, rate)
         std::ifstream log(log_file);
-        std::vector<std::pair<int, double>> rates;
+        std::vector<std::tuple<std::string, int, double>> rates;
         for (std::string line; std::getline(log, line);) {
             const auto record = nlohmann::json::parse(line);
-            if (record["kind"] == "step") rates.emplace_back(record["step"].get<int>(), record["lr"].get<double>());
+            const std::string kind = record["kind"];
+            rates.emplace_back(kind, record[kind == "step" ? "step" : "epoch"].get<int>(), record["lr"].get<double>());
         }
         return rates;
     };
-    EXPECT_EQ(step_rates(folder / "resumed" / "metrics.jsonl"), step_rates(folder / "straight" / "metrics.jsonl"));
+    EXPECT_EQ(logged_rates(folder / "resumed" / "metrics.jsonl"), logged_rates(folder / "straight" / "metrics.jsonl"));
     // The same data at a constant rate ends elsewhere: the schedule was applied.
     config.optimizer.schedule = "epoch_decay";
     config.optimizer.lr_decay = 1;
