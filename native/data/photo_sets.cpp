@@ -372,8 +372,8 @@ dataset_index read_photo_csv(const fs::path & csv, long long * skipped) {
     return index;
 }
 
-// A set split into train and test only (train/ and test/ folders, or a split column without
-// val): validation is the tenth of train that hashed_split gives a set without splits, since
+// A set with training photos but none for validation (train/ and test/ folders, train/ alone,
+// or a split column without val): validation is the tenth of train that hashed_split gives a set without splits, since
 // best.pt and the card's threshold are chosen on it.
 void take_validation_from_train(dataset_index & index) {
     const auto has = [&](split part) {

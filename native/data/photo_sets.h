@@ -14,7 +14,7 @@
 //   A photo with item boxes has one for every tag it shows.
 // Without split folders or a split column, photos are split 80/10/10 by a hash of their path:
 // the same split every time, for every command, and a photo added later does not move others.
-// A set split into train and test only gets validation photos the same way, from train.
+// A set with training photos but none for validation gets them the same way, from train.
 #pragma once
 
 #include "data/dataset.h"

@@ -264,8 +264,9 @@ void validate(const train_config & c) {
     require(c.data.min_crop_area > 0 && c.data.min_crop_area <= 1, "data.min_crop_area: expected a fraction in (0, 1]");
     require(c.train.best_by == "val_loss" || c.train.best_by == "val_map",
             "train.best_by: expected val_loss or val_map, got '" + c.train.best_by + "'");
-    require(c.loss.attribute_loss != "two_class" || c.model.kind == nn::network_kind::full,
-            "loss.attribute_loss: two_class needs model.kind: full (the simple model gives one logit per attribute: use bce or asl)");
+    require(
+        c.loss.attribute_loss != "two_class" || c.model.kind == nn::network_kind::full,
+        "loss.attribute_loss: two_class needs model.kind: full (the simple model gives one logit per attribute: use bce, asl or fbeta)");
     require(c.data.item_crops >= 0 && c.data.item_crops <= 1,
             "data.item_crops: expected a probability in [0, 1], got " + shortest_text(c.data.item_crops));
     require(c.optimizer.name == "adam" || c.optimizer.name == "sgd",

@@ -62,8 +62,9 @@ TEST(config, names_the_key_and_suggests_the_nearest) {
     EXPECT_EQ(error_of(minimal, {"loss.label_smoothing=1"}), "loss.label_smoothing: expected a fraction in [0, 1), got 1");
     EXPECT_EQ(error_of(minimal, {"train.best_by=val_f1"}), "train.best_by: expected val_loss or val_map, got 'val_f1'");
     EXPECT_EQ(error_of(minimal, {"data.item_crops=1.5"}), "data.item_crops: expected a probability in [0, 1], got 1.5");
-    EXPECT_EQ(error_of(minimal, {"model.kind=simple", "loss.attribute_loss=two_class"}),
-              "loss.attribute_loss: two_class needs model.kind: full (the simple model gives one logit per attribute: use bce or asl)");
+    EXPECT_EQ(
+        error_of(minimal, {"model.kind=simple", "loss.attribute_loss=two_class"}),
+        "loss.attribute_loss: two_class needs model.kind: full (the simple model gives one logit per attribute: use bce, asl or fbeta)");
     EXPECT_NE(error_of("data: [1, 2\n").find("run.yaml:"), std::string::npos);
     EXPECT_NE(error_of("data: [1, 2\n").find("not valid YAML"), std::string::npos);
     EXPECT_EQ(error_of(std::string(minimal) + "train:\n  epochs: [1, 2]\n"),
