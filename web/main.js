@@ -260,6 +260,9 @@ async function predict() {
   showResult(result, photo);
 }
 
+// What the status line said the model ran on, kept so that a new threshold can renew its tags.
+let lastRun = null;
+
 function showResult(result, photo) {
   const timings = { decode: photo.decodeMs, ...result.timings };
   const input = $('input-canvas');
@@ -277,12 +280,14 @@ function showResult(result, photo) {
   window.vestisLastResult = { ...numbers, photo: photo.name, timings, threshold: threshold() };
   window.vestisCounters.results++;
   if (!result.categories) {   // no model ran: the photo is only prepared
+    lastRun = null;
     showStatus(`'${photo.name}' is ready. Choose a model (or use your own) to get its tags.`);
     return;
   }
   window.vestisFirstResultMs ??= performance.now();   // page load to first tags
   const ran = `${result.model} on '${photo.name}'${result.box ? ' (boxed)' : ''}, ` +
               `${Object.values(result.timings).reduce((a, b) => a + b, 0).toFixed(0)} ms.`;
+  lastRun = { categories: result.categories, ran };
   showStatus(`${headline(result)} — ${ran}`);
 }
 
@@ -301,6 +306,7 @@ const updateAttributes = latestOnly(async (value) => {
   const groups = await engine.call('attributes', { threshold: value });
   renderAttributes($('attributes'), groups, value);
   if (window.vestisLastResult) Object.assign(window.vestisLastResult, { attributes: groups, threshold: value });
+  if (lastRun && !lastRun.categories?.length) showStatus(`${headline({ attributes: groups })} — ${lastRun.ran}`);
 }, (error) => showStatus(error.message, 'error'));
 
 const updateOverlays = latestOnly(async (value) => {

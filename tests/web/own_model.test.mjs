@@ -129,4 +129,12 @@ test('a tagger shows its tags by kind from its card\'s threshold, and nothing it
   assert.ok(likeliest === undefined ? /^no tag at \d+% or above — tiny-tags on /.test(status)
                                     : status.startsWith(`${likeliest.name}, `) && status.includes(' — tiny-tags on '), status);
   assertSameAsNative(shown, nativePredict(join(modelsDir, 'tiny-tags'), photoPath, ['--threshold', String(threshold)]));
+  // A new threshold renews the status line's tags: none at 100%, the likeliest of all at 0%.
+  await page.focus('#threshold');
+  await page.keyboard.press('End');
+  await page.waitForFunction(() => /^no tag at 100% or above — tiny-tags on /.test(document.getElementById('status').textContent));
+  await page.keyboard.press('Home');
+  await page.waitForFunction(() => /^[^—]+, \d+\.\d%; .+ — tiny-tags on /.test(document.getElementById('status').textContent));
+  const all = Object.values((await shownResult(page)).attributes).flat().sort((a, b) => b.probability - a.probability);
+  assert.ok((await page.textContent('#status')).startsWith(`${all[0].name}, ${(100 * all[0].probability).toFixed(1)}%; `));
 }));
