@@ -45,7 +45,8 @@ void add_model_info_command(CLI::App & app) {
     info->add_option("--backbone", config->backbone, "Backbone of the simple model")
         ->check(CLI::IsMember({"vgg16", "resnet18", "resnet50", "mobilenet_v2"}))
         ->capture_default_str();
-    info->add_option("--input-size", config->input_size, "Input side in pixels")->capture_default_str();
+    info->add_option("--input-size", config->input_size, "Input side in pixels (the width, with --input-height)")->capture_default_str();
+    info->add_option("--input-height", config->input_height, "A non-square input's height (0: square)")->capture_default_str();
     info->add_flag("--no-landmark-branch", *no_landmark_branch, "Simple model without the landmark branch");
     info->add_flag("--vgg-batch-norm", config->vgg_batch_norm, "BatchNorm after every VGG convolution (a simplification)");
     info->add_flag("--landmark-batch-norm", config->landmark_batch_norm, "BatchNorm in the landmark branch (a simplification)");

@@ -56,7 +56,7 @@ std::string describe_network(const network_config & config) {
 
     std::vector<stage_shape> stages;
     record_stage_shapes(&stages);
-    network->forward(torch::zeros({1, 3, config.input_size, config.input_size}));
+    network->forward(torch::zeros({1, 3, input_height_of(config), config.input_size}));
     record_stage_shapes(nullptr);
     out << "\n";
     row(out, "stage", "output shape");

@@ -19,6 +19,8 @@ bool has_landmark_head(const network_config & config) {
     return config.kind == network_kind::full || (config.landmark_branch && config.landmarks > 0);
 }
 
+int input_height_of(const network_config & config) { return config.input_height > 0 ? config.input_height : config.input_size; }
+
 void validate(const network_config & c) {
     const auto fail = [](const std::string & message) { throw std::invalid_argument(message); };
     if (c.kind == network_kind::simple && c.backbone != "vgg16" && c.backbone != "resnet18" && c.backbone != "resnet50" &&
@@ -48,6 +50,9 @@ void validate(const network_config & c) {
     if (c.tf_padding && c.input_size % 32 != 0) {
         fail("model.tf_padding: needs model.input_size a multiple of 32, got " + std::to_string(c.input_size));
     }
+    if (c.tf_padding && input_height_of(c) % 32 != 0) {
+        fail("model.tf_padding: needs model.input_height a multiple of 32, got " + std::to_string(c.input_height));
+    }
     if (c.residual_attention != 0) {
         if (!(c.residual_attention > 0 && c.residual_attention <= 10))
             fail("model.residual_attention: expected a weight in [0, 10], got " + shortest_text(c.residual_attention));
@@ -66,6 +71,14 @@ void validate(const network_config & c) {
     if (c.input_size < smallest || c.input_size > 2048 || (c.kind == network_kind::full && c.input_size % 32 != 0)) {
         fail("model.input_size: expected " + std::string(c.kind == network_kind::full ? "a multiple of 32" : "a size") + " in " +
              std::to_string(smallest) + "..2048, got " + std::to_string(c.input_size));
+    }
+    if (c.input_height != 0) {
+        if (c.input_height < smallest || c.input_height > 2048)
+            fail("model.input_height: expected 0 (square) or a height in " + std::to_string(smallest) + "..2048, got " +
+                 std::to_string(c.input_height));
+        // The heatmaps, their softmax and the landmark coordinates are laid out for a square input.
+        if (has_landmark_head(c))
+            fail("model.input_height: only a network without landmarks takes a non-square input (set model.landmark_branch: false)");
     }
     if (c.kind == network_kind::full && c.landmarks < 1) fail("model.landmarks: the full network needs at least one landmark");
     // The softmax runs over the heatmap's pixels, which then number input_size^2 exactly.

@@ -42,8 +42,13 @@ struct network_config {
     int categories = 48;
     int attributes = 1000;  // 0: no attribute head
     int landmarks = 8;
-    int input_size = 224;  // for shape checks and `model info`
+    int input_size = 224;  // the input's width, and its height unless input_height says otherwise
+    int input_height = 0;  // simple, without landmarks: a taller (or wider) input than square, so that portrait
+                           // photos keep their shape; 0: input_size
 };
+
+// The input's height: input_height where set, else input_size (square).
+int input_height_of(const network_config & config);
 
 // Whether the network predicts landmark heatmaps: the full network always, the simple one with
 // its landmark branch (and landmarks to predict).

@@ -15,8 +15,10 @@ onnx_export_result export_onnx(garment_network & net, const preprocess_options &
                                     " attribute names for a network with " + std::to_string(config.categories) + " and " +
                                     std::to_string(config.attributes));
     }
-    if (preprocess.input_width != config.input_size || preprocess.input_height != config.input_size) {
-        throw std::invalid_argument("export: the card's input size differs from the network's " + std::to_string(config.input_size));
+    const int height = input_height_of(config);
+    if (preprocess.input_width != config.input_size || preprocess.input_height != height) {
+        throw std::invalid_argument("export: the card's input size differs from the network's " + std::to_string(config.input_size) + "x" +
+                                    std::to_string(height));
     }
     torch::NoGradGuard no_grad;
     net.eval();  // BatchNorm folds its running statistics, as eval mode uses them
@@ -25,7 +27,7 @@ onnx_export_result export_onnx(garment_network & net, const preprocess_options &
     const bool heatmaps = has_landmark_head(config);
     onnx_export::graph_builder graph(name, storage);
     graph.set_producer("vestis", VESTIS_VERSION);
-    graph.add_input("image", {-1, 3, config.input_size, config.input_size});
+    graph.add_input("image", {-1, 3, height, config.input_size});
     onnx_emitter emitter(graph, net);
     net.emit_onnx(emitter, "image");
     if (config.categories > 0) graph.add_output(names::category_logits);

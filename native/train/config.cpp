@@ -78,6 +78,7 @@ std::vector<field> fields(train_config & c) {
         {"model.frozen_layers", &c.model.frozen_layers},
         {"model.residual_attention", &c.model.residual_attention},
         {"model.input_size", &c.model.input_size},
+        {"model.input_height", &c.model.input_height},
         {"model.imagenet_weights", &c.imagenet_weights},
         {"loss.category_weight", &c.loss.category_weight},
         {"loss.label_smoothing", &c.loss.label_smoothing},
@@ -334,6 +335,7 @@ bool read_by(const train_config & c, const std::string & key) {
     if (key == "data.item_crops") return c.data.augment && c.data.item_crops > 0;
     if (key == "train.best_by") return c.train.best_by != "val_loss";
     if (key == "model.residual_attention") return c.model.residual_attention != 0;
+    if (key == "model.input_height") return c.model.input_height != 0;
     if (in("plateau.") && key != "plateau.enabled") return c.plateau.enabled;
     if (in("early_stopping.") && key != "early_stopping.enabled") return c.early_stopping.enabled;
     return true;

@@ -123,6 +123,7 @@ void describe_provenance(model_card & card, const trained_model & t, const expor
                          {"tf_padding", t.network.tf_padding},
                          {"freeze_batch_norm", t.network.freeze_batch_norm},
                          {"frozen_layers", t.network.frozen_layers}};
+    if (t.network.input_height > 0) training["model"]["input_height"] = t.network.input_height;
     if (t.network.residual_attention > 0) training["model"]["residual_attention"] = t.network.residual_attention;
     if (t.config.loss.attribute_loss == "asl") {
         training["loss"] = {{"attribute_loss", "asl"},

@@ -31,7 +31,8 @@ prepared_data prepare(const train_config & config) {
         throw config_error("model.kind: the full network needs landmarks, and " + config.data.root + " has none (use model.kind: simple)");
     }
     if (!p.index.has_landmarks) p.model.landmark_branch = false;
-    p.loading.preprocess.input_width = p.loading.preprocess.input_height = config.model.input_size;
+    p.loading.preprocess.input_width = config.model.input_size;
+    p.loading.preprocess.input_height = nn::input_height_of(config.model);
     p.loading.preprocess.policy = config.data.crop;
     p.loading.preprocess.crop_margin = static_cast<float>(config.data.crop_margin);
     p.loading.heatmap_radius = static_cast<float>(config.data.heatmap_radius);
@@ -39,17 +40,20 @@ prepared_data prepare(const train_config & config) {
     return p;
 }
 
-batch_tensors to_tensors(const std::vector<data::example> & batch, int size, bool attributes, bool heatmaps, torch::Device device) {
+batch_tensors to_tensors(const std::vector<data::example> & batch, const data::loader_options & loading, bool attributes,
+                         torch::Device device) {
     const int64_t n = static_cast<int64_t>(batch.size());
+    const int64_t width = loading.preprocess.input_width, height = loading.preprocess.input_height;
+    const bool heatmaps = loading.heatmaps;
     batch_tensors t;
-    t.images = torch::empty({n, 3, size, size});
+    t.images = torch::empty({n, 3, height, width});
     t.targets.category = torch::empty({n}, torch::kLong);
     t.landmarks = torch::empty({n, data::landmark_slots, 2});
     t.content = torch::empty({n, 4});
     t.targets.landmark_visible = torch::empty({n, data::landmark_slots});
-    const int64_t plane = static_cast<int64_t>(size) * size;
+    const int64_t plane = width * height;
     if (attributes) t.targets.attributes = torch::empty({n, static_cast<int64_t>(batch[0].attributes.size())}, torch::kLong);
-    if (heatmaps) t.targets.heatmaps = torch::empty({n, data::landmark_slots, size, size});
+    if (heatmaps) t.targets.heatmaps = torch::empty({n, data::landmark_slots, height, width});
     auto category = t.targets.category.accessor<int64_t, 1>();
     auto landmarks = t.landmarks.accessor<float, 3>();
     auto content = t.content.accessor<float, 2>();

@@ -35,7 +35,9 @@ struct batch_tensors {
     torch::Tensor content;    // [B, 4] where each crop lies in the input: x, y, width, height
 };
 
-// Batch -> tensors on `device` (images channels-last); targets for the loss.
-batch_tensors to_tensors(const std::vector<data::example> & batch, int size, bool attributes, bool heatmaps, torch::Device device);
+// Batch -> tensors on `device` (images channels-last, at the loading's input size, with heatmaps
+// if it draws them); targets for the loss.
+batch_tensors to_tensors(const std::vector<data::example> & batch, const data::loader_options & loading, bool attributes,
+                         torch::Device device);
 
 }  // namespace vestis::train

@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 evaluation evaluate_run(const std::string & run_dir, const std::string & split_name, const std::string & checkpoint, int input_size) {
     const fs::path run(run_dir);
     train_config config = read_run_config(run);
-    if (input_size > 0) config.model.input_size = input_size;
+    serve_at_input_size(config, input_size);
     const data::split part = data::parse_split(split_name);
     const torch::Device device = pick_device(config.train.device == "cpu" || torch::cuda::is_available() ? config.train.device : "cpu");
     const prepared_data data = prepare(config);

@@ -29,7 +29,7 @@ trained_model load_trained_model(const std::string & run_dir, const std::string 
     trained_model t;
     t.config = read_run_config(run_dir);
     train_config served = t.config;
-    if (input_size > 0) served.model.input_size = input_size;
+    serve_at_input_size(served, input_size);
     prepared_data data = prepare(served);
     t.index = std::move(data.index);
     t.network = data.model;
@@ -38,6 +38,15 @@ trained_model load_trained_model(const std::string & run_dir, const std::string 
     load_run_weights(run_dir, checkpoint, *t.net);
     t.net->eval();
     return t;
+}
+
+void serve_at_input_size(train_config & config, int input_size) {
+    if (input_size <= 0) return;
+    if (config.model.input_height > 0) {
+        throw config_error("--input-size: the run was trained on a " + std::to_string(config.model.input_size) + "x" +
+                           std::to_string(config.model.input_height) + " input (model.input_height), which has no one size to change");
+    }
+    config.model.input_size = input_size;
 }
 
 }  // namespace vestis::train

@@ -28,6 +28,10 @@ struct trained_model {
 // al., NeurIPS 2019).
 trained_model load_trained_model(const std::string & run_dir, const std::string & checkpoint, int input_size = 0);
 
+// `config` set to serve at `input_size` (> 0; 0 leaves it as trained). A run trained on a
+// non-square input is refused: its shape is the photos', not a size to scale.
+void serve_at_input_size(train_config & config, int input_size);
+
 // RUN_DIR/config.yaml, read as the run wrote it.
 train_config read_run_config(const std::filesystem::path & run_dir);
 // RUN_DIR/<checkpoint>.pt (best or last) into `net`; names the file when it is missing or unreadable.

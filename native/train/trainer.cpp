@@ -180,7 +180,7 @@ std::optional<pooled_step> train_step(const training_context & c, run_state & st
     nn::loss_terms terms;
     c.reducer.begin_step(have ? static_cast<long long>(batch->size()) : 0);
     if (have) {
-        const auto t = to_tensors(*batch, c.config.model.input_size, c.data.model.attributes > 0, c.data.loading.heatmaps, c.device);
+        const auto t = to_tensors(*batch, c.data.loading, c.data.model.attributes > 0, c.device);
         {
             autocast_region autocast(c.device, c.config.train.amp);
             terms = nn::compute_loss(c.net.forward(t.images), t.targets, c.config.loss);

@@ -30,7 +30,7 @@ validation validate_model(nn::garment_network & net, const prepared_data & data,
     double loss_sum = 0, images = 0;
     while (auto batch = loader.next()) {
         if (batch->empty()) continue;
-        const auto t = to_tensors(*batch, config.model.input_size, data.model.attributes > 0, data.loading.heatmaps, device);
+        const auto t = to_tensors(*batch, data.loading, data.model.attributes > 0, device);
         const auto out = net.forward(t.images);
         const int64_t n = t.images.size(0);
         loss_sum += nn::compute_loss(out, t.targets, config.loss).total.item<double>() * static_cast<double>(n);
@@ -82,7 +82,7 @@ validation validate_model(nn::garment_network & net, const prepared_data & data,
             }
             scored.predicted_landmarks = predicted.data(), scored.true_landmarks = actual.data(), scored.landmark_visible = visible.data();
             scored.content = {static_cast<int>(c[0]), static_cast<int>(c[1]), static_cast<int>(c[2]), static_cast<int>(c[3])};
-            scored.input_width = scored.input_height = config.model.input_size;
+            scored.input_width = data.loading.preprocess.input_width, scored.input_height = data.loading.preprocess.input_height;
         }
         metrics.add_example(scored);
     }

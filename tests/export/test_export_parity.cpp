@@ -75,6 +75,15 @@ nn::network_config mobilenet_residual_attention() {
     return c;
 }
 
+// A portrait input (model.input_height) with TensorFlow's padding and residual attention, the
+// street tagger's layout: the graph's input and every pool must take height and width apart.
+nn::network_config mobilenet_portrait() {
+    nn::network_config c = mobilenet_residual_attention();
+    c.tf_padding = true;
+    c.input_height = 96;
+    return c;
+}
+
 std::vector<parity_case> parity_cases() {
     return {{"full_batch_norm", full_config(true)},
             {"full_reference", full_config(false)},
@@ -84,6 +93,7 @@ std::vector<parity_case> parity_cases() {
             {"mobilenet_v2", simple_config("mobilenet_v2", true)},
             {"mobilenet_v2_tf_padding", mobilenet_tf_padding()},
             {"mobilenet_v2_residual_attention", mobilenet_residual_attention()},
+            {"mobilenet_v2_portrait", mobilenet_portrait()},
             {"vgg16", simple_config("vgg16", false)},
             {"resnet18_small_stem_half_width", small_resnet()}};
 }
@@ -116,7 +126,8 @@ nn::onnx_export_result export_case(nn::garment_network & net, onnx_export::weigh
     for (int i = 0; i < net.config().attributes; ++i)
         attributes.push_back({"attribute " + std::to_string(i), deepfashion_attribute_types()[static_cast<std::size_t>(i % 5)]});
     preprocess_options preprocess;
-    preprocess.input_width = preprocess.input_height = net.config().input_size;
+    preprocess.input_width = net.config().input_size;
+    preprocess.input_height = nn::input_height_of(net.config());
     return nn::export_onnx(net, preprocess, categories, attributes, storage, "parity");
 }
 
@@ -148,7 +159,7 @@ TEST_P(export_parity, libtorch_and_opencv_dnn_agree) {
     runtime::onnx_model model(exported.card, exported.model, c.name);
 
     torch::manual_seed(11);
-    const torch::Tensor images = torch::randn({2, 3, c.config.input_size, c.config.input_size});
+    const torch::Tensor images = torch::randn({2, 3, nn::input_height_of(c.config), c.config.input_size});
     torch::NoGradGuard no_grad;
     const nn::network_output expected = net->forward(images);
     for (int64_t i = 0; i < images.size(0); ++i) {
@@ -193,7 +204,7 @@ TEST_P(export_parity, smaller_weights_keep_the_top_category) {
         }
     }
     torch::manual_seed(13);
-    const torch::Tensor images = torch::randn({4, 3, c.config.input_size, c.config.input_size});
+    const torch::Tensor images = torch::randn({4, 3, nn::input_height_of(c.config), c.config.input_size});
     runtime::onnx_model full(export_case(*net, onnx_export::weight_storage::fp32).card,
                              export_case(*net, onnx_export::weight_storage::fp32).model, "fp32");
     for (auto storage : {onnx_export::weight_storage::fp16, onnx_export::weight_storage::int8}) {
@@ -244,7 +255,7 @@ TEST(parity_files, write_for_onnxruntime) {
         const std::string card = to_json(exported.card);
         write(dir / "card.json", card.data(), card.size());
         torch::manual_seed(11);
-        const torch::Tensor images = torch::randn({2, 3, c.config.input_size, c.config.input_size});
+        const torch::Tensor images = torch::randn({2, 3, nn::input_height_of(c.config), c.config.input_size});
         torch::NoGradGuard no_grad;
         const nn::network_output o = net->forward(images);
         const auto save = [&](const char * name, const torch::Tensor & t) {

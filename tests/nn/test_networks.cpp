@@ -235,16 +235,26 @@ TEST(simple_network, runs_small_inputs_without_the_landmark_branch) {
     EXPECT_FALSE(out.heatmaps.defined());
 }
 
-// CSRA's residual attention: the logits gain lambda times each attribute's highest score over
-// the final map's locations, computed here by applying the head to every location's features.
-TEST(simple_network, residual_attention_adds_each_attributes_peak_location_score) {
+namespace {
+
+// A MobileNetV2 tagger without landmarks, as the street-photo model is.
+network_config mobilenet_tagger(int input_size) {
     network_config c;
     c.kind = network_kind::simple;
     c.backbone = "mobilenet_v2";
     c.landmark_branch = false;
     c.categories = 2;
     c.attributes = 5;
-    c.input_size = 96;
+    c.input_size = input_size;
+    return c;
+}
+
+}  // namespace
+
+// CSRA's residual attention: the logits gain lambda times each attribute's highest score over
+// the final map's locations, computed here by applying the head to every location's features.
+TEST(simple_network, residual_attention_adds_each_attributes_peak_location_score) {
+    network_config c = mobilenet_tagger(96);
     torch::manual_seed(3);
     auto plain = make_network(c);
     c.residual_attention = 0.4;
@@ -318,4 +328,38 @@ TEST(network_config, rejects_bad_values_naming_the_field) {
     c.kind = network_kind::simple;
     c.backbone = "resnet34";
     EXPECT_THROW(make_network(c), std::invalid_argument);
+}
+
+// A non-square input: the portrait photos of a street set keep their 2:3. Only a network without
+// landmarks takes one (heatmaps are laid out square), and TensorFlow's padding needs both sides
+// even at every stride-2 layer.
+TEST(network_config, a_non_square_input_is_for_networks_without_landmarks) {
+    network_config c = mobilenet_tagger(64);
+    c.input_height = 96;
+    EXPECT_EQ(input_height_of(c), 96);
+    EXPECT_NO_THROW(validate(c));
+    const auto message = [](const network_config & bad) {
+        try {
+            validate(bad);
+        } catch (const std::invalid_argument & e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    network_config with_landmarks = c;
+    with_landmarks.landmark_branch = true;
+    EXPECT_EQ(message(with_landmarks),
+              "model.input_height: only a network without landmarks takes a non-square input (set model.landmark_branch: false)");
+    network_config full;
+    full.input_height = 320;
+    EXPECT_EQ(message(full), message(with_landmarks));  // the full network always has landmarks
+    network_config tiny = c;
+    tiny.input_height = 8;
+    EXPECT_EQ(message(tiny), "model.input_height: expected 0 (square) or a height in 32..2048, got 8");
+    network_config odd = c;
+    odd.tf_padding = true;
+    odd.input_height = 80;
+    EXPECT_EQ(message(odd), "model.tf_padding: needs model.input_height a multiple of 32, got 80");
+    c.input_height = 0;
+    EXPECT_EQ(input_height_of(c), 64);
 }

@@ -62,6 +62,8 @@ TEST(config, names_the_key_and_suggests_the_nearest) {
     EXPECT_EQ(error_of(minimal, {"loss.label_smoothing=1"}), "loss.label_smoothing: expected a fraction in [0, 1), got 1");
     EXPECT_EQ(error_of(minimal, {"train.best_by=val_f1"}), "train.best_by: expected val_loss or val_map, got 'val_f1'");
     EXPECT_EQ(error_of(minimal, {"data.item_crops=1.5"}), "data.item_crops: expected a probability in [0, 1], got 1.5");
+    EXPECT_EQ(error_of(minimal, {"model.input_height=320"}),
+              "model.input_height: only a network without landmarks takes a non-square input (set model.landmark_branch: false)");
     EXPECT_EQ(
         error_of(minimal, {"model.kind=simple", "loss.attribute_loss=two_class"}),
         "loss.attribute_loss: two_class needs model.kind: full (the simple model gives one logit per attribute: use bce, asl or fbeta)");
@@ -95,9 +97,12 @@ TEST(config, round_trips_through_yaml_and_hashes_what_changes_results) {
     EXPECT_NE(hash_with({"data.item_crops=0.5"}), hash_with({}));
     EXPECT_NE(hash_with({"train.best_by=val_map"}), hash_with({}));
     EXPECT_EQ(hash_with({"model.residual_attention=0"}), hash_with({}));
+    EXPECT_EQ(hash_with({"model.input_height=0"}), hash_with({}));
+    EXPECT_NE(hash_with({"model.kind=simple", "model.backbone=mobilenet_v2", "model.landmark_branch=false", "model.input_height=320"}),
+              hash_with({"model.kind=simple", "model.backbone=mobilenet_v2", "model.landmark_branch=false"}));
     EXPECT_EQ(hash_with({"loss.asl_gamma_negative=2"}), hash_with({}));
     EXPECT_NE(hash_with({"loss.attribute_loss=asl", "loss.asl_gamma_negative=2"}), hash_with({"loss.attribute_loss=asl"}));
-    EXPECT_EQ(config_keys().size(), 66u);
+    EXPECT_EQ(config_keys().size(), 67u);
 }
 
 TEST(config, rejects_an_unknown_schedule_and_a_schedule_that_fights_the_plateau) {
