@@ -23,6 +23,8 @@ const state = {
   photoCount: 0,
   predictionCount: 0,
   modelRequest: 0,        // bumped by each model choice: a slower, older one never takes over
+  lastRun: null,          // {categories, ran}: what the status line says the model ran on, so that a new
+                          // threshold renews its tags; null while the line says anything else
 };
 // For tests and measurements: what the page shows, and counters to wait on.
 window.vestisCounters = { results: 0, photoErrors: 0, modelsLoaded: 0, modelErrors: 0 };
@@ -209,6 +211,7 @@ async function setUpExamples() {
 
 // An example is fetched, then opened exactly as a photo the person picked.
 const openExample = latestOnly(async (example) => {
+  state.lastRun = null;
   showStatus(`Fetching the example '${example.file}'…`);
   let file;
   try {
@@ -224,6 +227,7 @@ const openExample = latestOnly(async (example) => {
 // ---- photos and predictions --------------------------------------------------------------
 
 async function openPhoto(file) {
+  state.lastRun = null;
   showStatus(`Reading '${file.name}'…`);
   const id = ++state.photoCount;
   let decoded;
@@ -248,6 +252,7 @@ async function predict() {
   if (!state.photo) return;
   const sequence = ++state.predictionCount;
   const { photo } = state;
+  state.lastRun = null;
   showStatus(state.model ? `Running ${state.model.name} on '${photo.name}'…` : `Preparing '${photo.name}'…`);
   let result;
   try {
@@ -259,9 +264,6 @@ async function predict() {
   if (sequence !== state.predictionCount || photo !== state.photo) return;   // a newer request is on its way
   showResult(result, photo);
 }
-
-// What the status line said the model ran on, kept so that a new threshold can renew its tags.
-let lastRun = null;
 
 function showResult(result, photo) {
   const timings = { decode: photo.decodeMs, ...result.timings };
@@ -280,14 +282,13 @@ function showResult(result, photo) {
   window.vestisLastResult = { ...numbers, photo: photo.name, timings, threshold: threshold() };
   window.vestisCounters.results++;
   if (!result.categories) {   // no model ran: the photo is only prepared
-    lastRun = null;
     showStatus(`'${photo.name}' is ready. Choose a model (or use your own) to get its tags.`);
     return;
   }
   window.vestisFirstResultMs ??= performance.now();   // page load to first tags
   const ran = `${result.model} on '${photo.name}'${result.box ? ' (boxed)' : ''}, ` +
               `${Object.values(result.timings).reduce((a, b) => a + b, 0).toFixed(0)} ms.`;
-  lastRun = { categories: result.categories, ran };
+  state.lastRun = { categories: result.categories, ran };
   showStatus(`${headline(result)} — ${ran}`);
 }
 
@@ -306,6 +307,7 @@ const updateAttributes = latestOnly(async (value) => {
   const groups = await engine.call('attributes', { threshold: value });
   renderAttributes($('attributes'), groups, value);
   if (window.vestisLastResult) Object.assign(window.vestisLastResult, { attributes: groups, threshold: value });
+  const { lastRun } = state;
   if (lastRun && !lastRun.categories?.length) showStatus(`${headline({ attributes: groups })} — ${lastRun.ran}`);
 }, (error) => showStatus(error.message, 'error'));
 

@@ -137,4 +137,13 @@ test('a tagger shows its tags by kind from its card\'s threshold, and nothing it
   await page.waitForFunction(() => /^[^—]+, \d+\.\d%; .+ — tiny-tags on /.test(document.getElementById('status').textContent));
   const all = Object.values((await shownResult(page)).attributes).flat().sort((a, b) => b.probability - a.probability);
   assert.ok((await page.textContent('#status')).startsWith(`${all[0].name}, ${(100 * all[0].probability).toFixed(1)}%; `));
+  // Once the status line says something else (a refused photo), the slider leaves it be.
+  const note = { name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('not a photo, a note') };
+  assert.equal(await uploadPhoto(page, note), 'photoErrors');
+  const refused = await statusText(page);
+  assert.ok(refused.error && refused.text.includes('notes.jpg'), refused.text);
+  await page.focus('#threshold');
+  await page.keyboard.press('End');
+  await page.waitForFunction(() => window.vestisLastResult.threshold === 1);   // the tags are re-rendered at 100%
+  assert.deepEqual(await statusText(page), refused);
 }));
