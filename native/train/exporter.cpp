@@ -29,29 +29,42 @@ nn::onnx_export_result export_graph(const trained_model & t, onnx_export::weight
                            t.network.attributes > 0 ? t.index.attributes : std::vector<attribute_info>{}, storage, name);
 }
 
-// The model folder as a path whose last part is its name: "models/kept/" names "kept".
+// The model folder as an absolute path whose last part is its name: "models/kept/" names
+// "kept", and "." the working folder.
 fs::path model_folder_path(const std::string & folder) {
-    const fs::path out = fs::path(folder).lexically_normal();
+    const fs::path out = fs::absolute(folder).lexically_normal();
     return out.has_filename() ? out : out.parent_path();
 }
+
+bool holds_model(const fs::path & folder) { return fs::exists(folder / "model.onnx") && fs::exists(folder / "card.json"); }
 
 // Where replace_model_folder builds the new model, and where the old one waits while the two
 // change places without an atomic exchange.
 fs::path staging_folder(const fs::path & out) { return out.parent_path() / ("." + out.filename().string() + ".export-tmp"); }
 fs::path previous_folder(const fs::path & out) { return out.parent_path() / ("." + out.filename().string() + ".export-old"); }
 
+// An export cut off between moving the old model aside and moving the new one in left the old
+// one aside, and no model (or an empty folder made since) in its place: it goes back, and is
+// then what --force is asked about. One cut off after the new model moved in left the old one
+// aside too, stale: it goes, so that it cannot come back later. Beside anything else the old
+// model stays aside, and the export is refused.
+void settle_cut_off_export(const fs::path & out) {
+    const fs::path previous = previous_folder(out);
+    if (!fs::is_directory(previous)) return;
+    if (holds_model(out)) {
+        fs::remove_all(previous);
+    } else if (!fs::exists(out) || (fs::is_directory(out) && fs::is_empty(out))) {
+        fs::remove(out);
+        fs::rename(previous, out);
+    }
+}
+
 // An export writes a new folder, or with `force` replaces a model folder (model.onnx and
-// card.json, nothing else); anything else there is refused. An export cut off between moving
-// the old model aside and moving the new one in left the old one aside: it goes back first,
-// and is then what --force is asked about. One cut off after the new one moved in left the
-// old one aside too, stale: it goes, so that it cannot come back later.
+// card.json, nothing else); anything else there is refused.
 void check_model_folder_is_free(const std::string & folder, bool force) {
-    const fs::path out = model_folder_path(folder);
-    if (fs::exists(out)) fs::remove_all(previous_folder(out));
-    else if (fs::is_directory(previous_folder(out))) fs::rename(previous_folder(out), out);
+    settle_cut_off_export(model_folder_path(folder));
     if (!fs::exists(folder) || (fs::is_directory(folder) && fs::is_empty(folder))) return;
-    const bool model =
-        fs::is_directory(folder) && fs::exists(fs::path(folder) / "model.onnx") && fs::exists(fs::path(folder) / "card.json");
+    const bool model = fs::is_directory(folder) && holds_model(folder);
     if (!model) throw std::runtime_error(folder + ": exists and is not a model folder (model.onnx + card.json); give a new --out");
     for (const auto & entry : fs::directory_iterator(folder)) {
         const std::string name = entry.path().filename().string();

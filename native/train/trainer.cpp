@@ -112,7 +112,9 @@ void drop_records_after(const fs::path & log, long long global_step, int epochs_
     for (std::string line; std::getline(in, line);) {
         const json record = json::parse(line, nullptr, /*allow_exceptions=*/false);
         if (record.is_discarded() || !record.is_object() || !record.contains("step") || !record["step"].is_number()) continue;
-        const bool unfinished_epoch = record.value("kind", "") == "epoch" && record.value("epoch", 0) > epochs_done;
+        // Compared, not read with value(): a hand-edited record with a number for "kind" must not throw.
+        const bool unfinished_epoch = record.contains("kind") && record["kind"] == "epoch" && record.contains("epoch") &&
+                                      record["epoch"].is_number_integer() && record["epoch"].get<long long>() > epochs_done;
         if (record["step"].get<long long>() <= global_step && !unfinished_epoch) kept += line + "\n";
     }
     write_file_atomically(log.string(), kept);

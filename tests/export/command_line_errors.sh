@@ -94,6 +94,13 @@ expect_failure "holds a model already; give a new --out, or --force to replace i
 if ! grep -Eq '"backbone": *"resnet18"' "$scratch/models/kept/card.json" || [[ -e $scratch/models/.kept.export-old ]]; then
   echo "FAIL: the model moved aside was not put back"; failures=$((failures + 1))
 fi
+# The same with an empty folder made in its place since: the old model is still the one to keep.
+mv "$scratch/models/kept" "$scratch/models/.kept.export-old" && mkdir "$scratch/models/kept"
+expect_failure "holds a model already; give a new --out, or --force to replace it" \
+  "$vestis" export --run "$fixture/runs/full" --out "$scratch/models/kept" --eval-images 0
+if ! grep -Eq '"backbone": *"resnet18"' "$scratch/models/kept/card.json" || [[ -e $scratch/models/.kept.export-old ]]; then
+  echo "FAIL: the model moved aside was lost to an empty folder"; failures=$((failures + 1))
+fi
 # One cut off after the new model moved in left the old one aside, stale: the next export
 # removes it, so that it cannot come back. The folder given with a trailing slash is the same.
 cp -r "$scratch/models/kept" "$scratch/models/.kept.export-old"
