@@ -147,7 +147,7 @@ public:
         return groups;
     }
 
-    // [{name, x, y, inputX, inputY, heatmapX, heatmapY, confidence}] with x, y in photo pixels
+    // [{name, x, y, inputX, inputY, heatmapX, heatmapY, confidence, secondPeak}] with x, y in photo pixels
     // of the last preprocessed photo. `heatmaps` is [count, height, width].
     val landmarks(const val & heatmaps, int width, int height) const {
         const std::vector<float> values = floats_from(heatmaps);
@@ -166,6 +166,7 @@ public:
             o.set("heatmapX", found[i].heatmap.x);
             o.set("heatmapY", found[i].heatmap.y);
             o.set("confidence", found[i].confidence);
+            o.set("secondPeak", found[i].second_peak);
             list.call<void>("push", o);
         }
         return list;

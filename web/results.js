@@ -43,6 +43,7 @@ export function renderLandmarks(body, landmarks) {
     const name = element('th', { scope: 'row' }, label(l.name));
     if (!drawn) name.append(' ', element('span', { class: 'why' }, `(not drawn${l.hiddenBecause ? `: ${l.hiddenBecause}` : ''})`));
     return element('tr', { 'data-name': l.name, 'data-x': l.x, 'data-y': l.y, 'data-confidence': l.confidence,
+                           'data-second-peak': l.secondPeak,
                            'data-drawn': drawn, ...(drawn ? {} : { class: 'not-drawn' }) },
                    name, element('td', {}, l.x.toFixed(1)), element('td', {}, l.y.toFixed(1)),
                    element('td', {}, l.confidence.toFixed(2)));

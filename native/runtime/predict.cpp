@@ -202,7 +202,8 @@ std::string prediction_json(const std::vector<prediction> & predictions, const o
             landmarks.push_back({{"name", k < card.landmarks.size() ? card.landmarks[k] : std::to_string(k)},
                                  {"x", l.source.x},
                                  {"y", l.source.y},
-                                 {"confidence", l.confidence}});
+                                 {"confidence", l.confidence},
+                                 {"second_peak", l.second_peak}});
         }
         j["landmarks"] = landmarks;
         j["timings_ms"] = {{"decode", p.time.decode_ms},

@@ -74,6 +74,7 @@ shown_prediction make_shown_prediction(int slot, const slot_prediction & made, c
         l.name = k < card.landmarks.size() ? card.landmarks[k] : std::to_string(k);
         l.position = p.landmarks[k].source;
         l.confidence = p.landmarks[k].confidence;
+        l.second_peak = p.landmarks[k].second_peak;
         l.colour = landmark_colour(static_cast<int>(k));
         if (truth) {
             for (const truth_landmark & t : truth->landmarks) {
@@ -127,6 +128,7 @@ json prediction_json(const shown_prediction & p) {
                              {"x", l.position.x},
                              {"y", l.position.y},
                              {"confidence", l.confidence},
+                             {"second_peak", l.second_peak},
                              {"colour", {l.colour[0], l.colour[1], l.colour[2]}},
                              {"screen", {l.screen.x, l.screen.y}},
                              {"truth", l.truth ? json::array({l.truth->x, l.truth->y}) : json(nullptr)},

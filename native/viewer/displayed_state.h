@@ -45,6 +45,7 @@ struct shown_landmark {
     std::string name;
     point position;  // photo pixels
     float confidence = 0;
+    float second_peak = 0;
     std::array<std::uint8_t, 3> colour{};
     point screen;                // where its marker is drawn (set by the pane)
     std::optional<point> truth;  // the annotated position

@@ -97,6 +97,31 @@ TEST(decode_landmarks, finds_a_sub_pixel_peak_and_maps_it_to_the_photo) {
     EXPECT_FLOAT_EQ(lm[1].confidence, 1.0f);
 }
 
+TEST(decode_landmarks, gives_the_highest_value_more_than_a_cell_from_the_peak) {
+    // The paraboloid of the test above, peaking at (12.3, 7.8): the nearest cell outside the
+    // 3x3 around (12, 8) is (14, 8), 1.7 and 0.2 away. Beside it, two spikes far apart (a
+    // left/right mix-up) and one spike with its neighbour, which is not a second place.
+    const int w = 32, h = 24, plane = w * h;
+    std::vector<float> maps(3 * plane, 0.0f);
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+            const float dx = static_cast<float>(x) - 12.3f, dy = static_cast<float>(y) - 7.8f;
+            maps[y * w + x] = 0.9f - 0.01f * (dx * dx + dy * dy);
+        }
+    maps[plane + 5 * w + 3] = 0.42f;
+    maps[plane + 5 * w + 28] = 0.41f;
+    maps[2 * plane + 5 * w + 3] = 0.42f;
+    maps[2 * plane + 6 * w + 4] = 0.41f;
+    auto g = plan_input_geometry(64, 48, nullptr, 0, crop_policy::stretch, 64, 48);
+    ASSERT_TRUE(g.ok());
+    const auto lm = decode_landmarks(maps.data(), 3, w, h, g.value());
+    ASSERT_EQ(lm.size(), 3u);
+    EXPECT_NEAR(lm[0].second_peak, 0.9f - 0.01f * (1.7f * 1.7f + 0.2f * 0.2f), 1e-6);
+    EXPECT_FLOAT_EQ(lm[1].confidence, 0.42f);
+    EXPECT_FLOAT_EQ(lm[1].second_peak, 0.41f);
+    EXPECT_FLOAT_EQ(lm[2].second_peak, 0.0f);
+}
+
 TEST(max_over_maps, takes_the_elementwise_maximum) {
     const float maps[6] = {1, 5, -2, 3, 0, -1};
     const auto m = max_over_maps(maps, 2, 3);

@@ -107,7 +107,8 @@ export const shownResult = (page) => page.evaluate(() => {
     attributes: Object.fromEntries([...document.querySelectorAll('#attributes .attribute-group')]
       .map((g) => [g.dataset.type, [...g.querySelectorAll('.tag')].map(tag)])),
     landmarks: [...document.querySelectorAll('#landmarks tbody tr')]
-      .map((r) => ({ name: r.dataset.name, x: Number(r.dataset.x), y: Number(r.dataset.y), confidence: Number(r.dataset.confidence) })),
+      .map((r) => ({ name: r.dataset.name, x: Number(r.dataset.x), y: Number(r.dataset.y), confidence: Number(r.dataset.confidence),
+                     secondPeak: Number(r.dataset.secondPeak) })),
   };
 });
 
@@ -154,8 +155,14 @@ export function assertSameAsNative(shown, native) {
   shown.landmarks.forEach((s, i) => {
     const n = native.landmarks[i];
     assert.equal(s.name, n.name);
-    assert.ok(Math.abs(s.x - n.x) <= pixelTolerance && Math.abs(s.y - n.y) <= pixelTolerance,
-              `${s.name}: (${s.x}, ${s.y}) shown, (${n.x}, ${n.y}) natively`);
+    // Each heatmap value agrees within the tolerance, so where the two runtimes find their peaks
+    // more than a cell apart, each one's peak is within twice it of the other's: a tie, which
+    // both second peaks show.
+    const samePlace = Math.abs(s.x - n.x) <= pixelTolerance && Math.abs(s.y - n.y) <= pixelTolerance;
+    const tied = n.confidence - n.second_peak <= 2 * probabilityTolerance && s.confidence - s.secondPeak <= 2 * probabilityTolerance;
+    assert.ok(samePlace || tied, `${s.name}: (${s.x}, ${s.y}) shown, (${n.x}, ${n.y}) natively, ` +
+              `peaks ${n.confidence} and ${n.second_peak} natively`);
+    assert.ok(Math.abs(s.secondPeak - n.second_peak) <= probabilityTolerance, `${s.name} second peak`);
     assert.ok(Math.abs(s.confidence - n.confidence) <= probabilityTolerance, `${s.name} confidence`);
   });
 }

@@ -40,6 +40,9 @@ struct landmark {
     point input;       // the same point in network-input pixels
     point source;      // ... and in the original photo's pixels
     float confidence;  // heatmap value at the peak, clamped to [0, 1]
+    // The highest value more than one cell from the peak, clamped the same way (0 where no cell
+    // is that far): near the confidence, the heatmap names two places (a left/right mix-up).
+    float second_peak;
 };
 
 // `heatmaps` is [count, height, width]. The peak is the argmax refined by a parabola through
