@@ -86,13 +86,13 @@ std::vector<landmark> decode_landmarks(const float * heatmaps, int count, int wi
         lm.input = map_to_input(lm.heatmap, width, height, geometry.input_width, geometry.input_height);
         lm.source = geometry.to_source(lm.input);
         lm.confidence = std::clamp(at(px, py), 0.0f, 1.0f);
-        lm.second_peak = 0.0f;
+        float second = 0.0f;
         for (int y = 0; y < height; ++y) {
             for (int x = 0; x < width; ++x) {
-                if (std::abs(x - px) > 1 || std::abs(y - py) > 1)
-                    lm.second_peak = std::max(lm.second_peak, std::clamp(at(x, y), 0.0f, 1.0f));
+                if (std::abs(x - px) > 1 || std::abs(y - py) > 1) second = std::max(second, at(x, y));
             }
         }
+        lm.second_peak = std::min(second, 1.0f);
         landmarks.push_back(lm);
     }
     return landmarks;

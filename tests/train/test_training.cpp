@@ -310,10 +310,11 @@ TEST(training, a_cosine_schedule_sets_every_step_on_its_curve_and_resumes_on_it)
     run_training(stopping, (folder / "resumed").string(), false, quiet);
     // As a run killed after its checkpoint leaves the log: the record of the epoch the
     // checkpoint is part-way through (as one saved at its last step leaves), a step the resume
-    // does again, and a line cut short. The resumed log holds each step and epoch once, at the
-    // straight run's rates.
+    // does again, a hand-edited record with a number for its kind, and a line cut short. The
+    // resumed log holds each step and epoch once, at the straight run's rates.
     std::ofstream(folder / "resumed" / "metrics.jsonl", std::ios::app)
-        << "{\"kind\":\"epoch\",\"epoch\":2,\"step\":8,\"lr\":1}\n{\"kind\":\"step\",\"step\":9,\"lr\":1}\n{\"kind\":\"st";
+        << "{\"kind\":\"epoch\",\"epoch\":2,\"step\":8,\"lr\":1}\n{\"kind\":\"step\",\"step\":9,\"lr\":1}\n"
+        << "{\"kind\":7,\"epoch\":\"two\",\"step\":10}\n{\"kind\":\"st";
     run_training(config, (folder / "resumed").string(), true, quiet);
     EXPECT_LT(largest_difference(weights_of(folder / "straight"), weights_of(folder / "resumed")), 1e-6);
     const auto logged_rates = [](const fs::path & log_file) {  // (kind, step or epoch, rate)

@@ -122,6 +122,7 @@ def same_prediction(shown, reference, label):
         check(abs(a["x"] - b["x"]) <= position_tolerance and abs(a["y"] - b["y"]) <= position_tolerance,
               f"{label}: landmark {a['name']}: ({a['x']}, {a['y']}) != ({b['x']}, {b['y']})")
         check(abs(a["confidence"] - b["confidence"]) <= PROBABILITY_TOLERANCE, f"{label}: landmark {a['name']} confidence")
+        check(abs(a["second_peak"] - b["second_peak"]) <= PROBABILITY_TOLERANCE, f"{label}: landmark {a['name']} second peak")
     print(f"{label}: {len(shown['categories'])} categories, "
           f"{sum(len(t) for t in shown['attributes'].values())} attribute tags and {len(shown['landmarks'])} landmarks "
           "equal vestis predict --json")
